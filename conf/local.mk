@@ -1,0 +1,3 @@
+# Example configuration, installed as documentation.
+exampledir = $(docdir)/examples
+dist_example_DATA = conf/pinholed.conf

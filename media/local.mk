@@ -1,0 +1,20 @@
+# libpinhole: the media plane (no SIP stack inside).
+lib_LTLIBRARIES += media/libpinhole.la
+media_libpinhole_la_SOURCES = \
+	media/addr.c \
+	media/stun.c \
+	media/fwwin.c \
+	media/sdpattr.c
+media_libpinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS)
+media_libpinhole_la_LDFLAGS = -version-info 0:0:0 -no-undefined
+
+include_HEADERS = media/include/pinhole.h
+pinholeincdir = $(includedir)/pinhole
+pinholeinc_HEADERS = \
+	media/include/pinhole/api.h \
+	media/include/pinhole/addr.h \
+	media/include/pinhole/stun.h \
+	media/include/pinhole/fwwin.h
+
+pkgconfig_DATA += media/pinhole.pc
+EXTRA_DIST += media/pinhole.pc.in

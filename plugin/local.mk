@@ -1,0 +1,1 @@
+# plugin/: libpinhole inside softphones (pinhole-call, the baresip module).

@@ -1,0 +1,18 @@
+# pinholed: registrar, proxy, STUN service, route decision, relay.
+# Everything but main.c goes into a convenience library the tests link.
+noinst_LTLIBRARIES += registrar/libpinholed.la
+registrar_libpinholed_la_SOURCES = \
+	registrar/conf.c registrar/conf.h \
+	registrar/log.c registrar/log.h \
+	registrar/location.c registrar/location.h \
+	registrar/register.c registrar/register.h \
+	registrar/stund.c registrar/stund.h \
+	registrar/sipd.c registrar/sipd.h
+registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
+registrar_libpinholed_la_LIBADD = media/libpinhole.la $(SOFIA_LIBS) $(CRYPTO_LIBS)
+
+sbin_PROGRAMS += registrar/pinholed
+registrar_pinholed_SOURCES = registrar/main.c
+registrar_pinholed_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) \
+	-DPH_SYSCONFDIR='"$(sysconfdir)"'
+registrar_pinholed_LDADD = registrar/libpinholed.la
