@@ -2,6 +2,7 @@
 lib_LTLIBRARIES += media/libpinhole.la
 media_libpinhole_la_SOURCES = \
 	media/addr.c \
+	media/lex.c media/lex.h \
 	media/stun.c \
 	media/fwwin.c \
 	media/sdpattr.c

@@ -1,0 +1,183 @@
+/* Transport addresses. IPv4-mapped IPv6 addresses compare and hash as the
+ * IPv4 address they carry, since dual-stack sockets report them so. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pinhole/addr.h"
+
+PH_API int ph_addr_set_n(struct ph_addr *a, const char *ip, size_t len,
+			 uint16_t port)
+{
+	char buf[INET6_ADDRSTRLEN];
+	struct ph_addr t;
+
+	if (len >= 2 && ip[0] == '[' && ip[len - 1] == ']') {
+		ip++;
+		len -= 2;
+		if (!memchr(ip, ':', len))
+			return EINVAL; /* brackets are for IPv6 only */
+	}
+	if (!len || len >= sizeof buf || memchr(ip, '\0', len))
+		return EINVAL;
+	memcpy(buf, ip, len);
+	buf[len] = '\0';
+	memset(&t, 0, sizeof t);
+	if (inet_pton(AF_INET, buf, &t.u.in.sin_addr) == 1) {
+		t.u.in.sin_family = AF_INET;
+		t.u.in.sin_port = htons(port);
+	} else if (inet_pton(AF_INET6, buf, &t.u.in6.sin6_addr) == 1) {
+		t.u.in6.sin6_family = AF_INET6;
+		t.u.in6.sin6_port = htons(port);
+	} else {
+		return EINVAL;
+	}
+	*a = t;
+	return 0;
+}
+
+PH_API int ph_addr_set(struct ph_addr *a, const char *ip, uint16_t port)
+{
+	if (!ip)
+		return EINVAL;
+	return ph_addr_set_n(a, ip, strlen(ip), port);
+}
+
+PH_API int ph_addr_from_sa(struct ph_addr *a, const struct sockaddr *sa,
+			   socklen_t len)
+{
+	if (!sa)
+		return EINVAL;
+	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+		memset(a, 0, sizeof *a);
+		memcpy(&a->u.in, sa, sizeof a->u.in);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+		memset(a, 0, sizeof *a);
+		memcpy(&a->u.in6, sa, sizeof a->u.in6);
+		return 0;
+	}
+	return EAFNOSUPPORT;
+}
+
+PH_API void ph_addr_set_port(struct ph_addr *a, uint16_t port)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		a->u.in.sin_port = htons(port);
+	else if (a->u.sa.sa_family == AF_INET6)
+		a->u.in6.sin6_port = htons(port);
+}
+
+PH_API uint16_t ph_addr_port(const struct ph_addr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return ntohs(a->u.in.sin_port);
+	if (a->u.sa.sa_family == AF_INET6)
+		return ntohs(a->u.in6.sin6_port);
+	return 0;
+}
+
+PH_API int ph_addr_af(const struct ph_addr *a)
+{
+	return a->u.sa.sa_family;
+}
+
+PH_API socklen_t ph_addr_len(const struct ph_addr *a)
+{
+	if (a->u.sa.sa_family == AF_INET)
+		return sizeof a->u.in;
+	if (a->u.sa.sa_family == AF_INET6)
+		return sizeof a->u.in6;
+	return 0;
+}
+
+PH_API bool ph_addr_isset(const struct ph_addr *a)
+{
+	return a->u.sa.sa_family == AF_INET || a->u.sa.sa_family == AF_INET6;
+}
+
+/* The IPv4 address inside a (plain or v4-mapped); false for real IPv6. */
+static bool v4_of(const struct ph_addr *a, struct in_addr *out)
+{
+	if (a->u.sa.sa_family == AF_INET) {
+		*out = a->u.in.sin_addr;
+		return true;
+	}
+	if (a->u.sa.sa_family == AF_INET6 &&
+	    IN6_IS_ADDR_V4MAPPED(&a->u.in6.sin6_addr)) {
+		memcpy(out, &a->u.in6.sin6_addr.s6_addr[12], 4);
+		return true;
+	}
+	return false;
+}
+
+PH_API bool ph_addr_ip_eq(const struct ph_addr *a, const struct ph_addr *b)
+{
+	struct in_addr x, y;
+	bool va = v4_of(a, &x), vb = v4_of(b, &y);
+
+	if (va || vb)
+		return va && vb && x.s_addr == y.s_addr;
+	if (a->u.sa.sa_family != AF_INET6 || b->u.sa.sa_family != AF_INET6)
+		return false;
+	return !memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16);
+}
+
+PH_API bool ph_addr_eq(const struct ph_addr *a, const struct ph_addr *b)
+{
+	return ph_addr_ip_eq(a, b) && ph_addr_port(a) == ph_addr_port(b);
+}
+
+PH_API int ph_addr_ip_print(const struct ph_addr *a, char *buf, size_t size)
+{
+	const void *src = a->u.sa.sa_family == AF_INET
+				  ? (const void *)&a->u.in.sin_addr
+				  : (const void *)&a->u.in6.sin6_addr;
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (!ph_addr_isset(a) ||
+	    !inet_ntop(a->u.sa.sa_family, src, tmp, sizeof tmp))
+		return EINVAL;
+	if (strlen(tmp) >= size)
+		return ENOSPC;
+	strcpy(buf, tmp);
+	return 0;
+}
+
+PH_API int ph_addr_print(const struct ph_addr *a, char *buf, size_t size)
+{
+	char ip[INET6_ADDRSTRLEN];
+	int n, err = ph_addr_ip_print(a, ip, sizeof ip);
+
+	if (err)
+		return err;
+	n = snprintf(buf, size, a->u.sa.sa_family == AF_INET6 ? "[%s]:%u"
+							       : "%s:%u",
+		     ip, ph_addr_port(a));
+	return n < 0 || (size_t)n >= size ? ENOSPC : 0;
+}
+
+PH_API uint32_t ph_addr_hash(const struct ph_addr *a)
+{
+	struct in_addr v4;
+	uint32_t h = 2166136261u; /* FNV-1a over IP bytes, then port */
+	const uint8_t *p;
+	size_t n;
+
+	if (v4_of(a, &v4)) {
+		p = (const uint8_t *)&v4.s_addr;
+		n = 4;
+	} else {
+		p = a->u.in6.sin6_addr.s6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	h = (h ^ (ph_addr_port(a) & 0xff)) * 16777619u;
+	h = (h ^ (ph_addr_port(a) >> 8)) * 16777619u;
+	return h;
+}
