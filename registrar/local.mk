@@ -7,6 +7,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/location.c registrar/location.h \
 	registrar/register.c registrar/register.h \
 	registrar/stund.c registrar/stund.h \
+	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h
 registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la $(SOFIA_LIBS) $(CRYPTO_LIBS)

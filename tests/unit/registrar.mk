@@ -1,0 +1,23 @@
+# Unit tests of pinholed's modules (linked against its convenience library).
+if HAVE_CRITERION
+registrar_unit_tests = \
+	tests/unit/test_conf \
+	tests/unit/test_location \
+	tests/unit/test_register \
+	tests/unit/test_stund
+check_PROGRAMS += $(registrar_unit_tests)
+TESTS += $(registrar_unit_tests)
+reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
+tests_unit_test_conf_CPPFLAGS = $(reg_unit_cppflags) -DSRCDIR='"$(abs_top_srcdir)"'
+tests_unit_test_conf_CFLAGS = $(unit_cflags)
+tests_unit_test_conf_LDADD = $(unit_reg_ldadd)
+tests_unit_test_location_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_location_CFLAGS = $(unit_cflags)
+tests_unit_test_location_LDADD = $(unit_reg_ldadd)
+tests_unit_test_register_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_register_CFLAGS = $(unit_cflags)
+tests_unit_test_register_LDADD = $(unit_reg_ldadd)
+tests_unit_test_stund_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_stund_CFLAGS = $(unit_cflags)
+tests_unit_test_stund_LDADD = $(unit_reg_ldadd)
+endif

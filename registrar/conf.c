@@ -1,0 +1,347 @@
+/* Configuration keys, one table: name, parser, where the value goes.
+ * Every key documented in conf/pinholed.conf has a row here, and the
+ * defaults set by conf_defaults() are the ones that file shows. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "log.h"
+
+typedef int (conf_parse_h)(struct pconf *c, const char *val, const char **why);
+
+static int parse_uint(const char *val, unsigned long min, unsigned long max,
+		      unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (!isdigit((unsigned char)*val))
+		return EINVAL;
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return EINVAL;
+	*out = v;
+	return 0;
+}
+
+#define UINT_KEY(field, min, max)                                           \
+	static int set_##field(struct pconf *c, const char *v, const char **w) \
+	{                                                                      \
+		unsigned long n;                                               \
+		if (parse_uint(v, min, max, &n)) {                             \
+			*w = "expected a whole number from " #min " to " #max; \
+			return EINVAL;                                         \
+		}                                                              \
+		c->field = n;                                                  \
+		return 0;                                                      \
+	}
+
+UINT_KEY(sip_port, 1, 65535)
+UINT_KEY(stun_port, 1, 65526)
+UINT_KEY(min_expires, 1, 86400)
+UINT_KEY(max_expires, 1, 604800)
+UINT_KEY(default_expires, 1, 604800)
+UINT_KEY(max_contacts, 1, 1000)
+UINT_KEY(max_bindings, 1, 100000000)
+UINT_KEY(stun_memory, 16, 16777216)
+UINT_KEY(stun_memory_seconds, 1, 86400)
+
+/* Split a comma-separated list in place; calls h for each trimmed item. */
+static int each_item(const char *val, int (*h)(void *, const char *, size_t),
+		     void *arg)
+{
+	const char *p = val;
+
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t n;
+
+		if (!end)
+			end = p + strlen(p);
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		n = (size_t)(end - p);
+		while (n && isspace((unsigned char)p[n - 1]))
+			n--;
+		if (n) {
+			int err = h(arg, p, n);
+			if (err)
+				return err;
+		}
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int add_listen(void *arg, const char *s, size_t n)
+{
+	struct pconf *c = arg;
+
+	if (c->n_listen == CONF_MAX_LISTEN)
+		return E2BIG;
+	return ph_addr_set_n(&c->listen[c->n_listen++], s, n, 0);
+}
+
+static int set_listen(struct pconf *c, const char *v, const char **why)
+{
+	struct pconf tmp = *c;
+	int err;
+
+	tmp.n_listen = 0;
+	err = each_item(v, add_listen, &tmp);
+	if (err || !tmp.n_listen) {
+		*why = err == E2BIG ? "too many addresses (at most 8)"
+				    : "expected numeric IP addresses, comma-separated";
+		return EINVAL;
+	}
+	memcpy(c->listen, tmp.listen, sizeof c->listen);
+	c->n_listen = tmp.n_listen;
+	return 0;
+}
+
+static int add_transport(void *arg, const char *s, size_t n)
+{
+	struct pconf *c = arg;
+
+	if (n == 3 && !strncasecmp(s, "udp", 3))
+		c->udp = true;
+	else if (n == 3 && !strncasecmp(s, "tcp", 3))
+		c->tcp = true;
+	else
+		return EINVAL;
+	return 0;
+}
+
+static int set_transports(struct pconf *c, const char *v, const char **why)
+{
+	struct pconf tmp = *c;
+
+	tmp.udp = tmp.tcp = false;
+	if (each_item(v, add_transport, &tmp) || (!tmp.udp && !tmp.tcp)) {
+		*why = "expected udp, tcp or both";
+		return EINVAL;
+	}
+	c->udp = tmp.udp;
+	c->tcp = tmp.tcp;
+	return 0;
+}
+
+static int add_domain(void *arg, const char *s, size_t n)
+{
+	struct pconf *c = arg;
+
+	if (c->n_domains == CONF_MAX_DOMAINS || n >= CONF_DOMAIN_LEN)
+		return E2BIG;
+	for (size_t i = 0; i < n; i++)
+		if (isspace((unsigned char)s[i]) || s[i] == ';' || s[i] == '@')
+			return EINVAL;
+	memcpy(c->domains[c->n_domains], s, n);
+	c->domains[c->n_domains++][n] = '\0';
+	return 0;
+}
+
+static int set_domains(struct pconf *c, const char *v, const char **why)
+{
+	struct pconf tmp = *c;
+
+	tmp.n_domains = 0;
+	if (each_item(v, add_domain, &tmp)) {
+		*why = "expected host names, comma-separated (at most 16)";
+		return EINVAL;
+	}
+	memcpy(c->domains, tmp.domains, sizeof c->domains);
+	c->n_domains = tmp.n_domains;
+	return 0;
+}
+
+static int set_stun_alt_address(struct pconf *c, const char *v,
+				const char **why)
+{
+	if (!*v) {
+		memset(&c->stun_alt, 0, sizeof c->stun_alt);
+		return 0;
+	}
+	if (ph_addr_set(&c->stun_alt, v, 0)) {
+		*why = "expected a numeric IP address";
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int set_log(struct pconf *c, const char *v, const char **why)
+{
+	if (!strcmp(v, "stderr"))
+		c->log_syslog = false;
+	else if (!strcmp(v, "syslog"))
+		c->log_syslog = true;
+	else {
+		*why = "expected stderr or syslog";
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int set_log_level(struct pconf *c, const char *v, const char **why)
+{
+	int l = log_level_parse(v);
+
+	if (l < 0) {
+		*why = "expected error, warning, notice, info or debug";
+		return EINVAL;
+	}
+	c->log_level = l;
+	return 0;
+}
+
+static int set_pid_file(struct pconf *c, const char *v, const char **why)
+{
+	if (strlen(v) >= sizeof c->pid_file) {
+		*why = "path too long";
+		return EINVAL;
+	}
+	strcpy(c->pid_file, v);
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	conf_parse_h *set;
+	const char *def;
+} keys[] = {
+	{"listen", set_listen, "0.0.0.0, ::"},
+	{"sip_port", set_sip_port, "5060"},
+	{"transports", set_transports, "udp, tcp"},
+	{"domains", set_domains, ""},
+	{"min_expires", set_min_expires, "60"},
+	{"max_expires", set_max_expires, "7200"},
+	{"default_expires", set_default_expires, "3600"},
+	{"max_contacts", set_max_contacts, "10"},
+	{"max_bindings", set_max_bindings, "1000000"},
+	{"stun_port", set_stun_port, "3478"},
+	{"stun_alt_address", set_stun_alt_address, ""},
+	{"stun_memory", set_stun_memory, "65536"},
+	{"stun_memory_seconds", set_stun_memory_seconds, "300"},
+	{"log", set_log, "stderr"},
+	{"log_level", set_log_level, "info"},
+	{"pid_file", set_pid_file, ""},
+};
+
+void conf_defaults(struct pconf *c)
+{
+	const char *why;
+
+	memset(c, 0, sizeof *c);
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		keys[i].set(c, keys[i].def, &why);
+}
+
+int conf_set(struct pconf *c, const char *key, const char *val,
+	     const char **why)
+{
+	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+		if (!strcmp(keys[i].name, key))
+			return keys[i].set(c, val, why);
+	*why = "unknown key";
+	return ENOENT;
+}
+
+/* Trim in place; returns the start. */
+static char *trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static int set_line(struct pconf *c, char *line, const char **why)
+{
+	char *eq = strchr(line, '=');
+
+	if (!eq) {
+		*why = "expected key = value";
+		return EINVAL;
+	}
+	*eq = '\0';
+	return conf_set(c, trim(line), trim(eq + 1), why);
+}
+
+int conf_set_arg(struct pconf *c, const char *arg, const char **why)
+{
+	char buf[1024];
+
+	if (strlen(arg) >= sizeof buf) {
+		*why = "too long";
+		return EINVAL;
+	}
+	strcpy(buf, arg);
+	return set_line(c, buf, why);
+}
+
+int conf_load(struct pconf *c, const char *path, char *errbuf, size_t size)
+{
+	char line[1024];
+	unsigned lineno = 0;
+	struct pconf tmp = *c;
+	FILE *f = fopen(path, "r");
+	int err = 0;
+
+	if (!f) {
+		err = errno;
+		snprintf(errbuf, size, "%s: %s", path, strerror(err));
+		return err;
+	}
+	while (fgets(line, sizeof line, f)) {
+		const char *why = "";
+		char *s, *hash;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			snprintf(errbuf, size, "%s:%u: line too long", path, lineno);
+			err = EINVAL;
+			break;
+		}
+		if ((hash = strchr(line, '#')))
+			*hash = '\0';
+		s = trim(line);
+		if (!*s)
+			continue;
+		err = set_line(&tmp, s, &why);
+		if (err) {
+			snprintf(errbuf, size, "%s:%u: %s: %s", path, lineno, s, why);
+			break;
+		}
+	}
+	fclose(f);
+	if (!err)
+		*c = tmp;
+	return err;
+}
+
+int conf_check(const struct pconf *c, const char **why)
+{
+	if (c->min_expires > c->max_expires) {
+		*why = "min_expires is above max_expires";
+		return EINVAL;
+	}
+	if (c->default_expires < c->min_expires ||
+	    c->default_expires > c->max_expires) {
+		*why = "default_expires is outside min_expires..max_expires";
+		return EINVAL;
+	}
+	if (c->sip_port >= c->stun_port && c->sip_port <= c->stun_port + 9) {
+		*why = "sip_port collides with stun_port .. stun_port + 9";
+		return EINVAL;
+	}
+	return 0;
+}

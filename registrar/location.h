@@ -1,0 +1,96 @@
+/* The location store: bindings per address-of-record (RFC 3261 section 10).
+ *
+ * A small interface so that durable or shared backends can replace the
+ * in-memory one later. All changes to an AoR go through loc_put(), which
+ * replaces its whole contact set at once: a request is stored completely
+ * or not at all. */
+#ifndef PINHOLED_LOCATION_H
+#define PINHOLED_LOCATION_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <pinhole/addr.h>
+
+enum loc_transport { LOC_UDP = 0, LOC_TCP = 1 };
+
+/* How requests reach the binding again: the flow its REGISTER came over
+ * (RFC 3581 source address, RFC 5626 flow). `handle` belongs to the SIP
+ * stack; the store keeps it alive through the ref/unref hooks. */
+struct loc_flow {
+	struct ph_addr src;
+	enum loc_transport transport;
+	void *handle;
+};
+
+struct loc_contact {
+	const char *uri;       /* Contact URI as registered */
+	const char *call_id;
+	const char *fwwin;     /* stored Firewall-Window value, or NULL */
+	uint32_t cseq;
+	int16_t q;             /* 0..1000 (q-value x 1000), -1 when absent */
+	time_t expires;        /* absolute, on the caller's clock (seconds) */
+	struct loc_flow flow;
+};
+
+struct loc_hooks {
+	void (*flow_ref)(void *handle);
+	void (*flow_unref)(void *handle);
+};
+
+struct loc_store;
+
+struct loc_store_ops {
+	const char *name;
+	/* Contacts of an AoR; *vp stays valid until the next put/expire. */
+	int (*get)(struct loc_store *s, const char *aor,
+		   const struct loc_contact **vp, unsigned *np);
+	/* Replace the AoR's contacts (n == 0 removes it). ENOSPC when the
+	 * store is full; then nothing changed. */
+	int (*put)(struct loc_store *s, const char *aor,
+		   const struct loc_contact *v, unsigned n);
+	/* Drop contacts whose expires <= now; returns how many. */
+	unsigned (*expire)(struct loc_store *s, time_t now);
+	void (*count)(const struct loc_store *s, unsigned long *aors,
+		      unsigned long *contacts);
+	void (*destroy)(struct loc_store *s);
+};
+
+struct loc_store {
+	const struct loc_store_ops *ops;
+};
+
+int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
+		  const struct loc_hooks *hooks, time_t now);
+
+static inline int loc_get(struct loc_store *s, const char *aor,
+			  const struct loc_contact **vp, unsigned *np)
+{
+	return s->ops->get(s, aor, vp, np);
+}
+
+static inline int loc_put(struct loc_store *s, const char *aor,
+			  const struct loc_contact *v, unsigned n)
+{
+	return s->ops->put(s, aor, v, n);
+}
+
+static inline unsigned loc_expire(struct loc_store *s, time_t now)
+{
+	return s->ops->expire(s, now);
+}
+
+static inline void loc_count(const struct loc_store *s, unsigned long *aors,
+			     unsigned long *contacts)
+{
+	s->ops->count(s, aors, contacts);
+}
+
+static inline void loc_destroy(struct loc_store *s)
+{
+	if (s)
+		s->ops->destroy(s);
+}
+
+#endif

@@ -1,0 +1,336 @@
+/* REGISTER, RFC 3261 section 10.3, steps 1-8. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/url.h>
+
+#include "register.h"
+
+#define URI_MAX 512
+
+/* One Contact of the request, checked. */
+struct upd {
+	char uri[URI_MAX];
+	unsigned expires;
+	int16_t q;
+};
+
+static int reply(struct reg_reply *r, int status, const char *phrase)
+{
+	r->status = status;
+	r->phrase = phrase;
+	return status;
+}
+
+static int reply_fmt(struct reg_reply *r, int status, const char *fmt,
+		     const char *arg)
+{
+	snprintf(r->phrase_buf, sizeof r->phrase_buf, fmt, arg);
+	return reply(r, status, r->phrase_buf);
+}
+
+void reg_reply_reset(struct reg_reply *r)
+{
+	free(r->contacts);
+	memset(r, 0, sizeof *r);
+}
+
+int reg_aor(const url_t *url, char *buf, size_t size)
+{
+	const char *user = url->url_user, *host = url->url_host;
+	int n;
+
+	if ((url->url_type != url_sip && url->url_type != url_sips) || !host ||
+	    !*host)
+		return EINVAL;
+	n = snprintf(buf, size, "%s%s%s", user ? user : "", user ? "@" : "",
+		     host);
+	if (n < 0 || (size_t)n >= size)
+		return ENAMETOOLONG;
+	for (char *p = buf + (user ? strlen(user) + 1 : 0); *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	return 0;
+}
+
+static bool domain_served(const struct pconf *c, const char *host)
+{
+	if (!c->n_domains)
+		return true;
+	for (unsigned i = 0; i < c->n_domains; i++)
+		if (host && !strcasecmp(c->domains[i], host))
+			return true;
+	return false;
+}
+
+/* q-value (RFC 3261 section 25.1: "0" ["." 0*3DIGIT] / "1" ["." 0*3("0")]) */
+static int parse_q(const char *s, int16_t *q)
+{
+	int v, scale = 100;
+
+	if ((s[0] != '0' && s[0] != '1'))
+		return EINVAL;
+	v = (s[0] - '0') * 1000;
+	s++;
+	if (*s == '.')
+		for (s++; isdigit((unsigned char)*s) && scale; s++, scale /= 10)
+			v += (*s - '0') * scale;
+	if (*s || v > 1000)
+		return EINVAL;
+	*q = (int16_t)v;
+	return 0;
+}
+
+static int parse_delta(const char *s, unsigned *out)
+{
+	unsigned long v = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return EINVAL;
+	for (; isdigit((unsigned char)*s); s++) {
+		v = v * 10 + (unsigned long)(*s - '0');
+		if (v > 0xffffffffUL)
+			v = 0xffffffffUL; /* RFC 3261 20.19: cap, not an error */
+	}
+	if (*s)
+		return EINVAL;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* Step 6: the Contact's expires, the Expires header, or our default. */
+static int contact_expires(const struct pconf *c, sip_t const *sip,
+			   const sip_contact_t *m, unsigned *out)
+{
+	unsigned e = c->default_expires;
+
+	if (m->m_expires) {
+		if (parse_delta(m->m_expires, &e))
+			return EINVAL;
+	} else if (sip->sip_expires) {
+		e = (unsigned)sip->sip_expires->ex_delta;
+	}
+	*out = e;
+	return 0;
+}
+
+static int read_contacts(const struct pconf *c, sip_t const *sip,
+			 struct upd *u, unsigned max, unsigned *np,
+			 struct reg_reply *r)
+{
+	unsigned n = 0;
+
+	for (const sip_contact_t *m = sip->sip_contact; m; m = m->m_next) {
+		if (n == max)
+			return reply(r, 403, "Too Many Contacts");
+		if (m->m_url->url_type != url_sip &&
+		    m->m_url->url_type != url_sips)
+			return reply(r, 400, "Unsupported Contact URI scheme");
+		if (url_e(u[n].uri, sizeof u[n].uri, m->m_url) >=
+		    (isize_t)sizeof u[n].uri)
+			return reply(r, 400, "Contact URI too long");
+		if (contact_expires(c, sip, m, &u[n].expires))
+			return reply(r, 400, "Bad Contact expires parameter");
+		u[n].q = -1;
+		if (m->m_q && parse_q(m->m_q, &u[n].q))
+			return reply(r, 400, "Bad Contact q parameter");
+		if (u[n].expires && u[n].expires < c->min_expires) {
+			r->min_expires = c->min_expires;
+			return reply(r, 423, "Interval Too Brief");
+		}
+		if (u[n].expires > c->max_expires)
+			u[n].expires = c->max_expires;
+		n++;
+	}
+	*np = n;
+	return 0;
+}
+
+/* Section 2: the endpoint's Firewall-Window, checked, with received= where
+ * the request came from elsewhere than the window's host. */
+static int read_fwwin(sip_t const *sip, const struct loc_flow *flow,
+		      struct reg_reply *r)
+{
+	const sip_unknown_t *un, *found = NULL;
+	struct ph_fwwin w;
+	const char *why = "value";
+
+	for (un = sip->sip_unknown; un; un = un->un_next) {
+		if (!un->un_name || strcasecmp(un->un_name, "Firewall-Window"))
+			continue;
+		if (found)
+			return reply(r, 400, "Duplicate Firewall-Window header");
+		found = un;
+	}
+	if (!found)
+		return 0;
+	if (!found->un_value ||
+	    ph_fwwin_decode(&w, found->un_value, strlen(found->un_value), &why))
+		return reply_fmt(r, 400, "Bad Firewall-Window: %s", why);
+	if (!ph_addr_ip_eq(&w.host, &flow->src)) {
+		w.received = flow->src;
+		ph_addr_set_port(&w.received, 0);
+	}
+	if (ph_fwwin_encode(&w, r->fwwin, sizeof r->fwwin))
+		return reply(r, 400, "Bad Firewall-Window: too long");
+	return 0;
+}
+
+/* RFC 3261 10.3 step 7: a binding with our Call-ID may only move forward.
+ * REGISTER is answered statelessly, so the same CSeq again is taken for a
+ * retransmission of the request that set the binding, and applied again
+ * (which changes nothing), as Kamailio's registrar does. */
+static bool cseq_stale(const struct loc_contact *b, sip_t const *sip)
+{
+	return !strcmp(b->call_id, sip->sip_call_id->i_id) &&
+	       sip->sip_cseq->cs_seq < b->cseq;
+}
+
+static int wildcard(struct loc_store *st, const char *aor, sip_t const *sip,
+		    const struct loc_contact *cur, unsigned n,
+		    struct reg_reply *r)
+{
+	if (sip->sip_contact->m_next || !sip->sip_expires ||
+	    sip->sip_expires->ex_delta != 0)
+		return reply(r, 400, "Invalid Wildcard Contact");
+	for (unsigned i = 0; i < n; i++)
+		if (cseq_stale(&cur[i], sip))
+			return reply(r, 400, "Invalid CSeq Number");
+	if (loc_put(st, aor, NULL, 0))
+		return reply(r, 500, "Store Failure");
+	return 0;
+}
+
+static int apply(const struct pconf *c, sip_t const *sip,
+		 const struct loc_flow *flow, time_t now, const struct upd *u,
+		 unsigned nu, const char *fwwin, struct loc_contact *set,
+		 unsigned *nset, struct reg_reply *r)
+{
+	unsigned n = *nset;
+
+	for (unsigned k = 0; k < nu; k++) {
+		unsigned i;
+
+		for (i = 0; i < n && strcmp(set[i].uri, u[k].uri); i++)
+			;
+		if (i < n && cseq_stale(&set[i], sip))
+			return reply(r, 400, "Invalid CSeq Number");
+		if (!u[k].expires) { /* removal */
+			if (i < n)
+				set[i] = set[--n];
+			continue;
+		}
+		if (i == n) {
+			if (n == c->max_contacts)
+				return reply(r, 503, "Too Many Registered Contacts");
+			n++;
+		}
+		set[i] = (struct loc_contact){
+			.uri = u[k].uri,
+			.call_id = sip->sip_call_id->i_id,
+			.fwwin = *fwwin ? fwwin : NULL,
+			.cseq = sip->sip_cseq->cs_seq,
+			.q = u[k].q,
+			.expires = now + (time_t)u[k].expires,
+			.flow = *flow,
+		};
+	}
+	*nset = n;
+	return 0;
+}
+
+/* Step 8: the 200 lists every current binding with its remaining time. */
+static int list_bindings(struct loc_store *st, const char *aor, time_t now,
+			 struct reg_reply *r)
+{
+	const struct loc_contact *v;
+	unsigned n;
+	size_t size = 1, len = 0;
+	char *s;
+
+	loc_get(st, aor, &v, &n);
+	if (!n)
+		return 0;
+	for (unsigned i = 0; i < n; i++)
+		size += strlen(v[i].uri) + 40;
+	s = malloc(size);
+	if (!s)
+		return ENOMEM;
+	for (unsigned i = 0; i < n; i++) {
+		long left = v[i].expires > now ? (long)(v[i].expires - now) : 0;
+
+		len += (size_t)snprintf(s + len, size - len, "%s<%s>;expires=%ld",
+					i ? ", " : "", v[i].uri, left);
+		if (v[i].q >= 0)
+			len += (size_t)snprintf(s + len, size - len, ";q=%d.%03d",
+						v[i].q / 1000, v[i].q % 1000);
+	}
+	r->contacts = s;
+	return 0;
+}
+
+static int check_request(const struct pconf *c, sip_t const *sip,
+			 char *aor, struct reg_reply *r)
+{
+	const url_t *ruri = sip->sip_request->rq_url;
+
+	if (!domain_served(c, ruri->url_host))
+		return reply(r, 404, "Domain Not Served");
+	if (sip->sip_require) {
+		r->unsupported = sip->sip_require->k_items &&
+					 sip->sip_require->k_items[0]
+				 ? sip->sip_require->k_items[0] : "";
+		return reply(r, 420, "Bad Extension");
+	}
+	if (!sip->sip_to || reg_aor(sip->sip_to->a_url, aor, REG_AOR_MAX))
+		return reply(r, 404, "Not Found: bad address-of-record in To");
+	if (!domain_served(c, sip->sip_to->a_url->url_host))
+		return reply(r, 404, "Not Found: To domain not served");
+	return 0;
+}
+
+int reg_handle(struct loc_store *st, const struct pconf *conf,
+	       sip_t const *sip, const struct loc_flow *flow, time_t now,
+	       struct reg_reply *r)
+{
+	char aor[REG_AOR_MAX];
+	const struct loc_contact *cur;
+	unsigned ncur, nu = 0, nset;
+	int err;
+
+	if (check_request(conf, sip, aor, r) || read_fwwin(sip, flow, r))
+		return r->status;
+	loc_get(st, aor, &cur, &ncur);
+
+	if (sip->sip_contact && sip->sip_contact->m_url->url_type == url_any) {
+		if (wildcard(st, aor, sip, cur, ncur, r))
+			return r->status;
+	} else if (sip->sip_contact) {
+		struct upd *u = calloc(conf->max_contacts, sizeof *u);
+		struct loc_contact set[ncur + conf->max_contacts];
+
+		if (!u)
+			return reply(r, 500, "Out of Memory");
+		memcpy(set, cur, ncur * sizeof *cur);
+		nset = ncur;
+		if (!read_contacts(conf, sip, u, conf->max_contacts, &nu, r) &&
+		    !apply(conf, sip, flow, now, u, nu, r->fwwin, set, &nset, r)) {
+			err = loc_put(st, aor, set, nset);
+			if (err == ENOSPC)
+				reply(r, 503, "Location Store Full");
+			else if (err)
+				reply(r, 500, "Store Failure");
+		}
+		free(u);
+		if (r->status)
+			return r->status;
+	}
+	if (list_bindings(st, aor, now, r))
+		return reply(r, 500, "Out of Memory");
+	return reply(r, 200, "OK");
+}

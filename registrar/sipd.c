@@ -1,0 +1,340 @@
+/* nta glue: transports, the callback that receives every request, the
+ * REGISTER/OPTIONS answers, flows kept with bindings, and STUN on the SIP
+ * UDP port through sofia-sip's STUN server plug-in interface. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define TPORT_STUN_SERVER_T struct sipd
+#define NTA_AGENT_MAGIC_T struct sipd
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/tport_plugins.h>
+#include <sofia-sip/tport_tag.h>
+
+#include "location.h"
+#include "log.h"
+#include "register.h"
+#include "sipd.h"
+#include "stund.h"
+#include "stunsock.h"
+
+#define ALLOW "REGISTER, OPTIONS"
+
+struct sipd {
+	su_root_t *root;
+	const struct pconf *conf;
+	nta_agent_t *agent;
+	su_timer_t *tick;
+	struct loc_store *store;
+	struct stund *stund;
+	struct stunsock *socks;
+	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
+};
+
+/* sofia-sip creates its STUN server through a global plug-in table,
+ * with no argument of ours; there is one sipd per process. */
+static struct sipd *the_sipd;
+
+static time_t now_s(void)
+{
+	return (time_t)(stunsock_now_ms() / 1000);
+}
+
+/* ---- flows kept by bindings are sofia transports -------------------- */
+
+static void flow_ref(void *h)
+{
+	tport_ref(h);
+}
+
+static void flow_unref(void *h)
+{
+	tport_unref(h);
+}
+
+/* ---- STUN on the SIP UDP port --------------------------------------- */
+
+static struct sipd *vst_create(su_root_t *root, tagi_t const *tags)
+{
+	return the_sipd;
+}
+
+static void vst_destroy(struct sipd *d)
+{
+}
+
+static int vst_socket(struct sipd *d, su_socket_t s)
+{
+	return 0;
+}
+
+static void vst_request(struct sipd *d, su_socket_t sock, void *msg,
+			ssize_t len, void *addr, socklen_t addrlen)
+{
+	struct sockaddr_storage ls;
+	socklen_t llen = sizeof ls;
+	struct ph_addr src, local;
+
+	if (len < 0 || ph_addr_from_sa(&src, addr, addrlen) ||
+	    getsockname(sock, (struct sockaddr *)&ls, &llen) ||
+	    ph_addr_from_sa(&local, (struct sockaddr *)&ls, llen))
+		return;
+	d->sip_sock = sock;
+	stund_recv(d->stund, &local, &src, msg, (size_t)len, stunsock_now_ms());
+	d->sip_sock = -1;
+}
+
+static const tport_stun_server_vtable_t stun_plugin = {
+	sizeof stun_plugin, vst_create, vst_destroy, vst_socket, vst_socket,
+	vst_request,
+};
+
+static int stun_send(const struct ph_addr *from, const struct ph_addr *dst,
+		     const void *buf, size_t len, void *arg)
+{
+	struct sipd *d = arg;
+
+	if (d->sip_sock >= 0 && ph_addr_port(from) == d->conf->sip_port)
+		return stunsock_sendfd(d->sip_sock, NULL, dst, buf, len);
+	return stunsock_send(d->socks, from, dst, buf, len);
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+/* The flow a request came over: source address, transport, tport (a
+ * reference the caller drops with tport_unref). */
+static int request_flow(struct sipd *d, msg_t *msg, struct loc_flow *flow)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+
+	if (!ai || ph_addr_from_sa(&flow->src, ai->ai_addr,
+				   (socklen_t)ai->ai_addrlen))
+		return EINVAL;
+	flow->transport = ai->ai_protocol == IPPROTO_TCP ? LOC_TCP : LOC_UDP;
+	flow->handle = nta_incoming_transport(d->agent, NULL, msg);
+	return 0;
+}
+
+static void log_register(const sip_t *sip, const struct loc_flow *flow,
+			 const struct reg_reply *r)
+{
+	char src[PH_ADDR_STRLEN], aor[REG_AOR_MAX] = "?";
+	int level = r->status < 300 ? LOG_DEBUG : LOG_NOTICE;
+
+	if (!log_enabled(level))
+		return;
+	ph_addr_print(&flow->src, src, sizeof src);
+	if (sip->sip_to)
+		reg_aor(sip->sip_to->a_url, aor, sizeof aor);
+	log_msg(level, "REGISTER %s from %s/%s: %d %s%s%s", aor, src,
+		flow->transport == LOC_TCP ? "tcp" : "udp", r->status, r->phrase,
+		*r->fwwin ? "; Firewall-Window: " : "", r->fwwin);
+}
+
+/* REGISTER is answered statelessly, as Kamailio's save() does: the
+ * registrar is idempotent for a retransmission (same Call-ID and CSeq), so
+ * keeping each transaction for Timer J (32 s, RFC 3261 17.2.2) would only
+ * cost memory: at 40,000 REGISTERs a second, over a million of them. */
+static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	struct reg_reply r = {0};
+	struct loc_flow flow = {0};
+	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
+	sip_date_t date[1];
+
+	if (request_flow(d, msg, &flow)) {
+		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			       TAG_END());
+		return;
+	}
+	reg_handle(d->store, d->conf, sip, &flow, now_s(), &r);
+	log_register(sip, &flow, &r);
+	snprintf(minexp, sizeof minexp, "%u", r.min_expires);
+	snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r.fwwin);
+	sip_date_init(date)->d_time = sip_now();
+	nta_msg_treply(d->agent, msg, r.status, r.phrase,
+		TAG_IF(r.contacts, SIPTAG_CONTACT_STR(r.contacts)),
+		TAG_IF(r.status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
+		TAG_IF(r.status == 420, SIPTAG_UNSUPPORTED_STR(r.unsupported)),
+		TAG_IF(r.status == 200 && *r.fwwin, SIPTAG_HEADER_STR(fwhdr)),
+		TAG_IF(r.status == 200, SIPTAG_DATE(date)),
+		TAG_END());
+	reg_reply_reset(&r);
+	tport_unref(flow.handle);
+}
+
+/* Everything but REGISTER goes through a real server transaction. */
+static void on_transaction(struct sipd *d, msg_t *msg, sip_t *sip)
+{
+	nta_incoming_t *irq = nta_incoming_create(d->agent, NULL, msg, sip,
+						  TAG_END());
+
+	if (!irq)
+		return;
+	switch (sip->sip_request->rq_method) {
+	case sip_method_options:
+		nta_incoming_treply(irq, SIP_200_OK,
+			SIPTAG_ALLOW_STR(ALLOW), SIPTAG_ACCEPT_STR("application/sdp"),
+			TAG_END());
+		break;
+	case sip_method_unknown:
+		/* RFC 3261 section 21.5.2 */
+		nta_incoming_treply(irq, SIP_501_NOT_IMPLEMENTED,
+				    SIPTAG_ALLOW_STR(ALLOW), TAG_END());
+		break;
+	default:
+		/* RFC 3261 section 8.2.1: known, not allowed here yet. */
+		nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED,
+				    SIPTAG_ALLOW_STR(ALLOW), TAG_END());
+		break;
+	}
+	nta_incoming_destroy(irq); /* nta keeps it until its timers end */
+}
+
+/* A header sofia-sip could not parse: name it in a 400. */
+static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	char phrase[96];
+	const char *name = sip->sip_error->er_name;
+
+	snprintf(phrase, sizeof phrase, "Malformed %s Header",
+		 name ? name : "a");
+	nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
+}
+
+/* Every message that no transaction claims (nta's stateless callback). */
+static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
+		      sip_t *sip)
+{
+	if (!sip || !sip->sip_request) {
+		msg_destroy(msg); /* a stray response: nothing to forward yet */
+		return 0;
+	}
+	if (sip->sip_error)
+		reject_bad_header(d, msg, sip);
+	else if (sip->sip_request->rq_method == sip_method_register)
+		on_register(d, msg, sip);
+	else if (sip->sip_request->rq_method == sip_method_ack)
+		msg_destroy(msg); /* an ACK no transaction of ours awaits */
+	else
+		on_transaction(d, msg, sip);
+	return 0;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
+{
+	struct sipd *d = (struct sipd *)arg;
+	unsigned gone = loc_expire(d->store, now_s());
+
+	if (gone)
+		log_debug("location: %u binding(s) expired", gone);
+}
+
+static int add_transports(struct sipd *d)
+{
+	const struct pconf *c = d->conf;
+
+	for (unsigned i = 0; i < c->n_listen; i++) {
+		char ip[INET6_ADDRSTRLEN], url[128];
+		bool v6 = ph_addr_af(&c->listen[i]) == AF_INET6;
+
+		ph_addr_ip_print(&c->listen[i], ip, sizeof ip);
+		snprintf(url, sizeof url, "sip:%s%s%s:%u;transport=%s%s",
+			 v6 ? "[" : "", ip, v6 ? "]" : "", c->sip_port,
+			 c->udp ? "udp" : "", c->udp && c->tcp ? ",tcp"
+					      : c->tcp ? "tcp" : "");
+		if (nta_agent_add_tport(d->agent, (url_string_t *)url,
+					TAG_END()) < 0) {
+			log_err("sip: cannot listen on %s: %s", url, strerror(errno));
+			return errno ? errno : EADDRINUSE;
+		}
+		log_info("sip: listening on %s", url);
+	}
+	return 0;
+}
+
+int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
+{
+	static const struct loc_hooks hooks = {flow_ref, flow_unref};
+	struct stund_conf sc = {
+		.port = conf->stun_port, .alt_ip = conf->stun_alt,
+		.memory = conf->stun_memory,
+		.memory_ms = conf->stun_memory_seconds * 1000,
+	};
+	struct sipd *d = calloc(1, sizeof *d);
+	int err;
+
+	if (!d)
+		return ENOMEM;
+	d->root = root;
+	d->conf = conf;
+	d->sip_sock = -1;
+	the_sipd = d;
+	err = loc_mem_alloc(&d->store, conf->max_bindings, &hooks, now_s());
+	if (!err)
+		err = stund_alloc(&d->stund, &sc, stun_send, d);
+	if (!err)
+		err = stunsock_alloc(&d->socks, root, conf, d->stund);
+	if (err)
+		goto out;
+
+	tport_plug_in_stun_server(&stun_plugin);
+	/* (url_string_t *)-1: no transports yet; add_transports() binds them. */
+	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
+				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
+				    TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
+				    TAG_END());
+	if (!d->agent || (err = add_transports(d)))
+		goto out;
+	d->tick = su_timer_create(su_root_task(root), 1000);
+	if (!d->tick ||
+	    su_timer_set_interval(d->tick, on_tick, (su_timer_arg_t *)d, 1000))
+		err = ENOMEM;
+ out:
+	if (err || !d->agent) {
+		sipd_free(d);
+		return err ? err : ENOMEM;
+	}
+	*dp = d;
+	return 0;
+}
+
+void sipd_log_stats(const struct sipd *d)
+{
+	const struct stund_stats *st = stund_stats(d->stund);
+	unsigned long aors, contacts;
+
+	loc_count(d->store, &aors, &contacts);
+	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
+		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
+		   "%lu null packets", aors, contacts, st->requests, st->answers,
+		   st->hop_answers, st->errors, st->bad, st->nulls);
+}
+
+void sipd_free(struct sipd *d)
+{
+	if (!d)
+		return;
+	su_timer_destroy(d->tick);
+	loc_destroy(d->store); /* unrefs the transports bindings kept */
+	if (d->agent)
+		nta_agent_destroy(d->agent);
+	stunsock_free(d->socks);
+	stund_free(d->stund);
+	if (the_sipd == d)
+		the_sipd = NULL;
+	free(d);
+}

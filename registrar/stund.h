@@ -1,0 +1,50 @@
+/* The STUN binding service (RFC 8489, RFC 5780 subset) and the hop test
+ * (PROTOCOL.md section 1), as a core with no I/O of its own: datagrams
+ * come in through stund_recv(), answers go out through the send hook,
+ * which picks the socket by the local address to send from. */
+#ifndef PINHOLED_STUND_H
+#define PINHOLED_STUND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pinhole/addr.h>
+
+/* Send len bytes to dst from the local address `from` (IP and port). */
+typedef int (stund_send_h)(const struct ph_addr *from,
+			   const struct ph_addr *dst, const void *buf,
+			   size_t len, void *arg);
+
+struct stund_conf {
+	uint16_t port;            /* primary; port + 1 alternate; hop ports after */
+	struct ph_addr alt_ip;    /* unset: no change-IP */
+	unsigned memory;          /* source addresses remembered */
+	unsigned memory_ms;       /* for how long */
+};
+
+struct stund_stats {
+	unsigned long requests, answers, hop_answers, errors, bad, nulls;
+};
+
+struct stund;
+
+int stund_alloc(struct stund **sp, const struct stund_conf *conf,
+		stund_send_h *sendh, void *arg);
+void stund_free(struct stund *s);
+
+/* A datagram that arrived at local address `local` from `src`.
+ * Returns 0 when it was handled (answered, or a null/hop-test packet),
+ * EPROTO when it is not STUN, EBADMSG when it is malformed STUN. */
+int stund_recv(struct stund *s, const struct ph_addr *local,
+	       const struct ph_addr *src, const uint8_t *buf, size_t len,
+	       uint64_t now_ms);
+
+/* Did we answer a request from exactly this address (IP and port) at most
+ * max_age_ms ago? (PROTOCOL.md section 3's window check.) */
+bool stund_seen(const struct stund *s, const struct ph_addr *src,
+		uint64_t now_ms, uint64_t max_age_ms);
+
+const struct stund_stats *stund_stats(const struct stund *s);
+
+#endif

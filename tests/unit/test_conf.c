@@ -1,0 +1,130 @@
+/* Configuration: defaults, file syntax, overrides, hostile values. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+static char *write_tmp(const char *text)
+{
+	static char path[64];
+	FILE *f;
+
+	strcpy(path, "/tmp/ph-conf-XXXXXX");
+	close(mkstemp(path));
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+Test(conf, defaults_match_documented_values)
+{
+	struct pconf c;
+	const char *why;
+
+	conf_defaults(&c);
+	cr_assert_eq(c.sip_port, 5060);
+	cr_assert_eq(c.stun_port, 3478);
+	cr_assert_eq(conf_hop_port(&c, 1), 3480);
+	cr_assert_eq(conf_hop_port(&c, 8), 3487);
+	cr_assert_eq(c.n_listen, 2);
+	cr_assert(c.udp && c.tcp);
+	cr_assert_eq(c.min_expires, 60);
+	cr_assert_eq(c.max_expires, 7200);
+	cr_assert_eq(c.default_expires, 3600);
+	cr_assert_eq(conf_check(&c, &why), 0);
+}
+
+/* The shipped example must parse and change nothing. */
+Test(conf, example_file_is_the_defaults)
+{
+	struct pconf def, c;
+	char err[256];
+	char path[512];
+
+	snprintf(path, sizeof path, "%s/conf/pinholed.conf",
+		 getenv("top_srcdir") ? getenv("top_srcdir") : SRCDIR);
+	conf_defaults(&def);
+	conf_defaults(&c);
+	cr_assert_eq(conf_load(&c, path, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(memcmp(&c, &def, sizeof c), 0);
+}
+
+Test(conf, file_errors_name_file_line_and_key)
+{
+	struct pconf c;
+	char err[256];
+	char *p = write_tmp("sip_port = 5070\n\n# x\nstun_port = 99999\n");
+
+	conf_defaults(&c);
+	cr_assert_neq(conf_load(&c, p, err, sizeof err), 0);
+	cr_assert(strstr(err, ":4: stun_port"), "%s", err);
+	cr_assert_eq(c.sip_port, 5060, "nothing applied from a bad file");
+	unlink(p);
+
+	p = write_tmp("no_such_key = 1\n");
+	cr_assert_neq(conf_load(&c, p, err, sizeof err), 0);
+	cr_assert(strstr(err, "unknown key"), "%s", err);
+	unlink(p);
+
+	p = write_tmp("listen\n");
+	cr_assert_neq(conf_load(&c, p, err, sizeof err), 0);
+	cr_assert(strstr(err, "key = value"), "%s", err);
+	unlink(p);
+}
+
+Test(conf, overrides_and_lists)
+{
+	struct pconf c;
+	const char *why;
+
+	conf_defaults(&c);
+	cr_assert_eq(conf_set_arg(&c, "listen = 127.0.0.1, ::1", &why), 0);
+	cr_assert_eq(c.n_listen, 2);
+	cr_assert_eq(ph_addr_af(&c.listen[1]), AF_INET6);
+	cr_assert_eq(conf_set_arg(&c, "transports=tcp", &why), 0);
+	cr_assert(!c.udp && c.tcp);
+	cr_assert_eq(conf_set_arg(&c, "domains=a.example, b.example", &why), 0);
+	cr_assert_eq(c.n_domains, 2);
+	cr_assert_str_eq(c.domains[1], "b.example");
+}
+
+Test(conf, hostile_values_rejected_and_nothing_changed)
+{
+	static const char *bad[] = {
+		"sip_port=0", "sip_port=65536", "sip_port=-1", "sip_port=5060x",
+		"sip_port=99999999999999999999999", "sip_port=", "stun_port=65530",
+		"min_expires=0", "listen=localhost", "listen=", "listen=1.2.3.4.5",
+		"listen=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5,6.6.6.6,7.7.7.7,8.8.8.8,9.9.9.9",
+		"transports=sctp", "transports=", "log=file", "log_level=loud",
+		"domains=a b", "stun_alt_address=example.org",
+	};
+	struct pconf c, def;
+	const char *why;
+
+	conf_defaults(&def);
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		c = def;
+		cr_assert_neq(conf_set_arg(&c, bad[i], &why), 0, "%s", bad[i]);
+		cr_assert_eq(memcmp(&c, &def, sizeof c), 0, "%s changed", bad[i]);
+	}
+}
+
+Test(conf, cross_key_checks)
+{
+	struct pconf c;
+	const char *why;
+
+	conf_defaults(&c);
+	conf_set_arg(&c, "min_expires=100", &why);
+	conf_set_arg(&c, "max_expires=50", &why);
+	cr_assert_neq(conf_check(&c, &why), 0);
+
+	conf_defaults(&c);
+	conf_set_arg(&c, "sip_port=3480", &why);
+	cr_assert_neq(conf_check(&c, &why), 0);
+	cr_assert(strstr(why, "collides"));
+}
