@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport.h>
 #include <sofia-sip/tport_plugins.h>
@@ -45,6 +47,35 @@ struct sipd {
 /* sofia-sip creates its STUN server through a global plug-in table,
  * with no argument of ours; there is one sipd per process. */
 static struct sipd *the_sipd;
+
+/* sofia-sip's own log streams: exported, but declared only in its private
+ * headers. Their lines join ours; they are debugging aids (level 5 with -v),
+ * otherwise only sofia's fatal messages (level 0) get through. */
+extern su_log_t nta_log[], tport_log[];
+
+static void sofia_log(void *stream, char const *fmt, va_list ap)
+{
+	char line[512];
+	size_t n;
+
+	vsnprintf(line, sizeof line, fmt, ap);
+	n = strlen(line);
+	while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+		line[--n] = '\0';
+	if (n)
+		log_msg(LOG_DEBUG, "sofia: %s", line);
+}
+
+static void sofia_log_setup(void)
+{
+	su_log_t *logs[] = {su_log_default, nta_log, tport_log};
+	unsigned level = log_enabled(LOG_DEBUG) ? 5 : 0;
+
+	for (unsigned i = 0; i < sizeof logs / sizeof *logs; i++) {
+		su_log_redirect(logs[i], sofia_log, NULL);
+		su_log_set_level(logs[i], level);
+	}
+}
 
 static time_t now_s(void)
 {
@@ -95,9 +126,15 @@ static void vst_request(struct sipd *d, su_socket_t sock, void *msg,
 	d->sip_sock = -1;
 }
 
-static const tport_stun_server_vtable_t stun_plugin = {
-	sizeof stun_plugin, vst_create, vst_destroy, vst_socket, vst_socket,
-	vst_request,
+/* tport_plug_in_stun_server() takes only tables larger than its own
+ * struct (room for extensions), hence the wrapper. */
+static const struct {
+	tport_stun_server_vtable_t vst;
+	void *reserved;
+} stun_plugin = {
+	{sizeof stun_plugin, vst_create, vst_destroy, vst_socket, vst_socket,
+	 vst_request},
+	NULL,
 };
 
 static int stun_send(const struct ph_addr *from, const struct ph_addr *dst,
@@ -142,6 +179,27 @@ static void log_register(const sip_t *sip, const struct loc_flow *flow,
 		*r->fwwin ? "; Firewall-Window: " : "", r->fwwin);
 }
 
+/* RFC 3261 8.2.7: a stateless UAS must give a retransmitted request the
+ * same To tag, so the tag is a hash of what identifies the request. */
+static sip_to_t *stateless_to(msg_t *msg, const sip_t *sip)
+{
+	const char *parts[] = {sip->sip_call_id->i_id, sip->sip_from->a_tag};
+	uint32_t h = 2166136261u;
+	char tag[16];
+	sip_to_t *to;
+
+	if (sip->sip_to->a_tag)
+		return NULL;
+	for (unsigned i = 0; i < 2; i++)
+		for (const char *p = parts[i]; p && *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(tag, sizeof tag, "ph%08x", h);
+	to = sip_to_dup(msg_home(msg), sip->sip_to);
+	if (to && sip_to_tag(msg_home(msg), to, tag) < 0)
+		return NULL;
+	return to;
+}
+
 /* REGISTER is answered statelessly, as Kamailio's save() does: the
  * registrar is idempotent for a retransmission (same Call-ID and CSeq), so
  * keeping each transaction for Timer J (32 s, RFC 3261 17.2.2) would only
@@ -152,6 +210,7 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	struct loc_flow flow = {0};
 	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
 	sip_date_t date[1];
+	sip_to_t *to = stateless_to(msg, sip);
 
 	if (request_flow(d, msg, &flow)) {
 		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
@@ -164,6 +223,7 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r.fwwin);
 	sip_date_init(date)->d_time = sip_now();
 	nta_msg_treply(d->agent, msg, r.status, r.phrase,
+		TAG_IF(to, SIPTAG_TO(to)),
 		TAG_IF(r.contacts, SIPTAG_CONTACT_STR(r.contacts)),
 		TAG_IF(r.status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
 		TAG_IF(r.status == 420, SIPTAG_UNSUPPORTED_STR(r.unsupported)),
@@ -243,27 +303,42 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 		log_debug("location: %u binding(s) expired", gone);
 }
 
+/* One nta_agent_add_tport() per address and transport: sofia-sip keeps a
+ * pointer into its argument when given a list ("transport=udp,tcp") and
+ * crashes on the next call. */
+static int add_transport(struct sipd *d, const struct ph_addr *a,
+			 const char *transport)
+{
+	char ip[INET6_ADDRSTRLEN], url[128];
+	bool v6 = ph_addr_af(a) == AF_INET6;
+
+	ph_addr_ip_print(a, ip, sizeof ip);
+	snprintf(url, sizeof url, "sip:%s%s%s:%u;transport=%s", v6 ? "[" : "",
+		 ip, v6 ? "]" : "", d->conf->sip_port, transport);
+	/* The first call creates sofia's master transport: its tags apply. */
+	if (nta_agent_add_tport(d->agent, (url_string_t *)url,
+				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
+				TAG_END()) < 0) {
+		int err = errno ? errno : EADDRINUSE;
+		log_err("sip: cannot listen on %s: %s", url, strerror(err));
+		return err;
+	}
+	log_info("sip: listening on %s", url);
+	return 0;
+}
+
 static int add_transports(struct sipd *d)
 {
 	const struct pconf *c = d->conf;
+	int err = 0;
 
-	for (unsigned i = 0; i < c->n_listen; i++) {
-		char ip[INET6_ADDRSTRLEN], url[128];
-		bool v6 = ph_addr_af(&c->listen[i]) == AF_INET6;
-
-		ph_addr_ip_print(&c->listen[i], ip, sizeof ip);
-		snprintf(url, sizeof url, "sip:%s%s%s:%u;transport=%s%s",
-			 v6 ? "[" : "", ip, v6 ? "]" : "", c->sip_port,
-			 c->udp ? "udp" : "", c->udp && c->tcp ? ",tcp"
-					      : c->tcp ? "tcp" : "");
-		if (nta_agent_add_tport(d->agent, (url_string_t *)url,
-					TAG_END()) < 0) {
-			log_err("sip: cannot listen on %s: %s", url, strerror(errno));
-			return errno ? errno : EADDRINUSE;
-		}
-		log_info("sip: listening on %s", url);
+	for (unsigned i = 0; i < c->n_listen && !err; i++) {
+		if (c->udp)
+			err = add_transport(d, &c->listen[i], "udp");
+		if (c->tcp && !err)
+			err = add_transport(d, &c->listen[i], "tcp");
 	}
-	return 0;
+	return err;
 }
 
 int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
@@ -282,6 +357,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	d->root = root;
 	d->conf = conf;
 	d->sip_sock = -1;
+	sofia_log_setup();
 	the_sipd = d;
 	err = loc_mem_alloc(&d->store, conf->max_bindings, &hooks, now_s());
 	if (!err)
@@ -291,11 +367,11 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	if (err)
 		goto out;
 
-	tport_plug_in_stun_server(&stun_plugin);
+	if (tport_plug_in_stun_server(&stun_plugin.vst) < 0 && errno != EEXIST)
+		log_warn("sip: STUN on the SIP port not ours: %s", strerror(errno));
 	/* (url_string_t *)-1: no transports yet; add_transports() binds them. */
 	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
 				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
-				    TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)))
 		goto out;

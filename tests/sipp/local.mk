@@ -1,0 +1,11 @@
+# SIPp integration tests: the real pinholed on loopback, driven by SIPp.
+sipp_tests = \
+	tests/sipp/register.sh \
+	tests/sipp/rules.sh \
+	tests/sipp/stun.sh
+TESTS += $(sipp_tests)
+check_PROGRAMS += tests/sipp/netcheck
+tests_sipp_netcheck_LDADD = media/libpinhole.la
+EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
+	tests/sipp/register.xml tests/sipp/rules.xml tests/sipp/fwwin.xml \
+	tests/sipp/methods.xml

@@ -1,0 +1,81 @@
+# tests/sipp/lib.sh: run the real pinholed on free loopback ports and drive
+# it with SIPp. Sourced by the tests in this folder. Everything is bounded:
+# start-up waits at most 5 s, each SIPp run at most 20 s, and the trap
+# stops pinholed and removes the work folder whatever happens.
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+SIPP_DIR=$top_srcdir/tests/sipp
+PINHOLED=$top_builddir/registrar/pinholed
+PH_PID=
+WORK=$(mktemp -d /tmp/ph-sipp.XXXXXX)
+
+skip() { echo "SKIP: $*"; exit 77; }
+fail() { echo "FAIL: $*"; [ -f "$WORK/pinholed.log" ] && sed 's/^/  pinholed: /' "$WORK/pinholed.log" | tail -40; exit 1; }
+
+command -v sipp >/dev/null 2>&1 || skip "sipp not installed (Debian package sip-tester)"
+[ -x "$PINHOLED" ] || fail "$PINHOLED not built"
+
+ph_cleanup() {
+	if [ -n "$PH_PID" ]; then
+		kill "$PH_PID" 2>/dev/null
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$PH_PID" 2>/dev/null || break; sleep 0.2; done
+		kill -9 "$PH_PID" 2>/dev/null
+	fi
+	rm -rf "$WORK"
+}
+trap ph_cleanup EXIT
+trap 'exit 130' INT TERM
+
+# port_free PORT: nothing listens on it (UDP or TCP) on this host.
+port_free() {
+	! ss -Hlnu "sport = :$1" 2>/dev/null | grep -q . &&
+	! ss -Hlnt "sport = :$1" 2>/dev/null | grep -q .
+}
+
+# free_base N: a random port with N free ports from it on.
+free_base() {
+	for _ in $(seq 1 50); do
+		b=$(( (($(od -An -N2 -tu2 /dev/urandom) % 3000) * 10) + 20000 ))
+		ok=1
+		for i in $(seq 0 $(($1 - 1))); do port_free $((b + i)) || { ok=0; break; }; done
+		[ "$ok" = 1 ] && { echo "$b"; return 0; }
+	done
+	return 1
+}
+
+# ph_start [-o KEY=VALUE]...: start pinholed; sets SIP_PORT, STUN_PORT, PH_IP.
+ph_start() {
+	PH_IP=${PH_IP:-127.0.0.1}
+	base=$(free_base 12) || fail "no free ports"
+	SIP_PORT=$base
+	STUN_PORT=$((base + 2))
+	"$PINHOLED" -f -o "listen=$PH_IP" -o "sip_port=$SIP_PORT" \
+		-o "stun_port=$STUN_PORT" -o log_level=debug "$@" \
+		>"$WORK/pinholed.log" 2>&1 &
+	PH_PID=$!
+	for _ in $(seq 1 50); do
+		grep -q ' ready: ' "$WORK/pinholed.log" 2>/dev/null && return 0
+		kill -0 "$PH_PID" 2>/dev/null || fail "pinholed exited at start"
+		sleep 0.1
+	done
+	fail "pinholed not ready within 5 s"
+}
+
+# sipp_run SCENARIO [SIPP ARGS]...: one call of the scenario; fails the test
+# (with SIPp's errors and pinholed's log) unless the call succeeds.
+sipp_run() {
+	sf=$1; shift
+	lp=$(free_base 1) || fail "no free port for SIPp"
+	host=$PH_IP
+	case $PH_IP in *:*) host="[$PH_IP]" ;; esac
+	if ! timeout 20 sipp "$host:$SIP_PORT" -sf "$SIPP_DIR/$sf" -m 1 \
+		-i "$PH_IP" -p "$lp" -timeout 10s -nostdin -trace_err \
+		-error_file "$WORK/sipp-err.log" -trace_msg \
+		-message_file "$WORK/sipp-msg.log" "$@" >"$WORK/sipp-out.log" 2>&1; then
+		echo "SIPp scenario $sf failed:"
+		tail -20 "$WORK/sipp-err.log" 2>/dev/null
+		tail -60 "$WORK/sipp-msg.log" 2>/dev/null
+		fail "$sf"
+	fi
+	echo "ok: $sf $*"
+}
