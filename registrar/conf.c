@@ -50,6 +50,7 @@ UINT_KEY(default_expires, 1, 604800)
 UINT_KEY(max_contacts, 1, 1000)
 UINT_KEY(max_bindings, 1, 100000000)
 UINT_KEY(stun_memory, 16, 16777216)
+UINT_KEY(udp_buffer, 65536, 268435456)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 
 /* Split a comma-separated list in place; calls h for each trimmed item. */
@@ -223,6 +224,7 @@ static const struct {
 	{"default_expires", set_default_expires, "3600"},
 	{"max_contacts", set_max_contacts, "10"},
 	{"max_bindings", set_max_bindings, "1000000"},
+	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},
 	{"stun_memory", set_stun_memory, "65536"},

@@ -23,6 +23,7 @@ struct pconf {
 	unsigned n_domains;
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
+	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;

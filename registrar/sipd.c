@@ -219,8 +219,10 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	}
 	reg_handle(d->store, d->conf, sip, &flow, now_s(), &r);
 	log_register(sip, &flow, &r);
-	snprintf(minexp, sizeof minexp, "%u", r.min_expires);
-	snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r.fwwin);
+	if (r.status == 423)
+		snprintf(minexp, sizeof minexp, "%u", r.min_expires);
+	if (*r.fwwin)
+		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r.fwwin);
 	sip_date_init(date)->d_time = sip_now();
 	nta_msg_treply(d->agent, msg, r.status, r.phrase,
 		TAG_IF(to, SIPTAG_TO(to)),
@@ -318,6 +320,8 @@ static int add_transport(struct sipd *d, const struct ph_addr *a,
 	/* The first call creates sofia's master transport: its tags apply. */
 	if (nta_agent_add_tport(d->agent, (url_string_t *)url,
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
+				TPTAG_UDP_RMEM(d->conf->udp_buffer),
+				TPTAG_UDP_WMEM(d->conf->udp_buffer),
 				TAG_END()) < 0) {
 		int err = errno ? errno : EADDRINUSE;
 		log_err("sip: cannot listen on %s: %s", url, strerror(err));

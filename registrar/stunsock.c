@@ -31,6 +31,7 @@ struct ssock {
 struct stunsock {
 	su_root_t *root;
 	struct stund *stund;
+	int bufsize;
 	struct ssock socks[MAX_SOCKS];
 	unsigned n;
 };
@@ -164,6 +165,10 @@ static int open_sock(struct stunsock *ss, const struct ph_addr *ip,
 		return errno;
 	if (af == AF_INET6)
 		setsockopt(s->fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
+	if (setsockopt(s->fd, SOL_SOCKET, SO_RCVBUFFORCE, &ss->bufsize,
+		       sizeof ss->bufsize) < 0)
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &ss->bufsize,
+			   sizeof ss->bufsize);
 	if (af == AF_INET)
 		setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
 	else
@@ -207,6 +212,7 @@ int stunsock_alloc(struct stunsock **ssp, su_root_t *root,
 		return ENOMEM;
 	ss->root = root;
 	ss->stund = stund;
+	ss->bufsize = (int)conf->udp_buffer;
 	for (unsigned i = 0; i < conf->n_listen && !err; i++)
 		err = open_addr(ss, &conf->listen[i], conf->stun_port);
 	/* The alternate address answers change-IP (RFC 5780 section 6.1). */
