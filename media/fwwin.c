@@ -108,7 +108,12 @@ PH_API int ph_fwwin_decode(struct ph_fwwin *out, const char *buf, size_t len,
 		return EBADMSG;
 	}
 	span_next(&rest, ';', &piece);
-	if (span_ip(span_trim(piece), &w.host)) {
+	piece = span_trim(piece);
+	/* fw-host is a SIP host: an IPv6 address comes in brackets (RFC 3261
+	 * section 25.1 IPv6reference); local= and received= may be bare, as
+	 * Via's received= is. */
+	if ((memchr(piece.p, ':', piece.n) && piece.p[0] != '[') ||
+	    span_ip(piece, &w.host)) {
 		*why = "Firewall-Window host is not an IP address";
 		return EBADMSG;
 	}
