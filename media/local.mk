@@ -5,7 +5,11 @@ media_libpinhole_la_SOURCES = \
 	media/lex.c media/lex.h \
 	media/stun.c \
 	media/fwwin.c \
-	media/sdpattr.c
+	media/sdpattr.c \
+	media/stunc.c \
+	media/probe.c \
+	media/path.c \
+	media/sock.c
 media_libpinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS)
 media_libpinhole_la_LDFLAGS = -version-info 0:0:0 -no-undefined
 
@@ -15,7 +19,11 @@ pinholeinc_HEADERS = \
 	media/include/pinhole/api.h \
 	media/include/pinhole/addr.h \
 	media/include/pinhole/stun.h \
-	media/include/pinhole/fwwin.h
+	media/include/pinhole/fwwin.h \
+	media/include/pinhole/media.h
 
 pkgconfig_DATA += media/pinhole.pc
 EXTRA_DIST += media/pinhole.pc.in
+
+bin_PROGRAMS += media/pinhole-probe
+media_pinhole_probe_LDADD = media/libpinhole.la

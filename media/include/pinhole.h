@@ -6,5 +6,6 @@
 #include "pinhole/addr.h"
 #include "pinhole/stun.h"
 #include "pinhole/fwwin.h"
+#include "pinhole/media.h"
 
 #endif

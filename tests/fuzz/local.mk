@@ -1,0 +1,39 @@
+# Fuzz targets. Each also builds against a plain driver and runs over its
+# seed corpus in `make check`; `make fuzz` runs the libFuzzer builds
+# (configure --with-fuzzing CC=clang) for FUZZ_SECONDS each.
+fuzz_targets = stun fwwin sdpattr
+check_PROGRAMS += tests/fuzz/seed_stun tests/fuzz/seed_fwwin tests/fuzz/seed_sdpattr
+tests_fuzz_seed_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/driver.c
+tests_fuzz_seed_stun_LDADD = media/libpinhole.la
+tests_fuzz_seed_fwwin_SOURCES = tests/fuzz/fuzz_fwwin.c tests/fuzz/driver.c
+tests_fuzz_seed_fwwin_LDADD = media/libpinhole.la
+tests_fuzz_seed_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c tests/fuzz/driver.c
+tests_fuzz_seed_sdpattr_LDADD = media/libpinhole.la
+TESTS += tests/fuzz/seeds.sh
+EXTRA_DIST += tests/fuzz/seeds.sh tests/fuzz/seeds
+
+if WITH_FUZZING
+fuzz_media = media/addr.c media/lex.c media/stun.c media/fwwin.c media/sdpattr.c
+fuzz_cflags = $(AM_CFLAGS) -fsanitize=fuzzer,address,undefined -I$(top_srcdir)/media
+noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr
+tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c $(fuzz_media)
+tests_fuzz_fuzz_stun_CFLAGS = $(fuzz_cflags)
+tests_fuzz_fuzz_stun_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_fwwin_SOURCES = tests/fuzz/fuzz_fwwin.c $(fuzz_media)
+tests_fuzz_fuzz_fwwin_CFLAGS = $(fuzz_cflags)
+tests_fuzz_fuzz_fwwin_LDFLAGS = -fsanitize=fuzzer,address,undefined
+tests_fuzz_fuzz_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c $(fuzz_media)
+tests_fuzz_fuzz_sdpattr_CFLAGS = $(fuzz_cflags)
+tests_fuzz_fuzz_sdpattr_LDFLAGS = -fsanitize=fuzzer,address,undefined
+FUZZ_SECONDS = 60
+fuzz: tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr
+	for t in $(fuzz_targets); do \
+		mkdir -p fuzz-corpus/$$t && \
+		tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
+			fuzz-corpus/$$t $(top_srcdir)/tests/fuzz/seeds/$$t || exit 1; \
+	done
+else
+fuzz:
+	@echo "fuzz targets need: ./configure --with-fuzzing CC=clang"; exit 1
+endif
+.PHONY: fuzz
