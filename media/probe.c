@@ -3,11 +3,11 @@
  * count of PROTOCOL.md section 1, all from that one socket.
  *
  * First a Binding request to the primary port gives the window and
- * OTHER-ADDRESS. Then, at once: CHANGE-REQUEST change-port (and change-IP)
- * for the filtering, a request to the alternate IP if pinholed has one,
- * and the hop test for k = 1..8 side by side, each k on its own hop-test
- * port so they cannot disturb each other. Last, a request to the alternate
- * port for the mapping. */
+ * OTHER-ADDRESS. Then, at once: CHANGE-REQUEST change-port (and change-IP,
+ * if pinholed has a second address) for the filtering, and the hop test
+ * for k = 1..8 side by side, each k on its own hop-test port so they
+ * cannot disturb each other. Last, requests to the alternate port (and
+ * address) for the mapping. */
 #include "config.h"
 
 #include <errno.h>
@@ -85,11 +85,9 @@ static void start(struct ph_probe *p, int i, const struct ph_addr *dst,
 		       p->sendh, p->arg, now);
 }
 
-/* Filtering and hops first: a request to the alternate port would itself
- * open our firewall to the port the change-port answer comes from, so the
- * mapping test against that port waits until the filtering test is over
- * (RFC 5780 contacts only the alternate IP before it; with one server IP
- * the order is what keeps the tests apart). */
+/* Filtering and hops first: a request to the alternate port (or IP) would
+ * itself open our firewall to where the change-port (change-IP) answer
+ * comes from, so the mapping tests wait until the filtering tests end. */
 static void second_phase(struct ph_probe *p, uint64_t now)
 {
 	const struct ph_stun_msg *r = &p->t[T_PRIMARY].resp;
@@ -103,13 +101,9 @@ static void second_phase(struct ph_probe *p, uint64_t now)
 		p->other = r->other_address;
 
 	start(p, T_CHANGE_PORT, &p->conf.server, PH_STUN_CHANGE_PORT, 0, now);
-	if (!ph_addr_ip_eq(&p->other, &p->conf.server)) {
-		dst = p->other;
-		ph_addr_set_port(&dst, ph_addr_port(&p->conf.server));
-		start(p, T_ALT_IP, &dst, 0, 0, now);
+	if (!ph_addr_ip_eq(&p->other, &p->conf.server))
 		start(p, T_CHANGE_IP, &p->conf.server,
 		      PH_STUN_CHANGE_IP | PH_STUN_CHANGE_PORT, 0, now);
-	}
 	/* PROTOCOL.md section 1: null packet with TTL k to port 3479 + k,
 	 * then a full-TTL request asking for an answer from that port. */
 	for (unsigned k = 1; k <= PH_HOP_MAX; k++) {
@@ -121,13 +115,26 @@ static void second_phase(struct ph_probe *p, uint64_t now)
 	}
 }
 
+/* The mapping test needs a second port of pinholed that has never sent us
+ * an unsolicited packet: where a router answers unsolicited input, such a
+ * packet leaves a conntrack entry that makes the NAT give our next packet
+ * to that port another mapping, and an EIM NAT would look symmetric. The
+ * change-port answer came unasked from the alternate port, so when the
+ * TTL-8 hop-test port answered (solicited, its null packet got through),
+ * that port is the one to ask. */
 static void third_phase(struct ph_probe *p, uint64_t now)
 {
 	struct ph_addr dst = p->conf.server;
 
 	p->phase = 3;
-	ph_addr_set_port(&dst, ph_addr_port(&p->other));
+	ph_addr_set_port(&dst, p->hop_ok[PH_HOP_MAX] ? hop_port(p, PH_HOP_MAX)
+						     : ph_addr_port(&p->other));
 	start(p, T_ALT_PORT, &dst, 0, 0, now);
+	if (!ph_addr_ip_eq(&p->other, &p->conf.server)) {
+		dst = p->other;
+		ph_addr_set_port(&dst, ph_addr_port(&p->conf.server));
+		start(p, T_ALT_IP, &dst, 0, 0, now);
+	}
 }
 
 PH_API int ph_probe_recv(struct ph_probe *p, const struct ph_addr *src,
@@ -298,7 +305,7 @@ PH_API int ph_probe_explain(const struct ph_probe *p, char *buf, size_t size)
 					      n ? "," : "", k);
 	len = snprintf(buf, size,
 		"window: request to %s: mapped to %s\n"
-		"mapping: from the alternate port: %s; from the alternate IP: %s\n"
+		"mapping: from another port: %s; from the alternate IP: %s\n"
 		"filtering: change-port answer: %s; change-IP answer: %s\n"
 		"hops: hop-test answers for TTL %s (smallest wins; none: fallback %u)\n",
 		srv, outcome(&p->t[T_PRIMARY], a[0], sizeof a[0]),

@@ -1,0 +1,178 @@
+# tests/lab/lab.sh: the NAT lab. Firewalls and NATs in network namespaces
+# that the test creates and removes itself; sourced by the lab tests.
+#
+#   srv (pinholed) 203.0.113.1, .2 ---- core router ---- side A ---- side B
+#
+# Each side is one of the kinds below; its host is "a" or "b":
+#   open     the host sits on the public network itself, no firewall
+#   fw       a router with a stateful firewall, the host has a public address
+#   nat      masquerade (EIM, APDF), router input from the WAN dropped
+#   natopen  the same NAT, but the router answers unsolicited input (ICMP),
+#            so an early packet from outside takes the host's port
+#   sym      masquerade with random ports per connection (APDM)
+# A packet from a host needs TTL 2 to pass its own router (fw, nat,
+# natopen, sym) and dies at the core router at TTL 2: so hops = 2 there,
+# and 1 for open (nothing to open). Addresses exist only in the lab's
+# namespaces; the root namespace gets no interface, no route and no rule.
+set -u
+: "${top_srcdir:=.}" "${top_builddir:=.}"
+LAB=ph$$
+LAB_DIR=$(mktemp -d /tmp/ph-lab.XXXXXX)
+LAB_PIDS=
+LAB_NS=
+LAB_SRV_IP=203.0.113.1
+LAB_SRV_ALT=203.0.113.2
+
+lab_skip() { echo "SKIP: $*"; exit 77; }
+
+lab_require() {
+	[ "$(id -u)" = 0 ] || lab_skip "the NAT lab needs root (network namespaces)"
+	command -v ip >/dev/null || lab_skip "iproute2 not installed"
+	command -v nft >/dev/null || lab_skip "nftables not installed"
+	ip netns add "${LAB}probe" 2>/dev/null || lab_skip "cannot create network namespaces here"
+	ip netns del "${LAB}probe"
+}
+
+# Every lab goes away, whatever happens to the test.
+lab_down() {
+	for p in $LAB_PIDS; do kill "$p" 2>/dev/null; done
+	for p in $LAB_PIDS; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	LAB_PIDS=
+	for ns in $LAB_NS; do ip netns del "$ns" 2>/dev/null; done
+	LAB_NS=
+}
+trap 'lab_down; rm -rf "$LAB_DIR"' EXIT
+trap 'exit 130' INT TERM
+
+lab_ns() { # NAME: create a namespace with loopback up
+	ip netns add "$LAB$1" || return 1
+	LAB_NS="$LAB_NS $LAB$1"
+	ip -n "$LAB$1" link set lo up
+}
+
+lab_exec() { # NS CMD...: run in a lab namespace
+	local ns=$1; shift
+	ip netns exec "$LAB$ns" "$@"
+}
+
+lab_bg() { # NS LOG CMD...: run in the background, stopped by lab_down
+	local ns=$1 log=$2; shift 2
+	ip netns exec "$LAB$ns" "$@" >"$log" 2>&1 &
+	LAB_PIDS="$LAB_PIDS $!"
+	LAB_LAST_PID=$!
+}
+
+lab_link() { # NS1 IF1 ADDR1 NS2 IF2 ADDR2: a veth pair with addresses
+	ip link add "$2" netns "$LAB$1" type veth peer name "$5" netns "$LAB$4" || return 1
+	ip -n "$LAB$1" addr add "$3" dev "$2"
+	ip -n "$LAB$4" addr add "$6" dev "$5"
+	ip -n "$LAB$1" link set "$2" up
+	ip -n "$LAB$4" link set "$5" up
+}
+
+lab_forward() { # NS: a router
+	lab_exec "$1" sysctl -qw net.ipv4.ip_forward=1
+}
+
+# lab_side X KIND N: side X (a or b) of the given kind; N is 1 or 2.
+# Sets LAB_<X>_IP (the host's own address) and LAB_<X>_PUBLIC.
+lab_side() {
+	local x=$1 kind=$2 n=$3 wan core lan host public X
+	X=$(echo "$x" | tr a-z A-Z)
+	wan=198.51.100.$(( n == 1 ? 1 : 129 ))
+	core=198.51.100.$(( n == 1 ? 126 : 254 ))
+	lab_ns "$x"
+	if [ "$kind" = open ]; then
+		lab_link core "c$x" "$core/25" "$x" wan "$wan/25"
+		lab_exec "$x" ip route add default via "$core"
+		eval "LAB_${X}_IP=$wan LAB_${X}_PUBLIC=$wan"
+		return 0
+	fi
+	lab_ns "${x}r"
+	lab_forward "${x}r"
+	lab_link core "c$x" "$core/25" "${x}r" wan "$wan/25"
+	lab_exec "${x}r" ip route add default via "$core"
+	if [ "$kind" = fw ]; then
+		lan=192.0.2.$(( n == 1 ? 1 : 129 ))
+		host=192.0.2.$(( n == 1 ? 2 : 130 ))
+		lab_link "${x}r" lan "$lan/25" "$x" eth0 "$host/25"
+		lab_exec core ip route add "192.0.2.$(( n == 1 ? 0 : 128 ))/25" via "$wan"
+		public=$host
+	else
+		lan=10.0.$n.1 host=10.0.$n.2
+		lab_link "${x}r" lan "$lan/24" "$x" eth0 "$host/24"
+		public=$wan
+	fi
+	lab_exec "$x" ip route add default via "$lan"
+	lab_firewall "${x}r" "$kind" || return 1
+	eval "LAB_${X}_IP=$host LAB_${X}_PUBLIC=$public"
+}
+
+lab_firewall() { # NS KIND: the router's nftables ruleset
+	local nat input
+	case $2 in
+	fw) nat="" input="accept" ;;
+	nat) nat="masquerade" input="drop" ;;
+	natopen) nat="masquerade" input="accept" ;;
+	sym) nat="masquerade random,fully-random" input="drop" ;;
+	*) echo "unknown kind $2"; return 1 ;;
+	esac
+	lab_exec "$1" nft -f - <<NFT || return 1
+table inet lab {
+	chain forward {
+		type filter hook forward priority 0; policy drop;
+		ct state established,related accept
+		iifname "lan" accept
+	}
+	chain input {
+		type filter hook input priority 0; policy accept;
+		iifname "wan" ct state established,related accept
+		iifname "wan" $input
+	}
+	chain post {
+		type nat hook postrouting priority 100; policy accept;
+		${nat:+oifname "wan" $nat}
+	}
+}
+NFT
+}
+
+# lab_up KIND_A KIND_B: the whole lab.
+lab_up() {
+	lab_ns core && lab_ns srv || return 1
+	lab_forward core
+	lab_link core csrv 203.0.113.254/24 srv eth0 "$LAB_SRV_IP/24"
+	lab_exec srv ip addr add "$LAB_SRV_ALT/24" dev eth0
+	lab_exec srv ip route add default via 203.0.113.254
+	lab_side a "$1" 1 && lab_side b "$2" 2 || return 1
+	# counts every UDP datagram pinholed's host gets apart from STUN and
+	# the hop test: media must never show up there
+	lab_exec srv nft -f - <<'NFT'
+table inet count {
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport != { 3478-3487, 5060 } counter name "other_udp"
+	}
+	counter other_udp { }
+}
+NFT
+}
+
+lab_srv_other_udp() { # datagrams pinholed's host got besides STUN
+	lab_exec srv nft list counter inet count other_udp | awk '/packets/ { print $2 }'
+}
+
+# lab_start_pinholed [ARGS]: pinholed in srv, with the alternate address.
+lab_start_pinholed() {
+	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f \
+		-o "listen=$LAB_SRV_IP" -o "stun_alt_address=$LAB_SRV_ALT" "$@"
+	for _ in $(seq 1 50); do
+		grep -q ' ready: ' "$LAB_DIR/pinholed.log" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "pinholed did not start:"; cat "$LAB_DIR/pinholed.log"
+	return 1
+}
