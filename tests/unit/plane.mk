@@ -1,10 +1,12 @@
 # Unit tests of libpinhole's media plane, on a fake clock.
 if HAVE_CRITERION
-plane_unit_tests = tests/unit/test_probe tests/unit/test_path
+plane_unit_tests = tests/unit/test_probe tests/unit/test_path tests/unit/test_sock
 check_PROGRAMS += $(plane_unit_tests)
 TESTS += $(plane_unit_tests)
 tests_unit_test_probe_CFLAGS = $(unit_cflags)
 tests_unit_test_probe_LDADD = $(unit_ldadd)
 tests_unit_test_path_CFLAGS = $(unit_cflags)
 tests_unit_test_path_LDADD = $(unit_ldadd)
+tests_unit_test_sock_CFLAGS = $(unit_cflags)
+tests_unit_test_sock_LDADD = $(unit_ldadd)
 endif
