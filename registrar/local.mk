@@ -6,6 +6,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/log.c registrar/log.h \
 	registrar/location.c registrar/location.h \
 	registrar/register.c registrar/register.h \
+	registrar/route.c registrar/route.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h

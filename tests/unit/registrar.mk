@@ -4,7 +4,8 @@ registrar_unit_tests = \
 	tests/unit/test_conf \
 	tests/unit/test_location \
 	tests/unit/test_register \
-	tests/unit/test_stund
+	tests/unit/test_stund \
+	tests/unit/test_route
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
 reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
@@ -20,4 +21,7 @@ tests_unit_test_register_LDADD = $(unit_reg_ldadd)
 tests_unit_test_stund_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_stund_CFLAGS = $(unit_cflags)
 tests_unit_test_stund_LDADD = $(unit_reg_ldadd)
+tests_unit_test_route_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_route_CFLAGS = $(unit_cflags)
+tests_unit_test_route_LDADD = $(unit_reg_ldadd)
 endif

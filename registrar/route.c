@@ -1,0 +1,95 @@
+/* PROTOCOL.md section 5:
+ *
+ *   caller \ callee | none/eim + any filtering | apdm (symmetric)
+ *   none/eim        | direct: callee opens,    | direct if the caller's filtering
+ *                   | caller transmits         | is none/eif/adf, else relay
+ *   apdm            | direct if the callee's   | relay
+ *                   | filtering is none/eif/adf|
+ *
+ * adm counts as apdm. Same public address on both sides: local. A side
+ * with no firewall data: relay, unless it has a public address and no
+ * firewall, in which case the other side opens toward it. */
+#include "config.h"
+
+#include <stddef.h>
+
+#include "route.h"
+
+const char *route_kind_name(enum route_kind k)
+{
+	static const char *const names[] = {"relay", "direct", "local"};
+
+	return (unsigned)k <= ROUTE_LOCAL ? names[k] : "relay";
+}
+
+static bool known(const struct route_side *s)
+{
+	return s->has_fw && s->has_window;
+}
+
+/* Keeps one window per socket whoever it talks to. An unknown mapping is
+ * taken for the worst. */
+static bool steady(const struct route_side *s)
+{
+	return s->fw.mapping == PH_MAP_NONE || s->fw.mapping == PH_MAP_EIM;
+}
+
+/* Lets in a peer whose port it cannot know in advance. */
+static bool lenient(const struct route_side *s)
+{
+	return s->fw.filtering == PH_FILT_NONE || s->fw.filtering == PH_FILT_EIF ||
+	       s->fw.filtering == PH_FILT_ADF;
+}
+
+/* A plain endpoint whose media address is the address its SIP came from:
+ * no NAT between it and us, so its address is public. */
+static bool plain_public(const struct route_side *s)
+{
+	return !s->has_fw && !s->has_window && ph_addr_isset(&s->media) &&
+	       ph_addr_ip_eq(&s->media, &s->sip_src);
+}
+
+static void set(struct route *r, enum route_kind k, enum ph_role caller,
+		enum ph_role callee, const char *why)
+{
+	r->kind = k;
+	r->caller = caller;
+	r->callee = callee;
+	r->why = why;
+}
+
+void route_decide(const struct route_side *a, const struct route_side *b,
+		  struct route *r)
+{
+	if (!known(a) || !known(b)) {
+		if (known(a) && plain_public(b))
+			set(r, ROUTE_DIRECT, PH_ROLE_OPEN, PH_ROLE_NONE,
+			    "callee plain with a public address: caller opens");
+		else if (known(b) && plain_public(a))
+			set(r, ROUTE_DIRECT, PH_ROLE_NONE, PH_ROLE_OPEN,
+			    "caller plain with a public address: callee opens");
+		else
+			set(r, ROUTE_RELAY, PH_ROLE_RELAY, PH_ROLE_RELAY,
+			    "a side without firewall data");
+		return;
+	}
+	if (ph_addr_ip_eq(&a->fw.host, &b->fw.host)) {
+		set(r, ROUTE_LOCAL, PH_ROLE_LOCAL, PH_ROLE_LOCAL,
+		    "same public address");
+		return;
+	}
+	if (steady(a) && steady(b))
+		set(r, ROUTE_DIRECT, PH_ROLE_TRANSMIT, PH_ROLE_OPEN,
+		    "both keep their windows: callee opens, caller transmits");
+	else if (steady(a) && lenient(a))
+		set(r, ROUTE_DIRECT, PH_ROLE_OPEN, PH_ROLE_TRANSMIT,
+		    "callee symmetric, caller lenient: callee transmits, caller latches");
+	else if (steady(b) && lenient(b))
+		set(r, ROUTE_DIRECT, PH_ROLE_TRANSMIT, PH_ROLE_OPEN,
+		    "caller symmetric, callee lenient: caller transmits, callee latches");
+	else
+		set(r, ROUTE_RELAY, PH_ROLE_RELAY, PH_ROLE_RELAY,
+		    steady(a) || steady(b)
+			    ? "one side symmetric, the other filters by port"
+			    : "both sides symmetric");
+}

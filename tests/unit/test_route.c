@@ -1,0 +1,112 @@
+/* The route decision over every pair of the lab's kinds of firewall, and
+ * the cases without firewall data. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "route.h"
+
+/* A side of the given kind, as pinhole-probe measures it in the lab. */
+static struct route_side side(const char *kind, const char *public_ip)
+{
+	struct route_side s = {.has_fw = true, .has_window = true};
+
+	ph_addr_set(&s.fw.host, public_ip, 0);
+	s.window = s.fw.host;
+	ph_addr_set_port(&s.window, 40000);
+	s.fw.hops = 2;
+	if (!strcmp(kind, "open"))
+		s.fw.mapping = PH_MAP_NONE, s.fw.filtering = PH_FILT_NONE, s.fw.hops = 1;
+	else if (!strcmp(kind, "fw"))
+		s.fw.mapping = PH_MAP_NONE, s.fw.filtering = PH_FILT_APDF;
+	else if (!strcmp(kind, "nat") || !strcmp(kind, "natopen"))
+		s.fw.mapping = PH_MAP_EIM, s.fw.filtering = PH_FILT_APDF;
+	else if (!strcmp(kind, "sym"))
+		s.fw.mapping = PH_MAP_APDM, s.fw.filtering = PH_FILT_APDF;
+	else if (!strcmp(kind, "adm-adf"))
+		s.fw.mapping = PH_MAP_ADM, s.fw.filtering = PH_FILT_ADF;
+	return s;
+}
+
+Test(route, every_pair_of_lab_kinds)
+{
+	static const char *kinds[] = {"open", "fw", "nat", "natopen", "sym"};
+
+	for (int i = 0; i < 5; i++)
+		for (int j = 0; j < 5; j++) {
+			struct route_side a = side(kinds[i], "198.51.100.1");
+			struct route_side b = side(kinds[j], "198.51.100.129");
+			bool sa = !strcmp(kinds[i], "sym"), sb = !strcmp(kinds[j], "sym");
+			struct route r;
+
+			route_decide(&a, &b, &r);
+			if (sa && sb) {
+				cr_assert_eq(r.kind, ROUTE_RELAY, "sym x sym");
+			} else if (sa || sb) {
+				/* direct only against the open kind (filtering none) */
+				const char *other = sa ? kinds[j] : kinds[i];
+				bool open = !strcmp(other, "open");
+				cr_assert_eq(r.kind, open ? ROUTE_DIRECT : ROUTE_RELAY,
+					     "%s x %s: %s", kinds[i], kinds[j], r.why);
+				if (open) { /* the symmetric side transmits */
+					cr_assert_eq(sa ? r.caller : r.callee, PH_ROLE_TRANSMIT);
+					cr_assert_eq(sa ? r.callee : r.caller, PH_ROLE_OPEN);
+				}
+			} else {
+				cr_assert_eq(r.kind, ROUTE_DIRECT, "%s x %s", kinds[i], kinds[j]);
+				cr_assert_eq(r.caller, PH_ROLE_TRANSMIT);
+				cr_assert_eq(r.callee, PH_ROLE_OPEN);
+			}
+		}
+}
+
+Test(route, adm_counts_as_apdm)
+{
+	struct route_side a = side("adm-adf", "198.51.100.1");
+	struct route_side b = side("sym", "198.51.100.129");
+	struct route r;
+
+	route_decide(&a, &b, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY);
+	b = side("nat", "198.51.100.129");
+	route_decide(&a, &b, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY, "callee filters by port");
+	b.fw.filtering = PH_FILT_ADF;
+	route_decide(&a, &b, &r);
+	cr_assert_eq(r.kind, ROUTE_DIRECT);
+	cr_assert_eq(r.caller, PH_ROLE_TRANSMIT);
+}
+
+Test(route, same_public_address_is_local)
+{
+	struct route_side a = side("sym", "198.51.100.1");
+	struct route_side b = side("sym", "198.51.100.1");
+	struct route r;
+
+	route_decide(&a, &b, &r);
+	cr_assert_eq(r.kind, ROUTE_LOCAL);
+	cr_assert_eq(r.caller, PH_ROLE_LOCAL);
+}
+
+Test(route, plain_endpoints)
+{
+	struct route_side a = side("nat", "198.51.100.1"), plain = {0};
+	struct route r;
+
+	/* behind a NAT (media address private, SIP from a public one): relay */
+	ph_addr_set(&plain.media, "10.0.2.2", 4000);
+	ph_addr_set(&plain.sip_src, "198.51.100.129", 5060);
+	route_decide(&a, &plain, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY);
+	/* public, no NAT: the other side opens toward it */
+	ph_addr_set(&plain.media, "198.51.100.129", 4000);
+	route_decide(&a, &plain, &r);
+	cr_assert_eq(r.kind, ROUTE_DIRECT);
+	cr_assert_eq(r.caller, PH_ROLE_OPEN);
+	route_decide(&plain, &a, &r);
+	cr_assert_eq(r.kind, ROUTE_DIRECT);
+	cr_assert_eq(r.callee, PH_ROLE_OPEN);
+	/* a window pinholed never saw counts as absent (PROTOCOL.md 3) */
+	a.has_window = false;
+	route_decide(&a, &plain, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY);
+}
