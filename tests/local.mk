@@ -2,6 +2,7 @@
 # Shell tests (*.sh) exit 77 to skip, with a line that says why.
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
+EXTRA_DIST += tests/setup
 AM_TESTS_ENVIRONMENT = \
 	top_srcdir='$(top_srcdir)'; top_builddir='$(top_builddir)'; \
 	export top_srcdir top_builddir;

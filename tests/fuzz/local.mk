@@ -10,7 +10,7 @@ tests_fuzz_seed_fwwin_LDADD = media/libpinhole.la
 tests_fuzz_seed_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c tests/fuzz/driver.c
 tests_fuzz_seed_sdpattr_LDADD = media/libpinhole.la
 TESTS += tests/fuzz/seeds.sh
-EXTRA_DIST += tests/fuzz/seeds.sh tests/fuzz/seeds
+EXTRA_DIST += tests/fuzz/seeds.sh tests/fuzz/corpus
 
 if WITH_FUZZING
 fuzz_media = media/addr.c media/lex.c media/stun.c media/fwwin.c media/sdpattr.c
@@ -30,7 +30,7 @@ fuzz: tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr
 	for t in $(fuzz_targets); do \
 		mkdir -p fuzz-corpus/$$t && \
 		tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
-			fuzz-corpus/$$t $(top_srcdir)/tests/fuzz/seeds/$$t || exit 1; \
+			fuzz-corpus/$$t $(top_srcdir)/tests/fuzz/corpus/$$t || exit 1; \
 	done
 else
 fuzz:

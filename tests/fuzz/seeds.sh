@@ -3,5 +3,5 @@
 set -e
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 for t in stun fwwin sdpattr; do
-	"$top_builddir/tests/fuzz/seed_$t" "$top_srcdir/tests/fuzz/seeds/$t"
+	"$top_builddir/tests/fuzz/seed_$t" "$top_srcdir/tests/fuzz/corpus/$t"
 done
