@@ -46,6 +46,34 @@ PH_API int ph_addr_set(struct ph_addr *a, const char *ip, uint16_t port)
 	return ph_addr_set_n(a, ip, strlen(ip), port);
 }
 
+PH_API int ph_addr_parse(struct ph_addr *a, const char *s, size_t len,
+			 uint16_t defport)
+{
+	const char *end = s + len, *colon = NULL;
+	unsigned long port = 0;
+
+	for (const char *p = end; p > s; p--)
+		if (p[-1] == ':') {
+			colon = p - 1;
+			break;
+		}
+	/* a port follows the last colon of "IPv4:port" or "[IPv6]:port" only */
+	if (colon && ((s[0] == '[' && colon > s && colon[-1] == ']') ||
+		      (s[0] != '[' && memchr(s, ':', (size_t)(colon - s)) == NULL))) {
+		if (colon + 1 == end || end - colon > 6)
+			return EINVAL;
+		for (const char *p = colon + 1; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return EINVAL;
+			port = port * 10 + (unsigned long)(*p - '0');
+		}
+		if (!port || port > 65535)
+			return EINVAL;
+		return ph_addr_set_n(a, s, (size_t)(colon - s), (uint16_t)port);
+	}
+	return ph_addr_set_n(a, s, len, defport);
+}
+
 PH_API int ph_addr_from_sa(struct ph_addr *a, const struct sockaddr *sa,
 			   socklen_t len)
 {

@@ -37,23 +37,6 @@ static const char usage[] =
 "Exit status: 0 when measured, 1 when the server did not answer,\n"
 "2 on bad arguments or a socket error.\n";
 
-static int parse_hostport(const char *s, uint16_t defport, struct ph_addr *a)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	unsigned long port = defport;
-
-	/* "IPv4", "IPv4:port", "[IPv6]", "[IPv6]:port" */
-	if (colon && (s[0] != '[' || colon > strchr(s, ']'))) {
-		port = strtoul(colon + 1, &end, 10);
-		if (*end || !port || port > 65535)
-			return EINVAL;
-	} else {
-		colon = s + strlen(s);
-	}
-	return ph_addr_set_n(a, s, (size_t)(colon - s), (uint16_t)port);
-}
-
 static int run(struct ph_probe *p, int fd, unsigned timeout_s)
 {
 	uint64_t end = ph_now_ms() + timeout_s * 1000ULL;
@@ -117,8 +100,8 @@ int main(int argc, char **argv)
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (argc - optind != 1 || parse_hostport(argv[optind], 3478, &conf.server) ||
-	    (local && parse_hostport(local, 0, &bind_to)) ||
+	if (argc - optind != 1 || ph_addr_parse(&conf.server, argv[optind], strlen(argv[optind]), 3478) ||
+	    (local && ph_addr_parse(&bind_to, local, strlen(local), 0)) ||
 	    conf.fallback_hops < 1 || conf.fallback_hops > PH_FW_MAX_HOPS ||
 	    !timeout_s) {
 		fputs(usage, stderr);

@@ -62,7 +62,10 @@ void route_decide(const struct route_side *a, const struct route_side *b,
 		  struct route *r)
 {
 	if (!known(a) || !known(b)) {
-		if (known(a) && plain_public(b))
+		if (plain_public(a) && plain_public(b))
+			set(r, ROUTE_DIRECT, PH_ROLE_NONE, PH_ROLE_NONE,
+			    "both plain with public addresses: nothing to open");
+		else if (known(a) && plain_public(b))
 			set(r, ROUTE_DIRECT, PH_ROLE_OPEN, PH_ROLE_NONE,
 			    "callee plain with a public address: caller opens");
 		else if (known(b) && plain_public(a))

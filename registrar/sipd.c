@@ -26,12 +26,14 @@
 
 #include "location.h"
 #include "log.h"
+#include "proxy.h"
 #include "register.h"
 #include "sipd.h"
 #include "stund.h"
 #include "stunsock.h"
 
-#define ALLOW "REGISTER, OPTIONS"
+#define ALLOW "REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, " \
+	"PRACK, MESSAGE, REFER, NOTIFY, SUBSCRIBE"
 
 struct sipd {
 	su_root_t *root;
@@ -41,6 +43,7 @@ struct sipd {
 	struct loc_store *store;
 	struct stund *stund;
 	struct stunsock *socks;
+	struct proxy *proxy;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 };
 
@@ -236,32 +239,31 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	tport_unref(flow.handle);
 }
 
-/* Everything but REGISTER goes through a real server transaction. */
-static void on_transaction(struct sipd *d, msg_t *msg, sip_t *sip)
+/* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
+ * methods no user gets from us (RFC 3261 21.5.2). */
+static void on_own_request(struct sipd *d, msg_t *msg, sip_t *sip)
 {
 	nta_incoming_t *irq = nta_incoming_create(d->agent, NULL, msg, sip,
 						  TAG_END());
 
 	if (!irq)
 		return;
-	switch (sip->sip_request->rq_method) {
-	case sip_method_options:
+	if (sip->sip_request->rq_method == sip_method_options)
 		nta_incoming_treply(irq, SIP_200_OK,
 			SIPTAG_ALLOW_STR(ALLOW), SIPTAG_ACCEPT_STR("application/sdp"),
 			TAG_END());
-		break;
-	case sip_method_unknown:
-		/* RFC 3261 section 21.5.2 */
+	else
 		nta_incoming_treply(irq, SIP_501_NOT_IMPLEMENTED,
 				    SIPTAG_ALLOW_STR(ALLOW), TAG_END());
-		break;
-	default:
-		/* RFC 3261 section 8.2.1: known, not allowed here yet. */
-		nta_incoming_treply(irq, SIP_405_METHOD_NOT_ALLOWED,
-				    SIPTAG_ALLOW_STR(ALLOW), TAG_END());
-		break;
-	}
 	nta_incoming_destroy(irq); /* nta keeps it until its timers end */
+}
+
+/* For pinholed itself: no user part and no Route (RFC 3261 16.4). */
+static bool for_us(const sip_t *sip)
+{
+	return sip->sip_request->rq_method == sip_method_unknown ||
+	       (!sip->sip_request->rq_url->url_user && !sip->sip_route &&
+		sip->sip_request->rq_method == sip_method_options);
 }
 
 /* A header sofia-sip could not parse: name it in a 400. */
@@ -279,18 +281,20 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
 {
-	if (!sip || !sip->sip_request) {
-		msg_destroy(msg); /* a stray response: nothing to forward yet */
+	if (!sip || (!sip->sip_request && !sip->sip_status)) {
+		msg_destroy(msg);
 		return 0;
 	}
-	if (sip->sip_error)
+	if (sip->sip_status)
+		proxy_stray_response(d->proxy, msg, sip);
+	else if (sip->sip_error && sip->sip_request->rq_method != sip_method_ack)
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_request->rq_method == sip_method_register)
 		on_register(d, msg, sip);
-	else if (sip->sip_request->rq_method == sip_method_ack)
-		msg_destroy(msg); /* an ACK no transaction of ours awaits */
+	else if (for_us(sip))
+		on_own_request(d, msg, sip);
 	else
-		on_transaction(d, msg, sip);
+		proxy_request(d->proxy, msg, sip);
 	return 0;
 }
 
@@ -374,10 +378,14 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	if (tport_plug_in_stun_server(&stun_plugin.vst) < 0 && errno != EEXIST)
 		log_warn("sip: STUN on the SIP port not ours: %s", strerror(errno));
 	/* (url_string_t *)-1: no transports yet; add_transports() binds them. */
+	/* NTATAG_CANCEL_487(0): a proxy's INVITE ends with what its branches
+	 * answer after the CANCEL, not with nta's own 487. */
 	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
 				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
+				    NTATAG_CLIENT_RPORT(1), NTATAG_CANCEL_487(0),
 				    TAG_END());
-	if (!d->agent || (err = add_transports(d)))
+	if (!d->agent || (err = add_transports(d)) ||
+	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->stund, conf)))
 		goto out;
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	if (!d->tick ||
@@ -409,6 +417,7 @@ void sipd_free(struct sipd *d)
 	if (!d)
 		return;
 	su_timer_destroy(d->tick);
+	proxy_free(d->proxy);
 	loc_destroy(d->store); /* unrefs the transports bindings kept */
 	if (d->agent)
 		nta_agent_destroy(d->agent);

@@ -1,8 +1,8 @@
 /* netcheck: small network checks against pinholed for the tests.
  *
- *   netcheck stun [-c FLAGS] [-r PORT] [-w MS] HOST PORT
+ *   netcheck stun [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT
  *     sends one STUN Binding request (CHANGE-REQUEST flags, PINHOLE-REPLY-FROM
- *     port) from an ephemeral UDP port and prints, for every answer within
+ *     port) from UDP port LPORT (default: any) and prints, for every answer within
  *     the wait: "local L from A mapped M class C [error E]". Exit 0 if any.
  *   netcheck crlf [-w MS] HOST PORT
  *     opens TCP, sends a CRLFCRLF keepalive (RFC 5626 4.4.1) and exits 0
@@ -20,6 +20,7 @@
 #include <pinhole/stun.h>
 
 static int wait_ms = 1000;
+static uint16_t local_port;
 
 static long long now_ms(void)
 {
@@ -44,7 +45,7 @@ static int stun(const struct ph_addr *srv, uint32_t change, uint16_t reply_from)
 	/* bound first: an unbound socket would lose its port on disconnect */
 	fd = socket(ph_addr_af(srv), SOCK_DGRAM, 0);
 	local = *srv;
-	ph_addr_set_port(&local, 0);
+	ph_addr_set_port(&local, local_port);
 	if (fd < 0 || bind(fd, &local.u.sa, ph_addr_len(&local)) < 0 ||
 	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
 		return perror("socket"), 2;
@@ -123,9 +124,10 @@ int main(int argc, char **argv)
 		goto usage;
 	mode = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:r:w:")) != -1) {
+	while ((c = getopt(argc, argv, "c:l:r:w:")) != -1) {
 		switch (c) {
 		case 'c': change = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'l': local_port = (uint16_t)atoi(optarg); break;
 		case 'r': reply_from = (uint16_t)atoi(optarg); break;
 		case 'w': wait_ms = atoi(optarg); break;
 		default: goto usage;
@@ -139,7 +141,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "crlf"))
 		return crlf(&srv);
 usage:
-	fprintf(stderr, "usage: netcheck stun [-c FLAGS] [-r PORT] [-w MS] HOST PORT\n"
+	fprintf(stderr, "usage: netcheck stun [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT\n"
 			"       netcheck crlf [-w MS] HOST PORT\n");
 	return 2;
 }

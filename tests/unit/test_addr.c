@@ -38,3 +38,25 @@ Test(addr, v4_mapped_is_the_same_address)
 	ph_addr_set(&b, "2001:db8::1", 7);
 	cr_assert(!ph_addr_ip_eq(&a, &b));
 }
+
+Test(addr, parse_host_and_port)
+{
+	static const struct { const char *in; const char *out; } ok[] = {
+		{"192.0.2.1", "192.0.2.1:3478"}, {"192.0.2.1:5", "192.0.2.1:5"},
+		{"[2001:db8::1]", "[2001:db8::1]:3478"},
+		{"[2001:db8::1]:65535", "[2001:db8::1]:65535"},
+		{"2001:db8::1", "[2001:db8::1]:3478"},
+	};
+	static const char *bad[] = {"192.0.2.1:", "192.0.2.1:0", "192.0.2.1:65536",
+		"192.0.2.1:5x", "[2001:db8::1]:", "host:5", ":5", "192.0.2.1:1234567"};
+	struct ph_addr a;
+	char s[PH_ADDR_STRLEN];
+
+	for (size_t i = 0; i < sizeof ok / sizeof *ok; i++) {
+		cr_assert_eq(ph_addr_parse(&a, ok[i].in, strlen(ok[i].in), 3478), 0, "%s", ok[i].in);
+		ph_addr_print(&a, s, sizeof s);
+		cr_assert_str_eq(s, ok[i].out);
+	}
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+		cr_assert_neq(ph_addr_parse(&a, bad[i], strlen(bad[i]), 1), 0, "%s", bad[i]);
+}

@@ -105,6 +105,16 @@ Test(route, plain_endpoints)
 	route_decide(&plain, &a, &r);
 	cr_assert_eq(r.kind, ROUTE_DIRECT);
 	cr_assert_eq(r.callee, PH_ROLE_OPEN);
+	/* two plain phones on public addresses: nothing to tell anyone */
+	{
+		struct route_side other = plain;
+		ph_addr_set(&other.media, "192.0.2.7", 4000);
+		ph_addr_set(&other.sip_src, "192.0.2.7", 5060);
+		route_decide(&plain, &other, &r);
+		cr_assert_eq(r.kind, ROUTE_DIRECT);
+		cr_assert_eq(r.caller, PH_ROLE_NONE);
+		cr_assert_eq(r.callee, PH_ROLE_NONE);
+	}
 	/* a window pinholed never saw counts as absent (PROTOCOL.md 3) */
 	a.has_window = false;
 	route_decide(&a, &plain, &r);

@@ -26,6 +26,9 @@ PH_API int ph_addr_set(struct ph_addr *a, const char *ip, uint16_t port);
 /* Same, from a buffer that need not be NUL-terminated. */
 PH_API int ph_addr_set_n(struct ph_addr *a, const char *ip, size_t len,
 			 uint16_t port);
+/* "IP", "IP:PORT", "[IPv6]" or "[IPv6]:PORT" (defport when none). */
+PH_API int ph_addr_parse(struct ph_addr *a, const char *s, size_t len,
+			 uint16_t defport);
 PH_API int ph_addr_from_sa(struct ph_addr *a, const struct sockaddr *sa,
 			   socklen_t len);
 PH_API void ph_addr_set_port(struct ph_addr *a, uint16_t port);

@@ -1,0 +1,606 @@
+/* Stateful forking proxy on nta (RFC 3261 section 16), and the media
+ * route each INVITE gets (PROTOCOL.md sections 3-5, 9).
+ *
+ * Dialogs are record-routed through pinholed with both sides' flows in our
+ * Record-Route URI (ph-a: the caller's, ph-b: the callee's), so in-dialog
+ * requests go back over the flow each side registered or called from,
+ * NAT or not (RFC 3581; the flow-token idea of RFC 5626 section 5.3). */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NTA_INCOMING_MAGIC_T struct ptx
+#define NTA_OUTGOING_MAGIC_T struct branch
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "log.h"
+#include "proxy.h"
+#include "register.h"
+#include "route.h"
+#include "sdpfw.h"
+#include "stunsock.h"
+
+#define MAX_BRANCHES 10
+
+struct proxy {
+	nta_agent_t *agent;
+	struct loc_store *store;
+	struct stund *stund;
+	const struct pconf *conf;
+};
+
+struct branch {
+	struct ptx *t;
+	nta_outgoing_t *orq;
+	int status;
+	struct ph_addr flow;          /* the callee's flow */
+	enum loc_transport transport;
+	struct route_side callee;
+	struct route rt;
+};
+
+/* One proxied server transaction and its client branches. */
+struct ptx {
+	struct proxy *p;
+	nta_incoming_t *irq;
+	msg_t *req;
+	sip_t *sip;
+	struct ph_addr src;           /* where the request came from */
+	enum loc_transport transport;
+	struct route_side caller;
+	struct sdpfw offer;
+	bool has_offer;
+	unsigned n, finals;
+	struct branch b[MAX_BRANCHES];
+	int best;                     /* best final non-2xx so far */
+	msg_t *best_msg;
+	bool answered;
+};
+
+int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
+		struct stund *stund, const struct pconf *conf)
+{
+	struct proxy *p = calloc(1, sizeof *p);
+
+	if (!p)
+		return ENOMEM;
+	*p = (struct proxy){agent, st, stund, conf};
+	*pp = p;
+	return 0;
+}
+
+void proxy_free(struct proxy *p)
+{
+	free(p);
+}
+
+static const char *tname(enum loc_transport t)
+{
+	return t == LOC_TCP ? "tcp" : "udp";
+}
+
+static int msg_source(msg_t *msg, struct ph_addr *src, enum loc_transport *t)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+
+	if (!ai || ph_addr_from_sa(src, ai->ai_addr, (socklen_t)ai->ai_addrlen))
+		return EINVAL;
+	*t = ai->ai_protocol == IPPROTO_TCP ? LOC_TCP : LOC_UDP;
+	return 0;
+}
+
+/* "sip:IP:PORT;transport=T": a next hop for nta. */
+static void hop_url(char *buf, size_t size, const struct ph_addr *a,
+		    enum loc_transport t)
+{
+	char s[PH_ADDR_STRLEN];
+
+	ph_addr_print(a, s, sizeof s);
+	snprintf(buf, size, "sip:%s;transport=%s", s, tname(t));
+}
+
+/* ---- loose routing through our own Record-Route ----------------------- */
+
+/* Pops the Route entries that are ours; *next is the flow on the other
+ * side of the dialog from where the request came from. */
+static bool pop_our_routes(struct ptx *t, struct ph_addr *next,
+			   enum loc_transport *nt)
+{
+	bool ours = false;
+	char a[64], b[64], ta[8], tb[8];
+
+	while (t->sip->sip_route &&
+	       url_param(t->sip->sip_route->r_url->url_params, "ph-a", a, sizeof a) > 0 &&
+	       url_param(t->sip->sip_route->r_url->url_params, "ph-b", b, sizeof b) > 0) {
+		struct ph_addr fa, fb;
+
+		url_param(t->sip->sip_route->r_url->url_params, "ph-at", ta, sizeof ta);
+		url_param(t->sip->sip_route->r_url->url_params, "ph-bt", tb, sizeof tb);
+		if (!ph_addr_parse(&fa, a, strlen(a), 5060) &&
+		    !ph_addr_parse(&fb, b, strlen(b), 5060)) {
+			bool from_a = ph_addr_eq(&t->src, &fa);
+			*next = from_a ? fb : fa;
+			*nt = !strcmp(from_a ? tb : ta, "tcp") ? LOC_TCP : LOC_UDP;
+			ours = true;
+		}
+		sip_route_remove(t->req, t->sip);
+	}
+	return ours;
+}
+
+static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
+			     const struct branch *b)
+{
+	char rr[512], a[PH_ADDR_STRLEN], bb[PH_ADDR_STRLEN], host[PH_ADDR_STRLEN];
+	const url_t *ru = t->sip->sip_request->rq_url;
+	struct ph_addr me;
+
+	/* the caller reached us by the Request-URI's host */
+	if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
+		me = t->p->conf->listen[0];
+	ph_addr_set_port(&me, t->p->conf->sip_port);
+	ph_addr_print(&me, host, sizeof host);
+	ph_addr_print(&t->src, a, sizeof a);
+	ph_addr_print(&b->flow, bb, sizeof bb);
+	snprintf(rr, sizeof rr, "<sip:%s;lr;ph-a=%s;ph-at=%s;ph-b=%s;ph-bt=%s>",
+		 host, a, tname(t->transport), bb, tname(b->transport));
+	sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
+}
+
+/* ---- firewall data of each side ---------------------------------------- */
+
+static void side_fw(struct route_side *side, const char *value)
+{
+	const char *why;
+
+	side->has_fw = value &&
+		       !ph_fwwin_decode(&side->fw, value, strlen(value), &why);
+}
+
+static const char *header_value(const sip_t *sip, const char *name)
+{
+	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+		if (u->un_name && !strcasecmp(u->un_name, name))
+			return u->un_value;
+	return NULL;
+}
+
+/* PROTOCOL.md section 3: a window counts only if our STUN service answered
+ * exactly that address lately, and it is the SIP sender's or the
+ * registered window host's IP. pinholed never points anyone at an address
+ * it has not itself received a packet from. */
+static bool window_ok(struct proxy *p, const struct route_side *s,
+		      const struct ph_addr *w)
+{
+	unsigned life = s->has_fw && s->fw.lifetime ? s->fw.lifetime
+						    : PH_FW_DEFAULT_LIFETIME;
+
+	return ph_addr_isset(w) &&
+	       stund_seen(p->stund, w, stunsock_now_ms(), life * 1000ULL) &&
+	       (ph_addr_ip_eq(w, &s->sip_src) ||
+		(s->has_fw && ph_addr_ip_eq(w, &s->fw.host)));
+}
+
+static void side_windows(struct proxy *p, struct route_side *s,
+			 const struct sdpfw *f, const char *who)
+{
+	char w[PH_ADDR_STRLEN];
+
+	s->media = f->n ? f->m[0].media : s->media;
+	s->has_window = f->n && window_ok(p, s, &f->m[0].window);
+	if (f->n && ph_addr_isset(&f->m[0].window) && !s->has_window) {
+		ph_addr_print(&f->m[0].window, w, sizeof w);
+		log_notice("proxy: %s's a=fw-window %s not seen by our STUN "
+			   "service from that address: treated as absent", who, w);
+	}
+}
+
+/* The caller: Firewall-Window on the INVITE, else the one it registered
+ * from this flow. */
+static void caller_side(struct ptx *t)
+{
+	const char *v = header_value(t->sip, "Firewall-Window");
+	const struct loc_contact *c;
+	char aor[REG_AOR_MAX];
+	unsigned n;
+
+	t->caller.sip_src = t->src;
+	if (!v && !reg_aor(t->sip->sip_from->a_url, aor, sizeof aor) &&
+	    !loc_get(t->p->store, aor, &c, &n))
+		for (unsigned i = 0; i < n && !v; i++)
+			if (c[i].fwwin && ph_addr_ip_eq(&c[i].flow.src, &t->src))
+				v = c[i].fwwin;
+	side_fw(&t->caller, v);
+	if (t->has_offer)
+		side_windows(t->p, &t->caller, &t->offer, "caller");
+}
+
+/* ---- instructions ------------------------------------------------------- */
+
+/* Firewall-Punch and a=fw-punch for one side, toward the other's windows. */
+static int add_punch(msg_t *m, sip_t *s, enum ph_role role,
+		     const struct sdpfw *peer)
+{
+	struct ph_punch pu[SDPFW_MAX_MEDIA] = {{0}};
+	char hdr[PH_PUNCH_STRLEN + 24], *body = NULL, len[24];
+	unsigned n = 0;
+
+	if (!peer || !s->sip_payload || role == PH_ROLE_NONE)
+		return 0;
+	for (; n < peer->n && n < SDPFW_MAX_MEDIA; n++) {
+		pu[n].role = role;
+		pu[n].peer = role == PH_ROLE_LOCAL ? peer->m[n].local : peer->m[n].window;
+		if (!ph_addr_isset(&pu[n].peer))
+			break;
+	}
+	if (!n)
+		return 0;
+	strcpy(hdr, "Firewall-Punch: ");
+	ph_punch_hdr_encode(&pu[0], hdr + strlen(hdr), PH_PUNCH_STRLEN);
+	strcat(hdr, "\r\n");
+	if (sdpfw_punch(s->sip_payload->pl_data, s->sip_payload->pl_len, pu, n,
+			&body))
+		return EBADMSG;
+	snprintf(len, sizeof len, "%zu", strlen(body));
+	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), SIPTAG_PAYLOAD_STR(body),
+		   SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
+	free(body);
+	return 0;
+}
+
+static void report(const struct ptx *t, const struct branch *b, int status)
+{
+	char cw[PH_FWWIN_STRLEN] = "-", ew[PH_FWWIN_STRLEN] = "-";
+
+	if (t->caller.has_fw)
+		ph_fwwin_encode(&t->caller.fw, cw, sizeof cw);
+	if (b && b->callee.has_fw)
+		ph_fwwin_encode(&b->callee.fw, ew, sizeof ew);
+	log_notice("call %s: %d; route %s (%s); caller %s [%s] window %s; "
+		   "callee [%s] window %s",
+		   t->sip->sip_call_id->i_id, status,
+		   b ? route_kind_name(b->rt.kind) : "none",
+		   b && b->rt.why ? b->rt.why : "no answer", ph_role_name(
+			   b ? b->rt.caller : PH_ROLE_NONE), cw,
+		   t->caller.has_window ? "checked" : "none", ew,
+		   b && b->callee.has_window ? "checked" : "none");
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+static void ptx_free(struct ptx *t)
+{
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->b[i].orq)
+			nta_outgoing_destroy(t->b[i].orq);
+	if (t->irq)
+		nta_incoming_destroy(t->irq);
+	msg_destroy(t->best_msg);
+	msg_destroy(t->req);
+	free(t);
+}
+
+static void reply(struct ptx *t, int status, const char *phrase)
+{
+	nta_incoming_treply(t->irq, status, phrase, TAG_END());
+}
+
+/* RFC 3261 16.7 step 6: 6xx first, then the lowest class, 503 as 500. */
+static bool better(int s, int best)
+{
+	int cs = s >= 600 ? 0 : s / 100, cb = best >= 600 ? 0 : best / 100;
+
+	return !best || cs < cb;
+}
+
+/* Forward a response upstream, without our Via. Takes resp. */
+static void forward_up(struct ptx *t, msg_t *resp)
+{
+	sip_via_remove(resp, sip_object(resp));
+	nta_incoming_mreply(t->irq, resp);
+}
+
+static void all_final(struct ptx *t)
+{
+	if (!t->answered) {
+		struct branch *best = NULL;
+
+		for (unsigned i = 0; i < t->n; i++)
+			if (t->b[i].status == t->best)
+				best = &t->b[i];
+		if (t->best_msg) {
+			forward_up(t, t->best_msg);
+			t->best_msg = NULL;
+		} else {
+			reply(t, t->best == 503 ? 500 : t->best ? t->best : 408, NULL);
+		}
+		if (t->sip->sip_request->rq_method == sip_method_invite)
+			report(t, best, t->best);
+	}
+	ptx_free(t);
+}
+
+/* The callee answered: its windows, checked, and the caller's part. */
+static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
+{
+	struct ptx *t = b->t;
+	struct sdpfw ans;
+	const char *why;
+
+	if (t->sip->sip_request->rq_method != sip_method_invite || !rs->sip_payload)
+		return;
+	if (sdpfw_read(rs->sip_payload->pl_data, rs->sip_payload->pl_len, &ans, &why)) {
+		log_notice("proxy: call %s: callee's SDP: %s", t->sip->sip_call_id->i_id, why);
+		return;
+	}
+	side_fw(&b->callee, header_value(rs, "Firewall-Window") ? header_value(rs, "Firewall-Window") : NULL) ;
+	b->callee.sip_src = b->flow;
+	side_windows(t->p, &b->callee, &ans, "callee");
+	if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
+		add_punch(resp, rs, b->rt.caller, &ans);
+	report(t, b, rs->sip_status->st_status);
+}
+
+static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
+{
+	struct ptx *t = b->t;
+	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
+	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
+
+	if (status < 200) {
+		if (status > 100 && resp && !t->answered)
+			forward_up(t, resp);
+		else
+			msg_destroy(resp);
+		return 0;
+	}
+	if (b->status < 200)
+		t->finals++;
+	b->status = status;
+	if (status < 300 && resp) {
+		/* every 2xx goes up (RFC 3261 16.7 step 5); the others end */
+		answer_2xx(b, resp, sip_object(resp));
+		forward_up(t, resp);
+		if (!t->answered)
+			for (unsigned i = 0; i < t->n; i++)
+				if (t->b[i].orq && t->b[i].status < 200)
+					nta_outgoing_tcancel(t->b[i].orq, NULL, NULL, TAG_END());
+		t->answered = true;
+	} else if (better(status, t->best)) {
+		t->best = status;
+		msg_destroy(t->best_msg);
+		t->best_msg = resp;
+	} else {
+		msg_destroy(resp);
+	}
+	if (t->finals == t->n)
+		all_final(t);
+	return 0;
+}
+
+/* CANCEL from upstream: cancel every branch still ringing; each answers
+ * 487, which goes up as the final answer. */
+static int on_cancel(struct ptx *t, nta_incoming_t *irq, sip_t const *sip)
+{
+	if (!sip || sip->sip_request->rq_method != sip_method_cancel)
+		return 0;
+	for (unsigned i = 0; i < t->n; i++)
+		if (t->b[i].orq && t->b[i].status < 200)
+			nta_outgoing_tcancel(t->b[i].orq, NULL, NULL, TAG_END());
+	return 200;
+}
+
+/* One branch: a copy of the request to ruri over the flow `hop`. */
+static int branch_send(struct ptx *t, struct branch *b, const char *ruri,
+		       bool record_route, const struct sdpfw *peer)
+{
+	msg_t *m = msg_copy(t->req);
+	sip_t *s = sip_object(m);
+	char next[128];
+	int err = 0;
+
+	if (!m)
+		return ENOMEM;
+	msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)sip_request_create(
+		msg_home(m), s->sip_request->rq_method,
+		s->sip_request->rq_method_name, URL_STRING_MAKE(ruri), NULL));
+	if (s->sip_max_forwards)
+		s->sip_max_forwards->mf_count--;
+	else
+		sip_add_tl(m, s, SIPTAG_MAX_FORWARDS_STR("69"), TAG_END());
+	if (record_route)
+		add_record_route(t, m, s, b);
+	if (peer)
+		err = add_punch(m, s, b->rt.callee, peer);
+	hop_url(next, sizeof next, &b->flow, b->transport);
+	b->t = t;
+	if (!err)
+		b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,
+					      (url_string_t *)next, m, TAG_END());
+	else
+		msg_destroy(m);
+	return err ? err : b->orq ? 0 : ENOMEM;
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+/* Where a binding's requests go: to its Contact when that names the very
+ * IP the REGISTER came from (no NAT between; the Contact's port is the
+ * one it listens on, which a third-party registration need not have sent
+ * from), else back over the flow the REGISTER came in on (RFC 3581). */
+static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
+{
+	char buf[512];
+	url_t url[1];
+	struct ph_addr a;
+
+	*hop = c->flow.src;
+	if (strlen(c->uri) >= sizeof buf)
+		return;
+	strcpy(buf, c->uri);
+	if (url_d(url, buf) < 0 || !url->url_host ||
+	    ph_addr_set(&a, url->url_host,
+			url->url_port ? (uint16_t)atoi(url->url_port) : 5060))
+		return;
+	if (ph_addr_ip_eq(&a, &c->flow.src))
+		*hop = a;
+}
+
+/* An initial request to a registered user: one branch per binding, each
+ * with its own route decision. */
+static void to_user(struct ptx *t)
+{
+	const url_t *ru = t->sip->sip_request->rq_url;
+	bool invite = t->sip->sip_request->rq_method == sip_method_invite;
+	const struct loc_contact *c;
+	char aor[REG_AOR_MAX];
+	unsigned n;
+
+	if (reg_aor(ru, aor, sizeof aor) || !ru->url_user)
+		return reply(t, 404, "Not Found: no user in the Request-URI");
+	loc_get(t->p->store, aor, &c, &n);
+	if (!n)
+		return reply(t, 480, "Temporarily Unavailable: not registered");
+	if (invite)
+		caller_side(t);
+	for (unsigned i = 0; i < n && t->n < MAX_BRANCHES; i++) {
+		struct branch *b = &t->b[t->n];
+
+		memset(b, 0, sizeof *b);
+		binding_hop(&c[i], &b->flow);
+		b->transport = c[i].flow.transport;
+		b->callee.sip_src = c[i].flow.src;
+		b->callee.media = b->flow; /* what we know before its answer */
+		side_fw(&b->callee, c[i].fwwin);
+		/* its window comes with its answer: decide on what it registered */
+		b->callee.has_window = b->callee.has_fw;
+		route_decide(&t->caller, &b->callee, &b->rt);
+		if (invite && t->has_offer && b->rt.kind == ROUTE_RELAY) {
+			log_notice("proxy: call %s to %s: %s: no media relay yet",
+				   t->sip->sip_call_id->i_id, c[i].uri, b->rt.why);
+			continue;
+		}
+		if (!branch_send(t, b, c[i].uri, invite,
+				 invite && t->has_offer && b->rt.kind != ROUTE_RELAY
+					 ? &t->offer : NULL))
+			t->n++;
+	}
+	if (!t->n) {
+		if (invite)
+			report(t, NULL, 503);
+		reply(t, 503, invite ? "Service Unavailable: no direct media path "
+				       "and no media relay yet"
+				     : "Service Unavailable: no binding reachable");
+	}
+}
+
+/* A request inside a dialog: to the Request-URI, over the flow our
+ * Record-Route names for it. */
+static void in_dialog(struct ptx *t, const struct ph_addr *next,
+		      enum loc_transport nt)
+{
+	struct branch *b = &t->b[0];
+	char ruri[512];
+
+	memset(b, 0, sizeof *b);
+	b->flow = *next;
+	b->transport = nt;
+	url_e(ruri, sizeof ruri, t->sip->sip_request->rq_url);
+	if (!branch_send(t, b, ruri, false, NULL))
+		t->n = 1;
+	else
+		reply(t, 500, "Server Internal Error: cannot forward");
+}
+
+/* ACK to a 2xx is its own transaction-less request: forwarded as it is. */
+static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
+			const struct ph_addr *next, enum loc_transport nt)
+{
+	char hop[128];
+
+	if (sip->sip_max_forwards)
+		sip->sip_max_forwards->mf_count--;
+	hop_url(hop, sizeof hop, next, nt);
+	nta_msg_tsend(p->agent, msg, (url_string_t *)hop, TAG_END());
+}
+
+void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)
+{
+	/* our Via on top, the next one tells where it goes */
+	if (!sip->sip_via || !sip->sip_via->v_next) {
+		msg_destroy(msg);
+		return;
+	}
+	sip_via_remove(msg, sip);
+	nta_msg_tsend(p->agent, msg, NULL, TAG_END());
+}
+
+void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
+{
+	struct ph_addr next;
+	enum loc_transport nt = LOC_UDP;
+	struct ptx *t;
+	const char *why;
+	bool routed;
+
+	/* RFC 3261 16.3 step 3 */
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+		if (sip->sip_request->rq_method == sip_method_ack)
+			msg_destroy(msg);
+		else
+			nta_msg_treply(p->agent, msg, SIP_483_TOO_MANY_HOPS, TAG_END());
+		return;
+	}
+	t = calloc(1, sizeof *t);
+	if (!t || msg_source(msg, &t->src, &t->transport)) {
+		free(t);
+		nta_msg_treply(p->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	t->p = p;
+	t->req = msg;
+	t->sip = sip;
+	routed = pop_our_routes(t, &next, &nt);
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		if (routed)
+			forward_ack(p, msg, sip, &next, nt);
+		else
+			msg_destroy(msg); /* not ours to route */
+		free(t);
+		return;
+	}
+	t->irq = nta_incoming_create(p->agent, NULL, msg_ref_create(msg), sip,
+				     TAG_END());
+	if (!t->irq) {
+		ptx_free(t);
+		return;
+	}
+	nta_incoming_bind(t->irq, on_cancel, t);
+	if (sip->sip_payload && sip->sip_request->rq_method == sip_method_invite) {
+		if (sdpfw_read(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
+			       &t->offer, &why)) {
+			char phrase[128];
+			snprintf(phrase, sizeof phrase, "Bad Request: %s", why);
+			reply(t, 400, phrase);
+			return ptx_free(t);
+		}
+		t->has_offer = true;
+	}
+	if (routed)
+		in_dialog(t, &next, nt);
+	else if (sip->sip_to && sip->sip_to->a_tag)
+		reply(t, 403, "Forbidden: in-dialog request not routed through us");
+	else
+		to_user(t);
+	if (!t->n)
+		ptx_free(t);
+}

@@ -1,0 +1,30 @@
+#!/bin/sh
+# A call through pinholed between two firewalled SIPp endpoints: each side's
+# window is checked against pinholed's STUN service, the callee is told to
+# open and the caller to transmit (header and SDP), ACK and BYE follow the
+# Record-Route, the call report is logged; and the calls that cannot be
+# made are refused with a reason.
+. "${top_srcdir:-.}/tests/sipp/lib.sh"
+NC=$top_builddir/tests/sipp/netcheck
+
+ph_start
+uas=$(free_base 1) || fail "no port for the callee"
+timeout 30 sipp -sf "$SIPP_DIR/call_uas.xml" -i 127.0.0.1 -p "$uas" -m 1 \
+	-timeout 20s -nostdin -trace_err -error_file "$WORK/uas-err.log" \
+	>"$WORK/uas.out" 2>&1 &
+uas_pid=$!
+sipp_run register_bob.xml -key uas "$uas"
+
+# the media ports' windows, as pinholed's STUN service sees them
+"$NC" stun -l 41000 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for 41000"
+"$NC" stun -l 41002 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for 41002"
+sipp_run call_uac.xml
+wait "$uas_pid" || { cat "$WORK/uas-err.log"; fail "the callee's side of the call failed"; }
+grep -q "call .*: 200; route direct (both keep their windows: callee opens, caller transmits); caller transmit" \
+	"$WORK/pinholed.log" || fail "no call report for the direct call"
+echo "ok: direct call, both parts told, call report logged"
+
+sipp_run call_refused.xml
+grep -q "caller's a=fw-window 127.0.0.1:41004 not seen" "$WORK/pinholed.log" ||
+	fail "the unseen window is not logged"
+echo "ok: refused calls answered with reasons"
