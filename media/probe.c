@@ -278,6 +278,16 @@ PH_API int ph_probe_result(const struct ph_probe *p, struct ph_fwwin *w)
 	return 0;
 }
 
+PH_API int ph_probe_window(const struct ph_probe *p, struct ph_addr *a)
+{
+	const struct ph_addr *m1 = window(&p->t[T_PRIMARY]);
+
+	if (!m1)
+		return ETIMEDOUT;
+	*a = *m1;
+	return 0;
+}
+
 static const char *outcome(const struct ph_stunc *t, char *buf, size_t size)
 {
 	const struct ph_addr *w = window(t);

@@ -140,16 +140,24 @@ table inet lab {
 NFT
 }
 
-# lab_up KIND_A KIND_B: the whole lab.
-lab_up() {
+# The core router and pinholed's host.
+lab_core() {
 	lab_ns core && lab_ns srv || return 1
 	lab_forward core
 	lab_link core csrv 203.0.113.254/24 srv eth0 "$LAB_SRV_IP/24"
 	lab_exec srv ip addr add "$LAB_SRV_ALT/24" dev eth0
 	lab_exec srv ip route add default via 203.0.113.254
-	lab_side a "$1" 1 && lab_side b "$2" 2 || return 1
-	# counts every UDP datagram pinholed's host gets apart from STUN and
-	# the hop test: media must never show up there
+}
+
+# lab_up KIND_A KIND_B: the whole lab.
+lab_up() {
+	lab_core && lab_side a "$1" 1 && lab_side b "$2" 2 || return 1
+	lab_count_srv
+}
+
+# Counts every UDP datagram pinholed's host gets apart from SIP, STUN and
+# the hop test: media must never show up there.
+lab_count_srv() {
 	lab_exec srv nft -f - <<'NFT'
 table inet count {
 	chain input {
@@ -159,6 +167,18 @@ table inet count {
 	counter other_udp { }
 }
 NFT
+}
+
+# lab_up_samenat KIND: hosts a (10.0.1.2) and b (10.0.3.2, a second LAN)
+# behind one router of that kind.
+lab_up_samenat() {
+	lab_core && lab_side a "$1" 1 || return 1
+	lab_ns b
+	lab_link ar lanb 10.0.3.1/24 b eth0 10.0.3.2/24 || return 1
+	lab_exec b ip route add default via 10.0.3.1
+	lab_exec ar nft add rule inet lab forward iifname lanb accept
+	LAB_B_IP=10.0.3.2 LAB_B_PUBLIC=$LAB_A_PUBLIC
+	lab_count_srv
 }
 
 lab_srv_other_udp() { # datagrams pinholed's host got besides STUN

@@ -97,6 +97,9 @@ PH_API bool ph_probe_done(const struct ph_probe *p);
 /* The result: 0 and the Firewall-Window; ETIMEDOUT when the server never
  * answered; EINPROGRESS before ph_probe_done(). */
 PH_API int ph_probe_result(const struct ph_probe *p, struct ph_fwwin *w);
+/* The socket's window (IP and port) from the primary port; ETIMEDOUT
+ * when the server never answered. */
+PH_API int ph_probe_window(const struct ph_probe *p, struct ph_addr *a);
 /* How each part was found, one line per part, for people (pinhole-probe -v). */
 PH_API int ph_probe_explain(const struct ph_probe *p, char *buf, size_t size);
 

@@ -1,0 +1,524 @@
+/* pinhole-call: a small softphone for test calls through pinholed, on
+ * sofia-sip's nua (signalling, no media engine) and libpinhole (window,
+ * hop count, the part pinholed gives it). It plays G.711 frames of a tone
+ * every 20 ms and reports, as one JSON object on the last line of stdout,
+ * the route, its role, the windows, the time from the 2xx to the first
+ * media packet, and the packets sent, received and lost. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#define NUA_MAGIC_T struct app
+#define NUA_HMAGIC_T struct app
+#define SU_ROOT_MAGIC_T struct app
+#define SU_WAKEUP_ARG_T struct app
+#define SU_TIMER_ARG_T struct app
+#include <sofia-sip/nua.h>
+#include <sofia-sip/nua_tag.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_log.h>
+#include <sofia-sip/su_tag.h>
+#include <sofia-sip/su_wait.h>
+
+#include <stdarg.h>
+
+#include <pinhole.h>
+
+static const char usage[] =
+"Usage: pinhole-call --registrar HOST[:PORT] --user NAME (--answer | --call USER)\n"
+"                    [--duration SECONDS] [--timeout SECONDS] [-v]\n"
+"A small softphone for test calls between firewalled endpoints through\n"
+"pinholed. It measures its RTP socket's window and firewall against\n"
+"pinholed's STUN service (port 3478 on the registrar's address), registers\n"
+"NAME with that Firewall-Window, then places one call to USER or answers\n"
+"one call, plays its part as pinholed tells it (open, transmit, local),\n"
+"sends G.711 frames every 20 ms for --duration seconds (default 3), and\n"
+"prints one JSON object as the last line of stdout:\n"
+"  route         direct, local, relay or none (what pinholed decided)\n"
+"  role          open, transmit, local, relay or none\n"
+"  window, peer  this RTP socket's window and where media went\n"
+"  first_media_ms  from the 2xx (sent or received) to the first packet in\n"
+"  sent, received, lost   RTP packets; via_pinholed: media went through\n"
+"                pinholed's relay (told to, or fell back to it)\n"
+"\n"
+"Options:\n"
+"  -r, --registrar HOST[:PORT]  pinholed (numeric IP; port 5060)\n"
+"  -u, --user NAME              the user to register\n"
+"  -a, --answer                 wait for one call and answer it\n"
+"  -c, --call USER              call USER at the registrar's domain\n"
+"  -d, --duration SECONDS       media time (default 3)\n"
+"  -t, --timeout SECONDS        give up after this long in all (default 20)\n"
+"  -v, --verbose                log signalling and media events on stderr\n"
+"  -h, --help                   show this help\n"
+"Exit status: 0 only when media flowed both ways; 1 when it did not;\n"
+"2 on bad arguments or when pinholed did not answer.\n";
+
+struct app {
+	su_root_t *root;
+	nua_t *nua;
+	nua_handle_t *reg, *call;
+	struct ph_addr registrar, stun;
+	const char *user, *callee;
+	bool answer, verbose;
+	unsigned duration_s, timeout_s;
+
+	int fd;
+	su_wait_t wait[1];
+	su_timer_t *tick;
+	struct ph_addr local, window;
+	struct ph_fwwin fw;
+	char fwhdr[PH_FWWIN_STRLEN + 24];
+
+	struct ph_punch punch;
+	struct ph_path path;
+	bool in_call, hung_up;
+	uint64_t t_2xx, t_media_end, t_end;
+	uint16_t seq, rx_last;
+	uint32_t ts, ssrc;
+	unsigned long rx_max_gap_lost;
+	bool rx_any;
+	int done;
+};
+
+static void say(struct app *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void say(struct app *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!a->verbose)
+		return;
+	va_start(ap, fmt);
+	fputs("pinhole-call: ", stderr);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+}
+
+/* ---- before signalling: the window and the firewall ------------------- */
+
+static int probe(struct app *a)
+{
+	struct ph_probe_conf conf = {
+		.server = a->stun, .local = a->local,
+		.stun = {200, 4, 4}, .fallback_hops = 2,
+	};
+	struct ph_probe *p;
+	uint64_t end = ph_now_ms() + 10000;
+	int err = ph_probe_alloc(&p, &conf, ph_sock_send, &a->fd);
+
+	if (err)
+		return err;
+	ph_probe_start(p, ph_now_ms());
+	while (!ph_probe_done(p) && ph_now_ms() < end) {
+		struct pollfd pf = {.fd = a->fd, .events = POLLIN};
+		uint64_t d = ph_probe_deadline(p), now = ph_now_ms();
+		uint8_t buf[1500];
+		struct ph_addr src;
+		ssize_t n;
+
+		poll(&pf, 1, d > now ? (int)(d - now < 100 ? d - now : 100) : 0);
+		while ((n = ph_sock_recv(a->fd, &src, buf, sizeof buf)) >= 0)
+			ph_probe_recv(p, &src, buf, (size_t)n, ph_now_ms());
+		ph_probe_tick(p, ph_now_ms());
+	}
+	err = ph_probe_result(p, &a->fw);
+	if (!err)
+		err = ph_probe_window(p, &a->window);
+	ph_probe_free(p);
+	if (err)
+		return err;
+	strcpy(a->fwhdr, "Firewall-Window: ");
+	ph_fwwin_encode(&a->fw, a->fwhdr + strlen(a->fwhdr), PH_FWWIN_STRLEN);
+	strcat(a->fwhdr, "\r\n");
+	return 0;
+}
+
+/* PROTOCOL.md section 3: our window in c=, m= and a=fw-window. */
+static void make_sdp(const struct app *a, char *buf, size_t size)
+{
+	char wip[INET6_ADDRSTRLEN], lip[INET6_ADDRSTRLEN];
+	const char *ipv = ph_addr_af(&a->window) == AF_INET6 ? "IP6" : "IP4";
+
+	ph_addr_ip_print(&a->window, wip, sizeof wip);
+	ph_addr_ip_print(&a->local, lip, sizeof lip);
+	snprintf(buf, size,
+		 "v=0\r\no=pinhole %u 1 IN %s %s\r\ns=pinhole-call\r\n"
+		 "c=IN %s %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
+		 "a=rtpmap:0 PCMU/8000\r\na=fw-window:%s %u\r\na=fw-local:%s %u\r\n",
+		 a->ssrc, ipv, wip, ipv, wip, ph_addr_port(&a->window), wip,
+		 ph_addr_port(&a->window), lip, ph_addr_port(&a->local));
+}
+
+/* Our part: a=fw-punch of the first m-line, else Firewall-Punch, else
+ * (no instruction: a plain peer) its c= and m= port. */
+static void read_part(struct app *a, const sip_t *sip)
+{
+	const char *p, *why;
+
+	memset(&a->punch, 0, sizeof a->punch);
+	if (sip->sip_payload &&
+	    (p = strstr(sip->sip_payload->pl_data, "a=fw-punch:"))) {
+		size_t n = strcspn(p + 11, "\r\n");
+		if (!ph_punch_sdp_decode(&a->punch, p + 11, n, &why))
+			return;
+	}
+	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
+		if (u->un_name && !strcasecmp(u->un_name, "Firewall-Punch") &&
+		    !ph_punch_hdr_decode(&a->punch, u->un_value,
+					 strlen(u->un_value), &why))
+			return;
+	if (sip->sip_payload) {
+		const char *c = strstr(sip->sip_payload->pl_data, "c=IN IP");
+		const char *m = strstr(sip->sip_payload->pl_data, "m=audio ");
+		char ip[64];
+		unsigned port;
+
+		if (c && m && sscanf(c + 9, "%63s", ip) == 1 &&
+		    sscanf(m + 8, "%u", &port) == 1 && port && port < 65536 &&
+		    !ph_addr_set(&a->punch.peer, ip, (uint16_t)port))
+			a->punch.role = PH_ROLE_TRANSMIT; /* plain: just send */
+	}
+}
+
+/* ---- media: RTP with G.711 mu-law frames of a 440 Hz tone --------------- */
+
+static uint8_t ulaw(int16_t pcm)
+{
+	int sign = pcm < 0 ? 0x80 : 0, exp = 7, mag = (pcm < 0 ? -pcm : pcm) + 132;
+
+	if (mag > 32767)
+		mag = 32767;
+	while (exp > 0 && !(mag & (0x4000 >> (7 - exp))))
+		exp--;
+	return (uint8_t)~(sign | exp << 4 | ((mag >> (exp + 3)) & 0x0f));
+}
+
+static void send_frame(struct app *a, uint64_t now)
+{
+	uint8_t pkt[12 + 160];
+
+	pkt[0] = 0x80;
+	pkt[1] = 0; /* PCMU */
+	pkt[2] = (uint8_t)(a->seq >> 8);
+	pkt[3] = (uint8_t)a->seq;
+	for (int i = 0; i < 4; i++) {
+		pkt[4 + i] = (uint8_t)(a->ts >> (24 - 8 * i));
+		pkt[8 + i] = (uint8_t)(a->ssrc >> (24 - 8 * i));
+	}
+	for (int i = 0; i < 160; i++)
+		pkt[12 + i] = ulaw((int16_t)(8000 * sin(2 * M_PI * 440 *
+						       (a->ts + (unsigned)i) / 8000.0)));
+	if (!ph_path_send(&a->path, pkt, sizeof pkt, now)) {
+		a->seq++;
+		a->ts += 160;
+	}
+}
+
+static void count_rtp(struct app *a, const uint8_t *buf, size_t n)
+{
+	uint16_t seq;
+
+	if (n < 12 || (buf[0] & 0xc0) != 0x80)
+		return;
+	seq = (uint16_t)(buf[2] << 8 | buf[3]);
+	if (a->rx_any && (uint16_t)(seq - a->rx_last) > 1 &&
+	    (uint16_t)(seq - a->rx_last) < 1000)
+		a->rx_max_gap_lost += (uint16_t)(seq - a->rx_last) - 1u;
+	if (!a->rx_any || (int16_t)(seq - a->rx_last) > 0)
+		a->rx_last = seq;
+	a->rx_any = true;
+}
+
+static int on_rtp(struct app *a, su_wait_t *w, struct app *arg)
+{
+	uint8_t buf[1500];
+	struct ph_addr src;
+	ssize_t n;
+
+	while ((n = ph_sock_recv(a->fd, &src, buf, sizeof buf)) >= 0) {
+		bool first = !a->path.stats.received;
+		if (!a->in_call || !ph_path_recv(&a->path, &src, (size_t)n, ph_now_ms()))
+			continue;
+		if (first && a->punch.role == PH_ROLE_OPEN)
+			send_frame(a, ph_now_ms()); /* latched: answer at once */
+		if (first) {
+			char s[PH_ADDR_STRLEN];
+			ph_addr_print(&src, s, sizeof s);
+			say(a, "first media from %s after %llu ms", s,
+			    (unsigned long long)(a->path.stats.first_rx_ms - a->t_2xx));
+		}
+		count_rtp(a, buf, (size_t)n);
+	}
+	return 0;
+}
+
+/* ---- the call ------------------------------------------------------------ */
+
+static const char *route_of(enum ph_role r)
+{
+	switch (r) {
+	case PH_ROLE_OPEN: case PH_ROLE_TRANSMIT: return "direct";
+	case PH_ROLE_LOCAL: return "local";
+	case PH_ROLE_RELAY: return "relay";
+	default: return "none";
+	}
+}
+
+static void start_media(struct app *a, uint64_t now)
+{
+	char peer[PH_ADDR_STRLEN] = "-";
+
+	if (!ph_addr_isset(&a->punch.peer)) {
+		say(a, "no part and no peer address: no media");
+		return;
+	}
+	ph_addr_print(&a->punch.peer, peer, sizeof peer);
+	say(a, "part: %s toward %s (hops %u)", ph_role_name(a->punch.role), peer,
+	    a->fw.hops);
+	ph_path_start(&a->path, &a->punch, a->fw.hops, a->fw.lifetime,
+		      ph_sock_send, &a->fd, now);
+	a->in_call = true;
+	a->t_media_end = now + a->duration_s * 1000ULL;
+	if (a->punch.role != PH_ROLE_OPEN)
+		send_frame(a, now); /* no waiting for the next 20 ms tick */
+}
+
+static void finish(struct app *a)
+{
+	if (a->done)
+		return;
+	a->done = 1;
+	nua_shutdown(a->nua);
+}
+
+static void on_tick(struct app *a, su_timer_t *t, struct app *arg)
+{
+	uint64_t now = ph_now_ms();
+
+	su_timer_set(t, on_tick, a); /* again in 20 ms */
+	if (now >= a->t_end) {
+		say(a, "timeout");
+		finish(a);
+		return;
+	}
+	if (!a->in_call)
+		return;
+	/* the transmitter sends at once; the opener once it latched */
+	if (now < a->t_media_end &&
+	    (a->punch.role != PH_ROLE_OPEN || a->path.state != PH_PATH_WAITING))
+		send_frame(a, now);
+	ph_path_tick(&a->path, now);
+	if (now >= a->t_media_end + 500 && !a->hung_up && a->call && !a->answer) {
+		a->hung_up = true;
+		nua_bye(a->call, TAG_END());
+	}
+}
+
+static void on_invite(struct app *a, nua_handle_t *nh, const sip_t *sip)
+{
+	char sdp[1024];
+
+	if (a->call || !a->answer) {
+		nua_respond(nh, 486, "Busy Here", TAG_END());
+		nua_handle_destroy(nh);
+		return;
+	}
+	a->call = nh;
+	read_part(a, sip);
+	make_sdp(a, sdp, sizeof sdp);
+	/* PROTOCOL.md section 4 step 3: open, then answer */
+	a->t_2xx = ph_now_ms();
+	start_media(a, a->t_2xx);
+	nua_respond(nh, 200, "OK", SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		    SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
+}
+
+static void place_call(struct app *a)
+{
+	char to[256], sdp[1024], host[PH_ADDR_STRLEN];
+
+	ph_addr_print(&a->registrar, host, sizeof host);
+	snprintf(to, sizeof to, "sip:%s@%s", a->callee, host);
+	make_sdp(a, sdp, sizeof sdp);
+	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), TAG_END());
+	nua_invite(a->call, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
+		   SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
+	say(a, "calling %s", to);
+}
+
+static void on_event(nua_event_t event, int status, char const *phrase,
+		     nua_t *nua, struct app *a, nua_handle_t *nh,
+		     struct app *hmagic, sip_t const *sip, tagi_t tags[])
+{
+	switch (event) {
+	case nua_r_register:
+		say(a, "REGISTER: %d %s", status, phrase);
+		if (status >= 300)
+			finish(a);
+		else if (status >= 200 && !a->answer && !a->call)
+			place_call(a);
+		break;
+	case nua_i_invite:
+		on_invite(a, nh, sip);
+		break;
+	case nua_r_invite:
+		say(a, "INVITE: %d %s", status, phrase);
+		if (status >= 200 && status < 300 && sip && !a->in_call) {
+			a->t_2xx = ph_now_ms();
+			read_part(a, sip);
+			start_media(a, a->t_2xx);
+		} else if (status >= 300) {
+			finish(a);
+		}
+		break;
+	case nua_i_bye:
+	case nua_r_bye:
+		say(a, "call ended");
+		finish(a);
+		break;
+	case nua_r_shutdown:
+		if (status >= 200)
+			su_root_break(a->root);
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- main ---------------------------------------------------------------- */
+
+static void parse_args(int argc, char **argv, struct app *a)
+{
+	static const struct option lo[] = {
+		{"registrar", 1, NULL, 'r'}, {"user", 1, NULL, 'u'},
+		{"answer", 0, NULL, 'a'}, {"call", 1, NULL, 'c'},
+		{"duration", 1, NULL, 'd'}, {"timeout", 1, NULL, 't'},
+		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *reg = NULL;
+	int c;
+
+	a->duration_s = 3;
+	a->timeout_s = 20;
+	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:vh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'r': reg = optarg; break;
+		case 'u': a->user = optarg; break;
+		case 'a': a->answer = true; break;
+		case 'c': a->callee = optarg; break;
+		case 'd': a->duration_s = (unsigned)atoi(optarg); break;
+		case 't': a->timeout_s = (unsigned)atoi(optarg); break;
+		case 'v': a->verbose = true; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: fputs(usage, stderr); exit(2);
+		}
+	}
+	if (!reg || ph_addr_parse(&a->registrar, reg, strlen(reg), 5060) ||
+	    !a->user || a->answer == (a->callee != NULL) || !a->duration_s ||
+	    a->timeout_s <= a->duration_s || optind != argc) {
+		fputs(usage, stderr);
+		exit(2);
+	}
+	a->stun = a->registrar;
+	ph_addr_set_port(&a->stun, 3478);
+}
+
+static void report(const struct app *a)
+{
+	char w[PH_ADDR_STRLEN] = "-", peer[PH_ADDR_STRLEN] = "-";
+	const struct ph_path_stats *st = &a->path.stats;
+	long first = st->received ? (long)(st->first_rx_ms - a->t_2xx) : -1;
+
+	ph_addr_print(&a->window, w, sizeof w);
+	if (ph_path_target(&a->path))
+		ph_addr_print(ph_path_target(&a->path), peer, sizeof peer);
+	printf("{\"user\":\"%s\",\"route\":\"%s\",\"role\":\"%s\",\"window\":\"%s\","
+	       "\"peer\":\"%s\",\"hops\":%u,\"first_media_ms\":%ld,\"sent\":%lu,"
+	       "\"received\":%lu,\"lost\":%lu,\"dropped\":%lu,\"via_pinholed\":%s}\n",
+	       a->user, route_of(a->punch.role), ph_role_name(a->punch.role), w,
+	       peer, a->fw.hops, first, st->sent, st->received, a->rx_max_gap_lost,
+	       st->dropped,
+	       a->punch.role == PH_ROLE_RELAY || st->fell_back ? "true" : "false");
+}
+
+int main(int argc, char **argv)
+{
+	struct app a = {.fd = -1};
+	struct ph_addr any;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	char reg_url[128], aor[256], host[PH_ADDR_STRLEN];
+	int err;
+
+	parse_args(argc, argv, &a);
+	{	/* a random SSRC (RFC 3550 section 8.1) */
+		uint8_t r[PH_STUN_TID_LEN];
+		ph_stun_tid_new(r);
+		memcpy(&a.ssrc, r, sizeof a.ssrc);
+	}
+	ph_addr_set(&any, ph_addr_af(&a.registrar) == AF_INET6 ? "::" : "0.0.0.0", 0);
+	if ((err = ph_sock_open(&a.fd, &any)) ||
+	    getsockname(a.fd, (struct sockaddr *)&ss, &sl) ||
+	    (err = ph_sock_route_src(&a.registrar, &a.local))) {
+		fprintf(stderr, "pinhole-call: RTP socket: %s\n", strerror(err ? err : errno));
+		return 2;
+	}
+	{
+		struct ph_addr bound;
+		ph_addr_from_sa(&bound, (struct sockaddr *)&ss, sl);
+		ph_addr_set_port(&a.local, ph_addr_port(&bound));
+	}
+	if ((err = probe(&a))) {
+		fprintf(stderr, "pinhole-call: pinholed's STUN service did not answer (%s)\n",
+			strerror(err));
+		return 2;
+	}
+	say(&a, "%.*s", (int)strlen(a.fwhdr) - 2, a.fwhdr);
+
+	su_init();
+	su_log_set_level(NULL, 0);
+	a.root = su_root_create(&a);
+	a.nua = nua_create(a.root, on_event, &a, NUTAG_URL("sip:0.0.0.0:*"),
+			   NUTAG_MEDIA_ENABLE(0),
+			   NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
+			   TAG_END());
+	if (!a.root || !a.nua) {
+		fprintf(stderr, "pinhole-call: cannot start the SIP stack\n");
+		return 2;
+	}
+	su_wait_create(a.wait, a.fd, SU_WAIT_IN);
+	su_root_register(a.root, a.wait, on_rtp, &a, 0);
+	a.tick = su_timer_create(su_root_task(a.root), 20);
+	su_timer_set(a.tick, on_tick, &a);
+	a.t_end = ph_now_ms() + a.timeout_s * 1000ULL;
+
+	ph_addr_print(&a.registrar, host, sizeof host);
+	snprintf(reg_url, sizeof reg_url, "sip:%s", host);
+	ph_addr_ip_print(&a.registrar, host, sizeof host);
+	snprintf(aor, sizeof aor, "sip:%s@%s", a.user, host);
+	a.reg = nua_handle(a.nua, &a, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
+			   TAG_END());
+	nua_register(a.reg, NUTAG_REGISTRAR((url_string_t *)reg_url),
+		     NUTAG_M_USERNAME(a.user), SIPTAG_EXPIRES_STR("300"),
+		     SIPTAG_HEADER_STR(a.fwhdr), TAG_END());
+	su_root_run(a.root);
+
+	report(&a);
+	su_timer_destroy(a.tick);
+	nua_destroy(a.nua);
+	su_root_destroy(a.root);
+	su_deinit();
+	close(a.fd);
+	return a.path.stats.sent && a.path.stats.received ? 0 : 1;
+}
