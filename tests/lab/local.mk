@@ -2,6 +2,6 @@
 # tests say so and skip without it).
 lab_tests = tests/lab/probe.sh tests/lab/direct.sh tests/lab/calls.sh
 TESTS += $(lab_tests)
-EXTRA_DIST += $(lab_tests) tests/lab/lab.sh tests/lab/README
+EXTRA_DIST += $(lab_tests) tests/lab/lab.sh tests/lab/README tests/lab/demo
 check_PROGRAMS += tests/lab/endpoint
 tests_lab_endpoint_LDADD = media/libpinhole.la

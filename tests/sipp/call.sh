@@ -13,7 +13,7 @@ timeout 30 sipp -sf "$SIPP_DIR/call_uas.xml" -i 127.0.0.1 -p "$uas" -m 1 \
 	-timeout 20s -nostdin -trace_err -error_file "$WORK/uas-err.log" \
 	>"$WORK/uas.out" 2>&1 &
 uas_pid=$!
-sipp_run register_bob.xml -key uas "$uas"
+sipp_run register_user.xml -key user bob -key uas "$uas"
 
 # the media ports' windows, as pinholed's STUN service sees them
 "$NC" stun -l 41000 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for 41000"
