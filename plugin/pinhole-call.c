@@ -85,6 +85,8 @@ struct app {
 	uint32_t ts, ssrc;
 	unsigned long rx_max_gap_lost;
 	bool rx_any;
+	struct ph_addr early;         /* media that came before our part did */
+	size_t early_len;
 	int done;
 };
 
@@ -247,6 +249,11 @@ static int on_rtp(struct app *a, su_wait_t *w, struct app *arg)
 
 	while ((n = ph_sock_recv(a->fd, &src, buf, sizeof buf)) >= 0) {
 		bool first = !a->path.stats.received;
+		if (!a->in_call && n > 0) {
+			/* a transmitting callee may be faster than its 2xx */
+			a->early = src;
+			a->early_len = (size_t)n;
+		}
 		if (!a->in_call || !ph_path_recv(&a->path, &src, (size_t)n, ph_now_ms()))
 			continue;
 		if (first && a->punch.role == PH_ROLE_OPEN)
@@ -289,7 +296,10 @@ static void start_media(struct app *a, uint64_t now)
 		      ph_sock_send, &a->fd, now);
 	a->in_call = true;
 	a->t_media_end = now + a->duration_s * 1000ULL;
-	if (a->punch.role != PH_ROLE_OPEN)
+	if (ph_addr_isset(&a->early) &&
+	    ph_path_recv(&a->path, &a->early, a->early_len, now))
+		say(a, "media was already coming in: latched at once");
+	if (a->punch.role != PH_ROLE_OPEN || a->path.state == PH_PATH_LATCHED)
 		send_frame(a, now); /* no waiting for the next 20 ms tick */
 }
 
