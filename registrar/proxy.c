@@ -342,8 +342,9 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 		log_notice("proxy: call %s: callee's SDP: %s", t->sip->sip_call_id->i_id, why);
 		return;
 	}
-	side_fw(&b->callee, header_value(rs, "Firewall-Window") ? header_value(rs, "Firewall-Window") : NULL) ;
-	b->callee.sip_src = b->flow;
+	/* a Firewall-Window on the 2xx is fresher than the registered one */
+	if (header_value(rs, "Firewall-Window"))
+		side_fw(&b->callee, header_value(rs, "Firewall-Window"));
 	side_windows(t->p, &b->callee, &ans, "callee");
 	if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
 		add_punch(resp, rs, b->rt.caller, &ans);

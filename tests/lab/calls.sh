@@ -12,10 +12,6 @@ lab_require
 PC=$top_builddir/plugin/pinhole-call
 fails=0
 
-field() { # JSON KEY
-	echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
-}
-
 call() { # sets A, B (the two reports) and OTHER (datagrams at pinholed's host)
 	lab_start_pinholed -o log_level=notice || exit 1
 	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25
@@ -33,11 +29,11 @@ call() { # sets A, B (the two reports) and OTHER (datagrams at pinholed's host)
 check() { # NAME ROUTE
 	name=$1 route=$2
 	for r in "$A" "$B"; do
-		if [ "$(field "$r" route)" != "$route" ] ||
+		if [ "$(lab_field "$r" route)" != "$route" ] ||
 		   [ "${r#*\"received\":}" = "$r" ] ||
-		   [ "$(field "$r" received)" -lt 100 ] ||
-		   [ "$(field "$r" first_media_ms)" -lt 0 ] ||
-		   [ "$(field "$r" first_media_ms)" -gt 25 ]; then
+		   [ "$(lab_field "$r" received)" -lt 100 ] ||
+		   [ "$(lab_field "$r" first_media_ms)" -lt 0 ] ||
+		   [ "$(lab_field "$r" first_media_ms)" -gt 25 ]; then
 			echo "FAIL: $name: want route $route, >= 100 packets, first within 25 ms"
 			echo "  alice: $A"; echo "  bob:   $B"; echo "  pinholed: $REPORT"
 			sed 's/^/  pinholed: /' "$LAB_DIR/pinholed.log" | tail -5
@@ -48,16 +44,12 @@ check() { # NAME ROUTE
 		echo "FAIL: $name: $OTHER datagrams reached pinholed's host"
 		fails=$((fails + 1)); return 1
 	fi
-	echo "ok: $name: $route, alice got $(field "$A" received), bob $(field "$B" received)," \
-		"first media after $(field "$A" first_media_ms)/$(field "$B" first_media_ms) ms"
+	echo "ok: $name: $route, alice got $(lab_field "$A" received), bob $(lab_field "$B" received)," \
+		"first media after $(lab_field "$A" first_media_ms)/$(lab_field "$B" first_media_ms) ms"
 }
 
-for pair in "open open" "open fw" "open nat" "open natopen" \
-	    "fw open" "fw fw" "fw nat" "fw natopen" \
-	    "nat open" "nat fw" "nat nat" "nat natopen" \
-	    "natopen open" "natopen fw" "natopen nat" "natopen natopen" \
-	    "sym open" "open sym"; do
-	set -- $pair
+for pair in $LAB_DIRECT_PAIRS; do
+	set -- $(echo "$pair" | tr : " ")
 	lab_up "$1" "$2" || { echo "FAIL: lab $1 x $2"; exit 1; }
 	call
 	check "$1 x $2" direct
@@ -84,9 +76,9 @@ fi
 lab_up_samenat nat || { echo "FAIL: same-NAT lab"; exit 1; }
 call
 check "both behind one nat" local
-case $(field "$A" peer) in
-10.0.3.2:*) echo "ok: same NAT: alice sent to bob's private address $(field "$A" peer)" ;;
-*) echo "FAIL: same NAT: alice sent to $(field "$A" peer), not bob's private address"; fails=$((fails + 1)) ;;
+case $(lab_field "$A" peer) in
+10.0.3.2:*) echo "ok: same NAT: alice sent to bob's private address $(lab_field "$A" peer)" ;;
+*) echo "FAIL: same NAT: alice sent to $(lab_field "$A" peer), not bob's private address"; fails=$((fails + 1)) ;;
 esac
 lab_down
 [ "$fails" = 0 ]

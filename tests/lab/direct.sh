@@ -10,10 +10,6 @@ lab_require
 EP=$top_builddir/tests/lab/endpoint
 fails=0
 
-field() { # JSON KEY
-	echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
-}
-
 # Each side's hops as pinhole-probe measures them (tests/lab/probe.sh).
 hops_of() { if [ "$1" = open ]; then echo 1; else echo 2; fi; }
 
@@ -44,21 +40,17 @@ check() { # NAME CONDITION MESSAGE
 
 # caller (a) transmits, callee (b) opens; with a symmetric NAT on one side
 # the open host is the one that latches (section 5).
-for pair in "open open" "open fw" "open nat" "open natopen" \
-	    "fw open" "fw fw" "fw nat" "fw natopen" \
-	    "nat open" "nat fw" "nat nat" "nat natopen" \
-	    "natopen open" "natopen fw" "natopen nat" "natopen natopen" \
-	    "sym open" "open sym"; do
-	set -- $pair
+for pair in $LAB_DIRECT_PAIRS; do
+	set -- $(echo "$pair" | tr : " ")
 	ra=transmit rb=open
 	[ "$2" = sym ] && ra=open rb=transmit
 	call "$1" "$2" "$ra" "$rb" "$(hops_of "$1")" "$(hops_of "$2")"
 	name="$1 x $2"
-	check "$name" '[ "$(field "$OUT_A" received)" = 100 ] && [ "$(field "$OUT_B" received)" = 100 ]' \
+	check "$name" '[ "$(lab_field "$OUT_A" received)" = 100 ] && [ "$(lab_field "$OUT_B" received)" = 100 ]' \
 		"not 100 datagrams each way" || continue
-	[ "$1" != sym ] && { check "$name" '[ "$(field "$OUT_B" first_src)" = "$(field "$OUT_A" window)" ]' \
+	[ "$1" != sym ] && { check "$name" '[ "$(lab_field "$OUT_B" first_src)" = "$(lab_field "$OUT_A" window)" ]' \
 		"a's media did not come from a's advertised window" || continue; }
-	[ "$2" != sym ] && { check "$name" '[ "$(field "$OUT_A" first_src)" = "$(field "$OUT_B" window)" ]' \
+	[ "$2" != sym ] && { check "$name" '[ "$(lab_field "$OUT_A" first_src)" = "$(lab_field "$OUT_B" window)" ]' \
 		"b's media did not come from b's advertised window" || continue; }
 	check "$name" '[ "$OTHER" = 0 ]' "$OTHER datagrams reached pinholed's host" || continue
 	echo "ok: $name: 100 each way, direct, windows as advertised"
@@ -67,7 +59,7 @@ done
 # PROTOCOL.md section 4, "Why the TTL": a full-TTL null packet reaches the
 # peer's router, whose conntrack entry then takes the peer's port.
 call natopen natopen transmit open 64 64
-check "natopen x natopen, full TTL" '[ "$(field "$OUT_B" received)" != 100 ]' \
+check "natopen x natopen, full TTL" '[ "$(lab_field "$OUT_B" received)" != 100 ]' \
 	"the full-TTL null packet should have broken the call" &&
-	echo "ok: natopen x natopen with a full-TTL null packet: b got $(field "$OUT_B" received) of 100 (as expected, it fails)"
+	echo "ok: natopen x natopen with a full-TTL null packet: b got $(lab_field "$OUT_B" received) of 100 (as expected, it fails)"
 [ "$fails" = 0 ]

@@ -23,7 +23,16 @@ LAB_NS=
 LAB_SRV_IP=203.0.113.1
 LAB_SRV_ALT=203.0.113.2
 
+# Every pair of kinds (caller callee) that PROTOCOL.md section 5 calls direct.
+LAB_DIRECT_PAIRS="open:open open:fw open:nat open:natopen fw:open fw:fw fw:nat fw:natopen
+	nat:open nat:fw nat:nat nat:natopen natopen:open natopen:fw natopen:nat
+	natopen:natopen sym:open open:sym"
+
 lab_skip() { echo "SKIP: $*"; exit 77; }
+
+lab_field() { # JSON KEY: a value from a one-line JSON report
+	echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
+}
 
 lab_require() {
 	[ "$(id -u)" = 0 ] || lab_skip "the NAT lab needs root (network namespaces)"
