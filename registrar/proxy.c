@@ -268,8 +268,9 @@ static void report(const struct ptx *t, const struct branch *b, int status)
 	log_notice("call %s: %d; route %s (%s); caller %s [%s] window %s; "
 		   "callee [%s] window %s",
 		   t->sip->sip_call_id->i_id, status,
-		   b ? route_kind_name(b->rt.kind) : "none",
-		   b && b->rt.why ? b->rt.why : "no answer", ph_role_name(
+		   !t->has_offer ? "undecided" : b ? route_kind_name(b->rt.kind) : "none",
+		   !t->has_offer ? "no SDP offer in the INVITE"
+				 : b && b->rt.why ? b->rt.why : "no answer", ph_role_name(
 			   b ? b->rt.caller : PH_ROLE_NONE), cw,
 		   t->caller.has_window ? "checked" : "none", ew,
 		   b && b->callee.has_window ? "checked" : "none");

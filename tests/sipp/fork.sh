@@ -32,3 +32,14 @@ sipp_run uac_fork.xml -key user erin
 uas_ok "$ans" answering
 uas_ok "$ring" "other ringing"
 echo "ok: forked to both phones, the 2xx won, the other phone was cancelled"
+
+# tina registers over TCP and is called from UDP: the INVITE reaches her
+# over the connection she registered on, and her 486 comes back.
+"$top_builddir/tests/sipp/netcheck" tcpphone -w 10000 127.0.0.1 "$SIP_PORT" tina \
+	>"$WORK/tina.out" 2>&1 &
+tina=$!
+for _ in $(seq 1 30); do grep -q registered "$WORK/tina.out" && break; sleep 0.1; done
+sipp_run uac_busy.xml -key user tina
+wait "$tina" || { cat "$WORK/tina.out"; fail "tina's TCP phone did not get the INVITE"; }
+grep -q '^INVITE sip:tina@' "$WORK/tina.out" || fail "no INVITE on tina's connection"
+echo "ok: a binding registered over TCP is called over that connection"

@@ -4,6 +4,10 @@
  *     sends one STUN Binding request (CHANGE-REQUEST flags, PINHOLE-REPLY-FROM
  *     port) from UDP port LPORT (default: any) and prints, for every answer within
  *     the wait: "local L from A mapped M class C [error E]". Exit 0 if any.
+ *   netcheck tcpphone [-w MS] HOST PORT USER
+ *     registers USER over one TCP connection, then waits on that very
+ *     connection for an INVITE, answers it 486 Busy Here and prints its
+ *     request line: the proof that requests to a binding use its flow.
  *   netcheck crlf [-w MS] HOST PORT
  *     opens TCP, sends a CRLFCRLF keepalive (RFC 5626 4.4.1) and exits 0
  *     only when the CRLF pong comes back. */
@@ -112,6 +116,83 @@ static int crlf(const struct ph_addr *srv)
 	return 1;
 }
 
+/* Read until the buffer holds a whole SIP message head (CRLFCRLF). */
+static int read_head(int fd, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	while (n + 1 < size) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		ssize_t r;
+
+		if (poll(&p, 1, wait_ms) <= 0 || (r = read(fd, buf + n, size - n - 1)) <= 0)
+			return -1;
+		n += (size_t)r;
+		buf[n] = '\0';
+		if (strstr(buf, "\r\n\r\n"))
+			return 0;
+	}
+	return -1;
+}
+
+/* The first header row whose line starts with name ("\nVia:"), copied
+ * whole with its CRLF. */
+static void copy_header(const char *msg, const char *name, char *out, size_t size)
+{
+	const char *h = strstr(msg, name);
+
+	h = h ? h + 1 : "";
+	snprintf(out, size, "%.*s\r\n", (int)strcspn(h, "\r\n"), h);
+}
+
+static int tcpphone(const struct ph_addr *srv, const char *user)
+{
+	char buf[4096], out[4096], via[512], from[256], to[256], cid[256], cseq[64];
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct ph_addr me;
+	char host[PH_ADDR_STRLEN], self[PH_ADDR_STRLEN];
+	int fd = socket(ph_addr_af(srv), SOCK_STREAM, 0);
+
+	if (fd < 0 || connect(fd, &srv->u.sa, ph_addr_len(srv)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return perror("connect"), 2;
+	ph_addr_from_sa(&me, (struct sockaddr *)&ss, sl);
+	ph_addr_print(srv, host, sizeof host);
+	ph_addr_print(&me, self, sizeof self);
+	snprintf(out, sizeof out,
+		 "REGISTER sip:%s SIP/2.0\r\nVia: SIP/2.0/TCP %s;branch=z9hG4bKtcpphone1\r\n"
+		 "Max-Forwards: 70\r\nFrom: <sip:%s@example.com>;tag=t1\r\n"
+		 "To: <sip:%s@example.com>\r\nCall-ID: tcpphone-%s\r\nCSeq: 1 REGISTER\r\n"
+		 "Contact: <sip:%s@%s;transport=tcp>\r\nExpires: 600\r\n"
+		 "Content-Length: 0\r\n\r\n", host, self, user, user, self, user, self);
+	if (write(fd, out, strlen(out)) != (ssize_t)strlen(out) ||
+	    read_head(fd, buf, sizeof buf) || strncmp(buf, "SIP/2.0 200", 11))
+		return fprintf(stderr, "REGISTER over TCP not accepted\n"), 1;
+	printf("registered\n");
+	fflush(stdout);
+	if (read_head(fd, buf, sizeof buf) || strncmp(buf, "INVITE ", 7))
+		return fprintf(stderr, "no INVITE on the registered connection\n"), 1;
+	printf("%.*s\n", (int)strcspn(buf, "\r\n"), buf);
+	via[0] = '\0'; /* every Via row, in order (RFC 3261 8.2.6.2) */
+	for (const char *h = buf; (h = strstr(h, "\nVia:")); h++) {
+		size_t n = strlen(via);
+		copy_header(h, "\nVia:", via + n, sizeof via - n);
+	}
+	copy_header(buf, "\nFrom:", from, sizeof from);
+	copy_header(buf, "\nTo:", to, sizeof to);
+	copy_header(buf, "\nCall-ID:", cid, sizeof cid);
+	copy_header(buf, "\nCSeq:", cseq, sizeof cseq);
+	snprintf(out, sizeof out, "SIP/2.0 486 Busy Here\r\n%s%s%.*s;tag=busy\r\n%s%s"
+		 "Content-Length: 0\r\n\r\n", via, from,
+		 (int)strcspn(to, "\r"), to, cid, cseq);
+	if (write(fd, out, strlen(out)) < 0)
+		return perror("write"), 1;
+	usleep(200000); /* let the ACK come before we close */
+	close(fd);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	uint32_t change = 0;
@@ -133,6 +214,9 @@ int main(int argc, char **argv)
 		default: goto usage;
 		}
 	}
+	if (!strcmp(mode, "tcpphone") && argc - optind == 3 &&
+	    !ph_addr_set(&srv, argv[optind], (uint16_t)atoi(argv[optind + 1])))
+		return tcpphone(&srv, argv[optind + 2]);
 	if (argc - optind != 2 ||
 	    ph_addr_set(&srv, argv[optind], (uint16_t)atoi(argv[optind + 1])))
 		goto usage;
@@ -142,6 +226,7 @@ int main(int argc, char **argv)
 		return crlf(&srv);
 usage:
 	fprintf(stderr, "usage: netcheck stun [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT\n"
+			"       netcheck tcpphone [-w MS] HOST PORT USER\n"
 			"       netcheck crlf [-w MS] HOST PORT\n");
 	return 2;
 }
