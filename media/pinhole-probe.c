@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,34 +35,6 @@ static const char usage[] =
 "SERVER is a numeric IPv4 address, or an IPv6 address in brackets.\n"
 "Exit status: 0 when measured, 1 when the server did not answer,\n"
 "2 on bad arguments or a socket error.\n";
-
-static int run(struct ph_probe *p, int fd, unsigned timeout_s)
-{
-	uint64_t end = ph_now_ms() + timeout_s * 1000ULL;
-
-	ph_probe_start(p, ph_now_ms());
-	while (!ph_probe_done(p)) {
-		uint64_t now = ph_now_ms(), d = ph_probe_deadline(p);
-		struct pollfd pf = {.fd = fd, .events = POLLIN};
-		int wait;
-
-		if (now >= end)
-			return ETIMEDOUT;
-		if (d > end)
-			d = end;
-		wait = d > now ? (int)(d - now) : 0;
-		if (poll(&pf, 1, wait) > 0) {
-			uint8_t buf[1500];
-			struct ph_addr src;
-			ssize_t n;
-
-			while ((n = ph_sock_recv(fd, &src, buf, sizeof buf)) >= 0)
-				ph_probe_recv(p, &src, buf, (size_t)n, ph_now_ms());
-		}
-		ph_probe_tick(p, ph_now_ms());
-	}
-	return 0;
-}
 
 int main(int argc, char **argv)
 {
@@ -126,7 +97,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pinhole-probe: %s\n", strerror(err));
 		return 2;
 	}
-	err = run(p, fd, timeout_s);
+	err = ph_sock_probe(fd, p, timeout_s * 1000);
 	if (!err)
 		err = ph_probe_result(p, &w);
 	if (verbose && !ph_probe_explain(p, why, sizeof why))

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -93,5 +94,29 @@ PH_API int ph_sock_route_src(const struct ph_addr *dst, struct ph_addr *src)
 	else
 		err = ph_addr_from_sa(src, (struct sockaddr *)&ss, sl);
 	close(fd);
+	return err;
+}
+
+PH_API int ph_sock_probe(int fd, struct ph_probe *p, unsigned timeout_ms)
+{
+	uint64_t end = ph_now_ms() + timeout_ms;
+	int err = ph_probe_start(p, ph_now_ms());
+
+	while (!err && !ph_probe_done(p)) {
+		uint64_t now = ph_now_ms(), d = ph_probe_deadline(p);
+		struct pollfd pf = {.fd = fd, .events = POLLIN};
+		uint8_t buf[1500];
+		struct ph_addr src;
+		ssize_t n;
+
+		if (now >= end)
+			return ETIMEDOUT;
+		if (d > end)
+			d = end;
+		if (poll(&pf, 1, d > now ? (int)(d - now) : 0) > 0)
+			while ((n = ph_sock_recv(fd, &src, buf, sizeof buf)) >= 0)
+				ph_probe_recv(p, &src, buf, (size_t)n, ph_now_ms());
+		ph_probe_tick(p, ph_now_ms());
+	}
 	return err;
 }

@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,25 +114,13 @@ static int probe(struct app *a)
 		.stun = {200, 4, 4}, .fallback_hops = 2,
 	};
 	struct ph_probe *p;
-	uint64_t end = ph_now_ms() + 10000;
 	int err = ph_probe_alloc(&p, &conf, ph_sock_send, &a->fd);
 
 	if (err)
 		return err;
-	ph_probe_start(p, ph_now_ms());
-	while (!ph_probe_done(p) && ph_now_ms() < end) {
-		struct pollfd pf = {.fd = a->fd, .events = POLLIN};
-		uint64_t d = ph_probe_deadline(p), now = ph_now_ms();
-		uint8_t buf[1500];
-		struct ph_addr src;
-		ssize_t n;
-
-		poll(&pf, 1, d > now ? (int)(d - now < 100 ? d - now : 100) : 0);
-		while ((n = ph_sock_recv(a->fd, &src, buf, sizeof buf)) >= 0)
-			ph_probe_recv(p, &src, buf, (size_t)n, ph_now_ms());
-		ph_probe_tick(p, ph_now_ms());
-	}
-	err = ph_probe_result(p, &a->fw);
+	err = ph_sock_probe(a->fd, p, 10000);
+	if (!err)
+		err = ph_probe_result(p, &a->fw);
 	if (!err)
 		err = ph_probe_window(p, &a->window);
 	ph_probe_free(p);

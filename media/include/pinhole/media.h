@@ -169,6 +169,10 @@ PH_API int ph_sock_send(const struct ph_addr *dst, const void *buf,
 /* One datagram, or -1 with errno (EAGAIN when none). */
 PH_API ssize_t ph_sock_recv(int fd, struct ph_addr *src, void *buf,
 			    size_t size);
+/* Run a probe to its end on a socket whose datagrams are all the probe's
+ * (blocking, at most timeout_ms): for standalone programs. ETIMEDOUT when
+ * the time ran out first. */
+PH_API int ph_sock_probe(int fd, struct ph_probe *p, unsigned timeout_ms);
 /* The local address the kernel would use toward dst (no packet sent). */
 PH_API int ph_sock_route_src(const struct ph_addr *dst, struct ph_addr *src);
 /* The host's monotonic clock in ms. */
