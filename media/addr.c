@@ -77,19 +77,21 @@ PH_API int ph_addr_parse(struct ph_addr *a, const char *s, size_t len,
 PH_API int ph_addr_from_sa(struct ph_addr *a, const struct sockaddr *sa,
 			   socklen_t len)
 {
+	size_t need;
+
 	if (!sa)
 		return EINVAL;
-	if (sa->sa_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
-		memset(a, 0, sizeof *a);
-		memcpy(&a->u.in, sa, sizeof a->u.in);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
-		memset(a, 0, sizeof *a);
-		memcpy(&a->u.in6, sa, sizeof a->u.in6);
-		return 0;
-	}
-	return EAFNOSUPPORT;
+	if (sa->sa_family == AF_INET)
+		need = sizeof a->u.in;
+	else if (sa->sa_family == AF_INET6)
+		need = sizeof a->u.in6;
+	else
+		return EAFNOSUPPORT;
+	if (len < need)
+		return EINVAL;
+	memset(a, 0, sizeof *a);
+	memcpy(&a->u, sa, need);
+	return 0;
 }
 
 PH_API void ph_addr_set_port(struct ph_addr *a, uint16_t port)

@@ -37,59 +37,80 @@ static int enum_value(struct span v, const char *const *names, int n)
 	return -1;
 }
 
-enum { SEEN_LOCAL = 1, SEEN_MAP = 2, SEEN_FILT = 4, SEEN_HOPS = 8,
-       SEEN_LIFE = 16, SEEN_RECV = 32 };
+/* The known parameters (PROTOCOL.md section 2), each with the phrases a
+ * 400 response gives when it is repeated, empty or wrong. */
+enum fw_param { P_LOCAL, P_MAPPING, P_FILTERING, P_HOPS, P_LIFETIME,
+		P_RECEIVED, P_COUNT };
+
+#define FW_PHRASES(n, bad) \
+	{n, "duplicate Firewall-Window " n, "Firewall-Window " n " has no value", \
+	 "Firewall-Window " n bad}
+
+static const struct {
+	const char *name, *dup, *empty, *bad;
+} fw_params[P_COUNT] = {
+	[P_LOCAL] = FW_PHRASES("local", " is not an IP address"),
+	[P_MAPPING] = FW_PHRASES("mapping", " unknown"),
+	[P_FILTERING] = FW_PHRASES("filtering", " unknown"),
+	[P_HOPS] = FW_PHRASES("hops", " out of range"),
+	[P_LIFETIME] = FW_PHRASES("lifetime", " out of range"),
+	[P_RECEIVED] = FW_PHRASES("received", " is not an IP address"),
+};
+
+/* Store one known parameter's value: 0, or EINVAL when it is wrong. */
+static int fw_value(struct ph_fwwin *w, enum fw_param which, struct span v)
+{
+	int i;
+
+	switch (which) {
+	case P_LOCAL:
+		return span_ip(v, &w->local);
+	case P_RECEIVED:
+		return span_ip(v, &w->received);
+	case P_MAPPING:
+		if ((i = enum_value(v, mapping_names, 5)) < 0)
+			return EINVAL;
+		w->mapping = (enum ph_mapping)i;
+		return 0;
+	case P_FILTERING:
+		if ((i = enum_value(v, filtering_names, 5)) < 0)
+			return EINVAL;
+		w->filtering = (enum ph_filtering)i;
+		return 0;
+	case P_HOPS: /* 1*2DIGIT */
+		return span_uint(v, 2, 1, PH_FW_MAX_HOPS, &w->hops);
+	case P_LIFETIME: /* 1*5DIGIT */
+		return span_uint(v, 5, 1, PH_FW_MAX_LIFETIME, &w->lifetime);
+	default:
+		return EINVAL;
+	}
+}
 
 static int fw_param(struct ph_fwwin *w, struct span name, struct span val,
 		    bool has_val, unsigned *seen, const char **why)
 {
-	int v;
+	int i;
 
-#define ONCE(bit, what)                                                 \
-	do {                                                            \
-		if (*seen & (bit)) {                                    \
-			*why = "duplicate Firewall-Window " what;       \
-			return EBADMSG;                                 \
-		}                                                       \
-		*seen |= (bit);                                         \
-		if (!has_val) {                                         \
-			*why = "Firewall-Window " what " has no value"; \
-			return EBADMSG;                                 \
-		}                                                       \
-	} while (0)
-
-	if (span_eq(name, "local")) {
-		ONCE(SEEN_LOCAL, "local");
-		if (span_ip(val, &w->local))
-			return *why = "Firewall-Window local is not an IP address", EBADMSG;
-	} else if (span_eq(name, "received")) {
-		ONCE(SEEN_RECV, "received");
-		if (span_ip(val, &w->received))
-			return *why = "Firewall-Window received is not an IP address", EBADMSG;
-	} else if (span_eq(name, "mapping")) {
-		ONCE(SEEN_MAP, "mapping");
-		if ((v = enum_value(val, mapping_names, 5)) < 0)
-			return *why = "Firewall-Window mapping unknown", EBADMSG;
-		w->mapping = (enum ph_mapping)v;
-	} else if (span_eq(name, "filtering")) {
-		ONCE(SEEN_FILT, "filtering");
-		if ((v = enum_value(val, filtering_names, 5)) < 0)
-			return *why = "Firewall-Window filtering unknown", EBADMSG;
-		w->filtering = (enum ph_filtering)v;
-	} else if (span_eq(name, "hops")) {
-		ONCE(SEEN_HOPS, "hops");
-		if (span_uint(val, 2, 1, PH_FW_MAX_HOPS, &w->hops))
-			return *why = "Firewall-Window hops out of range", EBADMSG;
-	} else if (span_eq(name, "lifetime")) {
-		ONCE(SEEN_LIFE, "lifetime");
-		if (span_uint(val, 5, 1, PH_FW_MAX_LIFETIME, &w->lifetime))
-			return *why = "Firewall-Window lifetime out of range", EBADMSG;
-	} else if (!span_is_token(name) || (has_val && !span_is_value(val))) {
-		*why = "Firewall-Window parameter malformed";
-		return EBADMSG;
+	for (i = 0; i < P_COUNT && !span_eq(name, fw_params[i].name); i++)
+		;
+	if (i == P_COUNT) { /* a generic-param: checked, then ignored */
+		if (!span_is_token(name) || (has_val && !span_is_value(val))) {
+			*why = "Firewall-Window parameter malformed";
+			return EBADMSG;
+		}
+		return 0;
 	}
-	return 0;
-#undef ONCE
+	if (*seen & 1u << i)
+		*why = fw_params[i].dup;
+	else if (!has_val)
+		*why = fw_params[i].empty;
+	else if (fw_value(w, (enum fw_param)i, val))
+		*why = fw_params[i].bad;
+	else {
+		*seen |= 1u << i;
+		return 0;
+	}
+	return EBADMSG;
 }
 
 PH_API int ph_fwwin_decode(struct ph_fwwin *out, const char *buf, size_t len,
@@ -109,6 +130,10 @@ PH_API int ph_fwwin_decode(struct ph_fwwin *out, const char *buf, size_t len,
 	}
 	span_next(&rest, ';', &piece);
 	piece = span_trim(piece);
+	if (!piece.n && !rest.p) {
+		*why = "Firewall-Window is empty";
+		return EBADMSG;
+	}
 	/* fw-host is a SIP host: an IPv6 address comes in brackets (RFC 3261
 	 * section 25.1 IPv6reference); local= and received= may be bare, as
 	 * Via's received= is. */
@@ -170,6 +195,11 @@ PH_API int ph_fwwin_encode(const struct ph_fwwin *w, char *buf, size_t size)
 	size_t left = size;
 	int err;
 
+	/* write only what ph_fwwin_decode() takes back */
+	if ((unsigned)w->mapping > PH_MAP_APDM ||
+	    (unsigned)w->filtering > PH_FILT_APDF ||
+	    w->hops > PH_FW_MAX_HOPS || w->lifetime > PH_FW_MAX_LIFETIME)
+		return EINVAL;
 	if (!size)
 		return ENOSPC;
 	err = put_host(&p, &left, "", &w->host);

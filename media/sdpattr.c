@@ -44,33 +44,41 @@ static unsigned split_sp(struct span s, struct span *parts, unsigned max)
 	return n;
 }
 
+/* IP and port as SDP writes them: a bare IP, IPv6 too (RFC 8866 section
+ * 5.7 puts no brackets around the c= address), then a port 1..65535. */
+static int ip_port(struct span ip, struct span port, struct ph_addr *out,
+		   const char **why)
+{
+	struct ph_addr a;
+	unsigned p;
+
+	if (!ip.n || ip.p[0] == '[' || span_ip(ip, &a)) {
+		*why = "not a numeric IP address";
+		return EBADMSG;
+	}
+	if (span_uint(port, 5, 1, 65535, &p)) {
+		*why = "port out of range";
+		return EBADMSG;
+	}
+	ph_addr_set_port(&a, (uint16_t)p);
+	*out = a;
+	return 0;
+}
+
 /* "IP PORT" */
 PH_API int ph_sdp_addr_decode(struct ph_addr *out, const char *buf,
 			      size_t len, const char **why)
 {
+	struct span s = {buf, len}, parts[2];
 	const char *dummy;
-	struct span parts[3];
-	struct ph_addr a;
-	unsigned port;
+
 	if (!why)
 		why = &dummy;
-
-	if (!buf || !span_clean((struct span){buf, len}) ||
-	    split_sp(span_trim((struct span){buf, len}), parts, 2) != 2) {
+	if (!buf || !span_clean(s) || split_sp(span_trim(s), parts, 2) != 2) {
 		*why = "expected an address and a port";
 		return EBADMSG;
 	}
-	if (span_ip(parts[0], &a) || parts[0].p[0] == '[') {
-		*why = "not a numeric IP address";
-		return EBADMSG;
-	}
-	if (span_uint(parts[1], 5, 1, 65535, &port)) {
-		*why = "port out of range";
-		return EBADMSG;
-	}
-	ph_addr_set_port(&a, (uint16_t)port);
-	*out = a;
-	return 0;
+	return ip_port(parts[0], parts[1], out, why);
 }
 
 PH_API int ph_sdp_addr_encode(const struct ph_addr *a, char *buf, size_t size)
@@ -84,62 +92,68 @@ PH_API int ph_sdp_addr_encode(const struct ph_addr *a, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? ENOSPC : 0;
 }
 
-static int relay_value(struct span v, struct ph_punch *p, const char **why)
+/* Firewall-Punch: role;peer=IP:PORT[;relay=IP:PORT] *(;generic-param) */
+static int punch_param(struct ph_punch *p, struct span piece, const char **why)
 {
-	if (ph_addr_isset(&p->relay)) {
-		*why = "duplicate relay";
-		return EBADMSG;
-	}
-	if (span_hostport(v, &p->relay)) {
-		*why = "relay is not IP:port";
-		return EBADMSG;
+	bool has_val = memchr(piece.p, '=', piece.n) != NULL;
+	struct span name, val;
+
+	span_next(&piece, '=', &name);
+	name = span_trim(name);
+	val = span_trim(piece);
+	if (span_eq(name, "peer")) {
+		if (ph_addr_isset(&p->peer))
+			return *why = "duplicate Firewall-Punch peer", EBADMSG;
+		if (!has_val || span_hostport(val, &p->peer))
+			return *why = "Firewall-Punch peer is not IP:port", EBADMSG;
+	} else if (span_eq(name, "relay")) {
+		if (ph_addr_isset(&p->relay))
+			return *why = "duplicate Firewall-Punch relay", EBADMSG;
+		if (!has_val || span_hostport(val, &p->relay))
+			return *why = "Firewall-Punch relay is not IP:port", EBADMSG;
+	} else if (!span_is_token(name) || (has_val && !span_is_value(val))) {
+		return *why = "Firewall-Punch parameter malformed", EBADMSG;
 	}
 	return 0;
 }
 
-/* role;peer=IP:PORT[;relay=IP:PORT] *(;generic-param) */
 PH_API int ph_punch_hdr_decode(struct ph_punch *out, const char *buf,
 			       size_t len, const char **why)
 {
-	const char *dummy;
 	struct span rest = {buf, len}, piece;
+	const char *dummy;
 	struct ph_punch p;
+	int err;
+
 	if (!why)
 		why = &dummy;
-
 	memset(&p, 0, sizeof p);
-	if (!buf || !span_clean(rest) || !span_next(&rest, ';', &piece) ||
-	    role_value(span_trim(piece), &p.role)) {
+	if (!buf || !span_clean(rest)) {
+		*why = "Firewall-Punch has control characters";
+		return EBADMSG;
+	}
+	span_next(&rest, ';', &piece);
+	if (role_value(span_trim(piece), &p.role)) {
 		*why = "Firewall-Punch role unknown";
 		return EBADMSG;
 	}
-	while (span_next(&rest, ';', &piece)) {
-		struct span name, val;
-		bool has_val = memchr(piece.p, '=', piece.n) != NULL;
-
-		span_next(&piece, '=', &name);
-		name = span_trim(name);
-		val = span_trim(piece);
-		if (span_eq(name, "peer")) {
-			if (ph_addr_isset(&p.peer) || !has_val ||
-			    span_hostport(val, &p.peer)) {
-				*why = "Firewall-Punch peer is not one IP:port";
-				return EBADMSG;
-			}
-		} else if (span_eq(name, "relay")) {
-			if (!has_val || relay_value(val, &p, why))
-				return *why = "Firewall-Punch relay is not one IP:port", EBADMSG;
-		} else if (!span_is_token(name) || (has_val && !span_is_value(val))) {
-			*why = "Firewall-Punch parameter malformed";
-			return EBADMSG;
-		}
-	}
+	while (span_next(&rest, ';', &piece))
+		if ((err = punch_param(&p, piece, why)))
+			return err;
 	if (!ph_addr_isset(&p.peer)) {
 		*why = "Firewall-Punch has no peer";
 		return EBADMSG;
 	}
 	*out = p;
 	return 0;
+}
+
+/* What the decoders accept back: a role, and addresses with a port. */
+static bool punch_ok(const struct ph_punch *p)
+{
+	return p->role > PH_ROLE_NONE && p->role <= PH_ROLE_LOCAL &&
+	       ph_addr_port(&p->peer) &&
+	       (!ph_addr_isset(&p->relay) || ph_addr_port(&p->relay));
 }
 
 PH_API int ph_punch_hdr_encode(const struct ph_punch *p, char *buf,
@@ -149,8 +163,7 @@ PH_API int ph_punch_hdr_encode(const struct ph_punch *p, char *buf,
 	bool has_relay = ph_addr_isset(&p->relay);
 	int n;
 
-	if (p->role == PH_ROLE_NONE || (unsigned)p->role > PH_ROLE_LOCAL ||
-	    ph_addr_print(&p->peer, peer, sizeof peer) ||
+	if (!punch_ok(p) || ph_addr_print(&p->peer, peer, sizeof peer) ||
 	    (has_relay && ph_addr_print(&p->relay, relay, sizeof relay)))
 		return EINVAL;
 	n = snprintf(buf, size, "%s;peer=%s%s%s", ph_role_name(p->role), peer,
@@ -162,33 +175,29 @@ PH_API int ph_punch_hdr_encode(const struct ph_punch *p, char *buf,
 PH_API int ph_punch_sdp_decode(struct ph_punch *out, const char *buf,
 			       size_t len, const char **why)
 {
+	struct span s = {buf, len}, parts[4], relay;
 	const char *dummy;
-	struct span parts[5];
 	struct ph_punch p;
 	unsigned n;
-	char addr[INET6_ADDRSTRLEN + 8];
+
 	if (!why)
 		why = &dummy;
-
 	memset(&p, 0, sizeof p);
-	if (!buf || !span_clean((struct span){buf, len}))
+	if (!buf || !span_clean(s))
 		return *why = "a=fw-punch has control characters", EBADMSG;
-	n = split_sp(span_trim((struct span){buf, len}), parts, 4);
+	n = split_sp(span_trim(s), parts, 4);
 	if (n < 3 || n > 4 || role_value(parts[0], &p.role))
 		return *why = "a=fw-punch: expected role, address, port", EBADMSG;
-	if (parts[1].n + parts[2].n + 1 >= sizeof addr)
-		return *why = "a=fw-punch address too long", EBADMSG;
-	snprintf(addr, sizeof addr, "%.*s %.*s", (int)parts[1].n, parts[1].p,
-		 (int)parts[2].n, parts[2].p);
-	if (ph_sdp_addr_decode(&p.peer, addr, strlen(addr), why))
-		return EBADMSG;
+	if (ip_port(parts[1], parts[2], &p.peer, why))
+		return *why = "a=fw-punch peer is not an address and port", EBADMSG;
 	if (n == 4) {
-		if (parts[3].n < 6 || strncmp(parts[3].p, "relay=", 6))
+		relay = parts[3];
+		if (relay.n < 6 || strncmp(relay.p, "relay=", 6))
 			return *why = "a=fw-punch: unknown trailing field", EBADMSG;
-		parts[3].p += 6;
-		parts[3].n -= 6;
-		if (relay_value(parts[3], &p, why))
-			return EBADMSG;
+		relay.p += 6;
+		relay.n -= 6;
+		if (span_hostport(relay, &p.relay))
+			return *why = "a=fw-punch relay is not IP:port", EBADMSG;
 	}
 	*out = p;
 	return 0;
@@ -201,8 +210,7 @@ PH_API int ph_punch_sdp_encode(const struct ph_punch *p, char *buf,
 	bool has_relay = ph_addr_isset(&p->relay);
 	int n;
 
-	if (p->role == PH_ROLE_NONE || (unsigned)p->role > PH_ROLE_LOCAL ||
-	    ph_sdp_addr_encode(&p->peer, peer, sizeof peer) ||
+	if (!punch_ok(p) || ph_sdp_addr_encode(&p->peer, peer, sizeof peer) ||
 	    (has_relay && ph_addr_print(&p->relay, relay, sizeof relay)))
 		return EINVAL;
 	n = snprintf(buf, size, "%s %s%s%s", ph_role_name(p->role), peer,

@@ -1,5 +1,6 @@
 /* STUN codec (RFC 8489). Pure: no allocation, no I/O, no globals beyond
- * the constant CRC table. */
+ * the constant CRC table; only ph_stun_tid_new() asks the kernel for
+ * randomness. */
 #include "config.h"
 
 #include <errno.h>
@@ -12,6 +13,12 @@
 
 #define ATTR_HDR 4
 #define FINGERPRINT_XOR 0x5354554eu /* RFC 8489 section 14.7 */
+
+/* Attribute values are padded to a multiple of 4 bytes (section 14). */
+static size_t pad4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
 
 static uint16_t get16(const uint8_t *p)
 {
@@ -63,37 +70,38 @@ PH_API bool ph_stun_is(const uint8_t *buf, size_t len)
 	       get32(buf + 4) == PH_STUN_MAGIC;
 }
 
-/* (XOR-)MAPPED-ADDRESS family: RFC 8489 sections 14.1 and 14.2. */
+/* (XOR-)MAPPED-ADDRESS family: RFC 8489 sections 14.1 and 14.2; hdr is
+ * the message header, whose cookie and transaction ID are the XOR key. */
 static int decode_addr(struct ph_addr *out, const uint8_t *v, uint16_t len,
 		       bool xor, const uint8_t *hdr)
 {
 	uint16_t port;
+	uint8_t ip[16];
+	struct ph_addr a;
+	size_t n;
 
 	if (len < 4)
+		return EBADMSG;
+	n = v[1] == 0x01 ? 4 : v[1] == 0x02 ? 16 : 0;
+	if (!n || len != 4 + n)
 		return EBADMSG;
 	port = get16(v + 2);
 	if (xor)
 		port ^= (uint16_t)(PH_STUN_MAGIC >> 16);
-	memset(out, 0, sizeof *out);
-	if (v[1] == 0x01 && len == 8) {
-		out->u.in.sin_family = AF_INET;
-		out->u.in.sin_port = htons(port);
-		memcpy(&out->u.in.sin_addr, v + 4, 4);
-		if (xor)
-			for (int i = 0; i < 4; i++)
-				((uint8_t *)&out->u.in.sin_addr)[i] ^= hdr[4 + i];
-		return 0;
+	for (size_t i = 0; i < n; i++)
+		ip[i] = xor ? v[4 + i] ^ hdr[4 + i] : v[4 + i];
+	memset(&a, 0, sizeof a);
+	if (n == 4) {
+		a.u.in.sin_family = AF_INET;
+		a.u.in.sin_port = htons(port);
+		memcpy(&a.u.in.sin_addr, ip, 4);
+	} else {
+		a.u.in6.sin6_family = AF_INET6;
+		a.u.in6.sin6_port = htons(port);
+		memcpy(&a.u.in6.sin6_addr, ip, 16);
 	}
-	if (v[1] == 0x02 && len == 20) {
-		out->u.in6.sin6_family = AF_INET6;
-		out->u.in6.sin6_port = htons(port);
-		memcpy(&out->u.in6.sin6_addr, v + 4, 16);
-		if (xor) /* cookie and transaction ID */
-			for (int i = 0; i < 16; i++)
-				out->u.in6.sin6_addr.s6_addr[i] ^= hdr[4 + i];
-		return 0;
-	}
-	return EBADMSG;
+	*out = a;
+	return 0;
 }
 
 static int decode_attr(struct ph_stun_msg *m, uint16_t type,
@@ -122,10 +130,12 @@ static int decode_attr(struct ph_stun_msg *m, uint16_t type,
 		else
 			m->reply_from_port = get16(v);
 		return 0;
-	case PH_STUN_ATTR_ERROR_CODE: /* section 14.8: class 3..6, number 0..99 */
-		if (len < 4 || v[2] < 3 || v[2] > 6 || v[3] > 99)
+	case PH_STUN_ATTR_ERROR_CODE:
+		/* section 14.8: class 3..6, number 0..99; "Receivers MUST
+		 * ignore" the reserved bits above the class. */
+		if (len < 4 || (v[2] & 7) < 3 || (v[2] & 7) > 6 || v[3] > 99)
 			return EBADMSG;
-		m->error_code = (uint16_t)(v[2] * 100 + v[3]);
+		m->error_code = (uint16_t)((v[2] & 7) * 100 + v[3]);
 		m->reason = (const char *)v + 4;
 		m->reason_len = len - 4u;
 		return 0;
@@ -136,6 +146,7 @@ static int decode_attr(struct ph_stun_msg *m, uint16_t type,
 	}
 }
 
+/* The present bit of an attribute take_attr() decodes; 0 for the rest. */
 static unsigned attr_bit(uint16_t type)
 {
 	switch (type) {
@@ -146,11 +157,40 @@ static unsigned attr_bit(uint16_t type)
 	case PH_STUN_ATTR_CHANGE_REQUEST: return PH_STUN_HAS_CHANGE_REQUEST;
 	case PH_STUN_ATTR_PINHOLE_REPLY_FROM: return PH_STUN_HAS_REPLY_FROM;
 	case PH_STUN_ATTR_ERROR_CODE: return PH_STUN_HAS_ERROR_CODE;
-	case PH_STUN_ATTR_FINGERPRINT: return PH_STUN_HAS_FINGERPRINT;
 	case PH_STUN_ATTR_MESSAGE_INTEGRITY: return PH_STUN_HAS_MESSAGE_INTEGRITY;
 	case PH_STUN_ATTR_RESPONSE_PORT: return PH_STUN_HAS_RESPONSE_PORT;
 	default: return 0;
 	}
+}
+
+/* Comprehension-required types we understand but take nothing from, so
+ * they are not "unknown" (RFC 8489 section 7.3.1): pinhole does not
+ * authenticate, and UNKNOWN-ATTRIBUTES rides on 420 responses. */
+static bool known_unused(uint16_t type)
+{
+	return type == PH_STUN_ATTR_USERNAME ||
+	       type == PH_STUN_ATTR_UNKNOWN_ATTRIBUTES;
+}
+
+static int take_attr(struct ph_stun_msg *m, uint16_t type, const uint8_t *v,
+		     uint16_t len, const uint8_t *hdr)
+{
+	unsigned bit = attr_bit(type);
+	int err;
+
+	if (bit) {
+		/* section 14: only the first of a repeated attribute counts */
+		if (m->present & bit)
+			return 0;
+		err = decode_attr(m, type, v, len, hdr);
+		if (!err)
+			m->present |= bit;
+		return err;
+	}
+	if (type < 0x8000 && !known_unused(type) &&
+	    m->n_unknown < PH_STUN_MAX_UNKNOWN)
+		m->unknown[m->n_unknown++] = type;
+	return 0;
 }
 
 static int walk_attrs(struct ph_stun_msg *m, const uint8_t *buf, size_t len)
@@ -159,33 +199,30 @@ static int walk_attrs(struct ph_stun_msg *m, const uint8_t *buf, size_t len)
 
 	while (off < len) {
 		uint16_t type, alen;
-		unsigned bit;
-		int err;
+		int err = 0;
 
 		if (len - off < ATTR_HDR)
 			return EBADMSG;
 		type = get16(buf + off);
 		alen = get16(buf + off + 2);
-		if ((size_t)alen + ((4 - alen % 4) % 4) > len - off - ATTR_HDR)
+		if (pad4(alen) > len - off - ATTR_HDR)
 			return EBADMSG;
+		/* section 14.7: FINGERPRINT is the last attribute */
 		if (m->present & PH_STUN_HAS_FINGERPRINT)
-			return EBADMSG; /* section 14.7: FINGERPRINT is last */
-		bit = attr_bit(type);
+			return EBADMSG;
 		if (type == PH_STUN_ATTR_FINGERPRINT) {
 			if (alen != 4 || get32(buf + off + ATTR_HDR) !=
 					 (crc32(buf, off) ^ FINGERPRINT_XOR))
 				return EBADMSG;
-		} else if (bit && !(m->present & bit)) {
-			/* section 14: only the first of a repeated attribute counts */
-			err = decode_attr(m, type, buf + off + ATTR_HDR, alen, buf);
-			if (err)
-				return err;
-		} else if (!bit && type < 0x8000 &&
-			   m->n_unknown < PH_STUN_MAX_UNKNOWN) {
-			m->unknown[m->n_unknown++] = type;
+			m->present |= PH_STUN_HAS_FINGERPRINT;
+		} else if (!(m->present & PH_STUN_HAS_MESSAGE_INTEGRITY)) {
+			/* section 14.5: agents MUST ignore all other
+			 * attributes that follow MESSAGE-INTEGRITY */
+			err = take_attr(m, type, buf + off + ATTR_HDR, alen, buf);
 		}
-		m->present |= bit;
-		off += ATTR_HDR + alen + (4 - alen % 4) % 4;
+		if (err)
+			return err;
+		off += ATTR_HDR + pad4(alen);
 	}
 	return 0;
 }
@@ -228,8 +265,12 @@ PH_API void ph_stun_enc_init(struct ph_stun_enc *e, uint8_t *buf, size_t size,
 	memset(e, 0, sizeof *e);
 	e->buf = buf;
 	e->size = size;
-	if (!buf || size < PH_STUN_HDR_LEN || method > 0x0fff || cls > 3) {
-		e->err = !buf || method > 0x0fff || cls > 3 ? EINVAL : ENOSPC;
+	if (!buf || !tid || method > 0x0fff || cls > 3) {
+		e->err = EINVAL;
+		return;
+	}
+	if (size < PH_STUN_HDR_LEN) {
+		e->err = ENOSPC;
 		return;
 	}
 	memcpy(e->tid, tid, PH_STUN_TID_LEN);
@@ -243,12 +284,14 @@ PH_API void ph_stun_enc_init(struct ph_stun_enc *e, uint8_t *buf, size_t size,
 /* Room for an attribute of vlen bytes, padded; NULL (sticky ENOSPC) if not. */
 static uint8_t *enc_attr(struct ph_stun_enc *e, uint16_t type, size_t vlen)
 {
-	size_t padded = vlen + (4 - vlen % 4) % 4;
+	size_t padded = pad4(vlen);
 	uint8_t *p;
 
 	if (e->err)
 		return NULL;
-	if (vlen > 0xffff || e->size - e->len < ATTR_HDR + padded) {
+	/* the header's 16-bit length must still hold the whole body */
+	if (vlen > 0xffff || e->size - e->len < ATTR_HDR + padded ||
+	    e->len - PH_STUN_HDR_LEN + ATTR_HDR + padded > 0xffff) {
 		e->err = ENOSPC;
 		return NULL;
 	}
@@ -260,30 +303,48 @@ static uint8_t *enc_attr(struct ph_stun_enc *e, uint16_t type, size_t vlen)
 	return p + ATTR_HDR;
 }
 
+/* The address bytes as they go on the wire: 4 or 16, 0 when unset. A
+ * v4-mapped IPv6 address (how a dual-stack socket shows an IPv4 peer) is
+ * the IPv4 address it carries. */
+static size_t addr_bytes(const struct ph_addr *a, uint8_t ip[16])
+{
+	const struct in6_addr *in6 = &a->u.in6.sin6_addr;
+
+	if (ph_addr_af(a) == AF_INET) {
+		memcpy(ip, &a->u.in.sin_addr, 4);
+		return 4;
+	}
+	if (ph_addr_af(a) != AF_INET6)
+		return 0;
+	if (IN6_IS_ADDR_V4MAPPED(in6)) {
+		memcpy(ip, in6->s6_addr + 12, 4);
+		return 4;
+	}
+	memcpy(ip, in6->s6_addr, 16);
+	return 16;
+}
+
+/* Sections 14.1 and 14.2: X-Port is XORed with the top 16 bits of the
+ * cookie, X-Address with the cookie (IPv4) or cookie and transaction ID. */
 PH_API void ph_stun_enc_addr(struct ph_stun_enc *e, uint16_t type,
 			     const struct ph_addr *a)
 {
 	bool xor = type == PH_STUN_ATTR_XOR_MAPPED_ADDRESS;
-	bool v6 = ph_addr_af(a) == AF_INET6;
 	uint16_t port = ph_addr_port(a);
-	uint8_t hdr[16], *p;
+	uint8_t ip[16], key[16], *p;
+	size_t n = addr_bytes(a, ip);
 
-	if (!e->err && !ph_addr_isset(a))
+	if (!e->err && !n)
 		e->err = EINVAL;
-	p = enc_attr(e, type, v6 ? 20 : 8);
+	p = enc_attr(e, type, 4 + n);
 	if (!p)
 		return;
-	put32(hdr, PH_STUN_MAGIC);
-	memcpy(hdr + 4, e->tid, PH_STUN_TID_LEN);
-	p[1] = v6 ? 0x02 : 0x01;
+	put32(key, PH_STUN_MAGIC);
+	memcpy(key + 4, e->tid, PH_STUN_TID_LEN);
+	p[1] = n == 16 ? 0x02 : 0x01;
 	put16(p + 2, xor ? (uint16_t)(port ^ (PH_STUN_MAGIC >> 16)) : port);
-	if (v6)
-		memcpy(p + 4, a->u.in6.sin6_addr.s6_addr, 16);
-	else
-		memcpy(p + 4, &a->u.in.sin_addr, 4);
-	if (xor)
-		for (int i = 0; i < (v6 ? 16 : 4); i++)
-			p[4 + i] ^= hdr[i];
+	for (size_t i = 0; i < n; i++)
+		p[4 + i] = xor ? ip[i] ^ key[i] : ip[i];
 }
 
 PH_API void ph_stun_enc_u32(struct ph_stun_enc *e, uint16_t type, uint32_t v)
@@ -315,16 +376,17 @@ PH_API void ph_stun_enc_error(struct ph_stun_enc *e, uint16_t code,
 	size_t rlen = reason ? strlen(reason) : 0;
 	uint8_t *p;
 
-	if (!e->err && (code < 300 || code > 699))
+	/* section 14.8: fewer than 128 characters, "as long as 509 bytes
+	 * when encoding them" */
+	if (!e->err && (code < 300 || code > 699 || rlen > 509))
 		e->err = EINVAL;
-	if (rlen > 509) /* section 14.8: fewer than 128 characters, 763 bytes */
-		rlen = 509;
 	p = enc_attr(e, PH_STUN_ATTR_ERROR_CODE, 4 + rlen);
 	if (!p)
 		return;
 	p[2] = (uint8_t)(code / 100);
 	p[3] = (uint8_t)(code % 100);
-	memcpy(p + 4, reason, rlen);
+	if (rlen)
+		memcpy(p + 4, reason, rlen);
 }
 
 PH_API void ph_stun_enc_unknown(struct ph_stun_enc *e, const uint16_t *types,
@@ -356,9 +418,37 @@ PH_API int ph_stun_enc_finish(struct ph_stun_enc *e, bool fingerprint,
 	return 0;
 }
 
+/* For kernels before 3.17, which have no getrandom(2). */
+static ssize_t read_urandom(void *buf, size_t len)
+{
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC), err;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len);
+	err = errno;
+	close(fd);
+	errno = err;
+	return n;
+}
+
 PH_API int ph_stun_tid_new(uint8_t tid[PH_STUN_TID_LEN])
 {
-	if (getrandom(tid, PH_STUN_TID_LEN, 0) == PH_STUN_TID_LEN)
-		return 0;
-	return errno ? errno : EIO;
+	uint8_t t[PH_STUN_TID_LEN];
+	ssize_t n;
+
+	/* getrandom(2): no short reads up to 256 bytes; EINTR only while the
+	 * pool is not yet initialised */
+	do
+		n = getrandom(t, sizeof t, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && errno == ENOSYS)
+		n = read_urandom(t, sizeof t);
+	if (n < 0)
+		return errno;
+	if (n != sizeof t)
+		return EIO;
+	memcpy(tid, t, sizeof t);
+	return 0;
 }

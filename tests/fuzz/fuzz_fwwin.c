@@ -13,8 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char out[PH_FWWIN_STRLEN], out2[PH_FWWIN_STRLEN];
 	const char *why;
 
-	if (ph_fwwin_decode(&w, (const char *)data, size, &why))
+	why = NULL;
+	if (ph_fwwin_decode(&w, (const char *)data, size, &why)) {
+		if (!why || !strstr(why, "Firewall-Window"))
+			abort(); /* a 400 must name what was wrong */
 		return 0;
+	}
 	if (ph_fwwin_encode(&w, out, sizeof out) ||
 	    ph_fwwin_decode(&w2, out, strlen(out), &why) ||
 	    ph_fwwin_encode(&w2, out2, sizeof out2) || strcmp(out, out2))

@@ -1,5 +1,6 @@
 /* Addresses: parsing, v4-mapped equality, printing, hashing. */
 #include <criterion/criterion.h>
+#include <arpa/inet.h>
 #include <errno.h>
 #include <string.h>
 
@@ -48,7 +49,9 @@ Test(addr, parse_host_and_port)
 		{"2001:db8::1", "[2001:db8::1]:3478"},
 	};
 	static const char *bad[] = {"192.0.2.1:", "192.0.2.1:0", "192.0.2.1:65536",
-		"192.0.2.1:5x", "[2001:db8::1]:", "host:5", ":5", "192.0.2.1:1234567"};
+		"192.0.2.1:5x", "[2001:db8::1]:", "host:5", ":5", "192.0.2.1:1234567",
+		"", "[", "[]:5", "[2001:db8::1]5", "[192.0.2.1]:5", "192.0.2.1:-5",
+		"192.0.2.1: 5", " 192.0.2.1", "fe80::1%eth0"};
 	struct ph_addr a;
 	char s[PH_ADDR_STRLEN];
 
@@ -59,4 +62,65 @@ Test(addr, parse_host_and_port)
 	}
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		cr_assert_neq(ph_addr_parse(&a, bad[i], strlen(bad[i]), 1), 0, "%s", bad[i]);
+}
+
+Test(addr, from_sockaddr)
+{
+	struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons(9)};
+	struct sockaddr_in6 in6 = {.sin6_family = AF_INET6, .sin6_port = htons(10)};
+	struct sockaddr sa = {.sa_family = AF_UNIX};
+	struct ph_addr a, want;
+
+	in.sin_addr.s_addr = htonl(0xc0000201);
+	cr_assert_eq(ph_addr_from_sa(&a, (struct sockaddr *)&in, sizeof in), 0);
+	ph_addr_set(&want, "192.0.2.1", 9);
+	cr_assert(ph_addr_eq(&a, &want));
+	cr_assert_eq(ph_addr_len(&a), sizeof in);
+	cr_assert_eq(ph_addr_af(&a), AF_INET);
+
+	in6.sin6_addr.s6_addr[15] = 1;
+	cr_assert_eq(ph_addr_from_sa(&a, (struct sockaddr *)&in6, sizeof in6), 0);
+	ph_addr_set(&want, "::1", 10);
+	cr_assert(ph_addr_eq(&a, &want));
+	cr_assert_eq(ph_addr_len(&a), sizeof in6);
+
+	cr_assert_eq(ph_addr_from_sa(&a, (struct sockaddr *)&in6, sizeof in), EINVAL);
+	cr_assert_eq(ph_addr_from_sa(&a, &sa, sizeof sa), EAFNOSUPPORT);
+	cr_assert(ph_addr_eq(&a, &want), "unchanged on failure");
+}
+
+Test(addr, unset_address)
+{
+	struct ph_addr a;
+	char s[PH_ADDR_STRLEN];
+
+	memset(&a, 0, sizeof a);
+	cr_assert(!ph_addr_isset(&a));
+	cr_assert_eq(ph_addr_port(&a), 0);
+	cr_assert_eq(ph_addr_len(&a), 0);
+	cr_assert_eq(ph_addr_print(&a, s, sizeof s), EINVAL);
+	cr_assert_eq(ph_addr_ip_print(&a, s, sizeof s), EINVAL);
+	ph_addr_set_port(&a, 5);
+	cr_assert_eq(ph_addr_port(&a), 0, "no port without a family");
+	cr_assert(!ph_addr_ip_eq(&a, &a));
+}
+
+Test(addr, ip_print_and_hash)
+{
+	struct ph_addr a, b;
+	char s[PH_ADDR_STRLEN];
+
+	ph_addr_set(&a, "2001:DB8:0:0:0:0:0:1", 5060);
+	cr_assert_eq(ph_addr_ip_print(&a, s, sizeof s), 0);
+	cr_assert_str_eq(s, "2001:db8::1");
+	cr_assert_eq(ph_addr_ip_print(&a, s, 11), ENOSPC);
+	cr_assert_eq(ph_addr_ip_print(&a, s, 12), 0);
+	b = a;
+	ph_addr_set_port(&b, 5061);
+	cr_assert_neq(ph_addr_hash(&a), ph_addr_hash(&b));
+	ph_addr_set(&b, "2001:db8::1", 5060);
+	cr_assert_eq(ph_addr_hash(&a), ph_addr_hash(&b));
+	/* the longest text fits PH_ADDR_STRLEN */
+	ph_addr_set(&a, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 65535);
+	cr_assert_eq(ph_addr_print(&a, s, sizeof s), 0);
 }
