@@ -9,8 +9,10 @@ media_libpinhole_la_SOURCES = \
 	media/stunc.c \
 	media/probe.c \
 	media/path.c \
-	media/sock.c
-media_libpinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS)
+	media/sock.c \
+	media/relay.c
+media_libpinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS) -pthread
+media_libpinhole_la_LIBADD = -lpthread
 media_libpinhole_la_LDFLAGS = -version-info 0:0:0 -no-undefined
 
 include_HEADERS = media/include/pinhole.h
@@ -20,7 +22,8 @@ pinholeinc_HEADERS = \
 	media/include/pinhole/addr.h \
 	media/include/pinhole/stun.h \
 	media/include/pinhole/fwwin.h \
-	media/include/pinhole/media.h
+	media/include/pinhole/media.h \
+	media/include/pinhole/relay.h
 
 pkgconfig_DATA += media/pinhole.pc
 EXTRA_DIST += media/pinhole.pc.in

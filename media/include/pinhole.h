@@ -7,5 +7,6 @@
 #include "pinhole/stun.h"
 #include "pinhole/fwwin.h"
 #include "pinhole/media.h"
+#include "pinhole/relay.h"
 
 #endif

@@ -1,6 +1,7 @@
 # Unit tests of libpinhole's media plane, on a fake clock.
 if HAVE_CRITERION
-plane_unit_tests = tests/unit/test_probe tests/unit/test_path tests/unit/test_sock
+plane_unit_tests = tests/unit/test_probe tests/unit/test_path tests/unit/test_sock \
+	tests/unit/test_relay
 check_PROGRAMS += $(plane_unit_tests)
 TESTS += $(plane_unit_tests)
 tests_unit_test_probe_CFLAGS = $(unit_cflags)
@@ -9,4 +10,6 @@ tests_unit_test_path_CFLAGS = $(unit_cflags)
 tests_unit_test_path_LDADD = $(unit_ldadd)
 tests_unit_test_sock_CFLAGS = $(unit_cflags)
 tests_unit_test_sock_LDADD = $(unit_ldadd)
+tests_unit_test_relay_CFLAGS = $(unit_cflags)
+tests_unit_test_relay_LDADD = $(unit_ldadd)
 endif

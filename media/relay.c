@@ -1,0 +1,595 @@
+/* The media relay: port pool, latching (RFC 7362) and forwarding, on
+ * worker threads with batched socket I/O.
+ *
+ * Streams live in a fixed array of slots that is never freed while the
+ * relay runs, so an epoll event that outlives its stream still points at
+ * valid memory; its data carries the slot's generation, and a stale event
+ * (the slot freed or reused since) is ignored. Slot i belongs to worker
+ * i % threads; that worker's mutex guards the slot, and the worker holds
+ * it while it handles a batch of events, so control calls wait at most
+ * one batch. Lock order: a worker's mutex, then the pool's. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+#include "pinhole/media.h"
+#include "pinhole/relay.h"
+
+#define BATCH 64          /* datagrams per recvmmsg/sendmmsg */
+#define PKT_MAX 2048      /* larger datagrams are dropped */
+#define EVENTS 256
+#define STOP_EVENT UINT64_MAX
+#define SWEEP_MS 1000
+
+struct rsock {
+	int fd;
+	bool latched;
+	struct ph_addr peer;
+};
+
+struct rleg {
+	struct rsock s[2];                /* RTP, RTCP */
+	unsigned pair;                    /* index in the pool */
+	struct ph_addr expect[PH_RELAY_MAX_EXPECT];
+	unsigned n_expect;
+	struct ph_addr media;             /* from its SDP */
+	bool media_ok;                    /* and trusted before latching */
+	struct ph_relay_leg_stats st;
+};
+
+struct rslot {
+	bool taken;                       /* the pool's: allocated or being set up */
+	bool used;                        /* the worker's: forwarding */
+	uint32_t gen;
+	struct rleg leg[2];
+	uint64_t born_ms, last_ms;
+};
+
+struct worker {
+	struct ph_relay *r;
+	unsigned idx;
+	pthread_t th;
+	bool started;
+	int ep, evfd;
+	pthread_mutex_t mu;
+	struct mmsghdr in[BATCH], out[BATCH];
+	struct iovec iov[BATCH], oiov[BATCH];
+	struct sockaddr_storage names[BATCH];
+	uint8_t buf[BATCH][PKT_MAX];
+};
+
+struct ph_relay {
+	struct ph_relay_conf conf;
+	struct rslot *slots;
+	unsigned nslots;
+	struct worker *w;
+	unsigned nw;
+	atomic_bool stop;
+	pthread_mutex_t pool_mu;      /* everything below */
+	uint8_t *pair_used;
+	unsigned npairs, pair_cursor, slot_cursor, used;
+	uint16_t first_port;
+};
+
+static struct worker *worker_of(struct ph_relay *r, unsigned slot)
+{
+	return &r->w[slot % r->nw];
+}
+
+static uint64_t ev_data(uint32_t gen, unsigned slot, unsigned leg,
+			unsigned comp)
+{
+	return (uint64_t)gen << 32 | slot << 2 | leg << 1 | comp;
+}
+
+/* ---- the pool -------------------------------------------------------- */
+
+static void pair_release(struct ph_relay *r, unsigned pair)
+{
+	pthread_mutex_lock(&r->pool_mu);
+	r->pair_used[pair] = 0;
+	pthread_mutex_unlock(&r->pool_mu);
+}
+
+static int open_port(const struct ph_relay *r, uint16_t port, int *fdp)
+{
+	struct ph_addr a = r->conf.addr;
+	int fd, size = (int)r->conf.sock_buffer;
+
+	ph_addr_set_port(&a, port);
+	fd = socket(ph_addr_af(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return errno;
+	if (size) {
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
+		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
+	}
+	if (bind(fd, &a.u.sa, ph_addr_len(&a)) < 0) {
+		int err = errno;
+		close(fd);
+		return err;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* A free pair whose two ports both bind; the next after the last one
+ * taken, so a freed port is not handed out again at once (stale media
+ * from the last call must not find the next one). */
+static int pair_take(struct ph_relay *r, struct rleg *l)
+{
+	for (unsigned tries = 0; tries < 16; tries++) {
+		unsigned p = 0, k;
+		uint16_t port;
+		int err;
+
+		pthread_mutex_lock(&r->pool_mu);
+		for (k = 0; k < r->npairs; k++) {
+			p = (r->pair_cursor + k) % r->npairs;
+			if (!r->pair_used[p])
+				break;
+		}
+		if (k == r->npairs) {
+			pthread_mutex_unlock(&r->pool_mu);
+			return EBUSY;
+		}
+		r->pair_used[p] = 1;
+		r->pair_cursor = (p + 1) % r->npairs;
+		pthread_mutex_unlock(&r->pool_mu);
+
+		port = (uint16_t)(r->first_port + 2 * p);
+		err = open_port(r, port, &l->s[0].fd);
+		if (!err && (err = open_port(r, (uint16_t)(port + 1), &l->s[1].fd)))
+			close(l->s[0].fd);
+		if (!err) {
+			l->pair = p;
+			return 0;
+		}
+		pair_release(r, p); /* held by another program: the next one */
+	}
+	return EBUSY;
+}
+
+/* ---- forwarding ------------------------------------------------------ */
+
+static bool expected(const struct rleg *l, const struct ph_addr *src)
+{
+	for (unsigned i = 0; i < l->n_expect; i++)
+		if (ph_addr_ip_eq(&l->expect[i], src))
+			return true;
+	return false;
+}
+
+/* Latch or check one datagram's source (RFC 7362 section 5): the first
+ * packet from an expected IP latches; later ones must come from there,
+ * or from the same IP (a NAT that moved the port). */
+static bool accept_from(struct rleg *l, struct rsock *s,
+			const struct ph_addr *src)
+{
+	if (s->latched && ph_addr_eq(&s->peer, src))
+		return true;
+	if (s->latched ? !ph_addr_ip_eq(&s->peer, src) : !expected(l, src)) {
+		l->st.foreign++;
+		return false;
+	}
+	if (s->latched)
+		l->st.relatched++;
+	s->latched = true;
+	s->peer = *src;
+	if (s == &l->s[0]) {
+		l->st.latched = true;
+		l->st.from = *src;
+	}
+	return true;
+}
+
+/* Where media for leg o's component comp goes, or NULL: to its latched
+ * source, else to its SDP address when that is trusted. */
+static const struct ph_addr *dest_of(struct rleg *o, unsigned comp,
+				     struct ph_addr *tmp)
+{
+	if (o->s[comp].latched)
+		return &o->s[comp].peer;
+	if (!o->media_ok)
+		return NULL;
+	*tmp = o->media;
+	ph_addr_set_port(tmp, (uint16_t)(ph_addr_port(&o->media) + comp));
+	return tmp;
+}
+
+static void send_all(struct worker *w, int fd, unsigned n)
+{
+	unsigned done = 0;
+
+	/* one bad datagram stops sendmmsg: skip it and go on, at most n times */
+	for (unsigned tries = 0; done < n && tries < n; tries++) {
+		int k = sendmmsg(fd, w->out + done, n - done, MSG_DONTWAIT);
+		done += k > 0 ? (unsigned)k : 1;
+	}
+}
+
+static void forward(struct worker *w, struct rslot *sl, unsigned leg,
+		    unsigned comp, uint64_t now)
+{
+	struct rleg *l = &sl->leg[leg], *o = &sl->leg[!leg];
+	struct rsock *s = &l->s[comp];
+	struct ph_addr src, tmp;
+	const struct ph_addr *dst;
+	unsigned nout = 0;
+	int n;
+
+	for (unsigned i = 0; i < BATCH; i++) {
+		w->iov[i].iov_len = PKT_MAX;
+		w->in[i].msg_hdr.msg_namelen = sizeof w->names[i];
+		w->in[i].msg_hdr.msg_flags = 0;
+	}
+	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	dst = dest_of(o, comp, &tmp);
+	for (int i = 0; i < n; i++) {
+		struct msghdr *h = &w->in[i].msg_hdr;
+		unsigned len = w->in[i].msg_len;
+
+		if (ph_addr_from_sa(&src, (struct sockaddr *)h->msg_name,
+				    h->msg_namelen) ||
+		    (h->msg_flags & MSG_TRUNC) || !accept_from(l, s, &src))
+			continue;
+		l->st.rx++;
+		l->st.rx_bytes += len;
+		sl->last_ms = now;
+		if (!len)
+			continue; /* a null packet: it only opens and latches */
+		if (!dst) {
+			o->st.unlatched++;
+			continue;
+		}
+		w->oiov[nout].iov_base = w->buf[i];
+		w->oiov[nout].iov_len = len;
+		nout++;
+	}
+	if (!nout)
+		return;
+	for (unsigned i = 0; i < nout; i++) {
+		w->out[i].msg_hdr.msg_name = (void *)&dst->u.sa;
+		w->out[i].msg_hdr.msg_namelen = ph_addr_len(dst);
+	}
+	o->st.tx += nout;
+	send_all(w, o->s[comp].fd, nout);
+}
+
+/* ---- slots ----------------------------------------------------------- */
+
+static void leg_close(struct ph_relay *r, struct rleg *l)
+{
+	for (unsigned c = 0; c < 2; c++)
+		if (l->s[c].fd >= 0) {
+			close(l->s[c].fd); /* leaves the epoll set too */
+			l->s[c].fd = -1;
+		}
+	pair_release(r, l->pair);
+}
+
+static void fill_stats(const struct rslot *sl, struct ph_relay_stats *st,
+		       uint64_t now)
+{
+	st->leg[0] = sl->leg[0].st;
+	st->leg[1] = sl->leg[1].st;
+	st->age_ms = now - sl->born_ms;
+	st->idle_ms = now - sl->last_ms;
+}
+
+/* With the worker's mutex held. */
+static void slot_free(struct ph_relay *r, struct rslot *sl)
+{
+	leg_close(r, &sl->leg[0]);
+	leg_close(r, &sl->leg[1]);
+	sl->used = false;
+	sl->gen++;
+	pthread_mutex_lock(&r->pool_mu);
+	sl->taken = false;
+	r->used--;
+	pthread_mutex_unlock(&r->pool_mu);
+}
+
+static void sweep(struct worker *w, uint64_t now)
+{
+	struct ph_relay *r = w->r;
+	uint64_t idle = (uint64_t)r->conf.idle_s * 1000;
+
+	for (unsigned i = w->idx; i < r->nslots; i += r->nw)
+		if (r->slots[i].used && now - r->slots[i].last_ms >= idle)
+			slot_free(r, &r->slots[i]);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct ph_relay *r = w->r;
+	struct epoll_event ev[EVENTS];
+	uint64_t last_sweep = ph_now_ms();
+
+	while (!atomic_load(&r->stop)) {
+		int n = epoll_wait(w->ep, ev, EVENTS, SWEEP_MS);
+		uint64_t now = ph_now_ms();
+
+		pthread_mutex_lock(&w->mu);
+		for (int i = 0; i < n; i++) {
+			uint64_t d = ev[i].data.u64;
+			unsigned si = (uint32_t)d >> 2;
+			struct rslot *sl;
+
+			if (d == STOP_EVENT || si >= r->nslots)
+				continue;
+			sl = &r->slots[si];
+			if (sl->used && sl->gen == (uint32_t)(d >> 32))
+				forward(w, sl, d >> 1 & 1, d & 1, now);
+		}
+		if (now - last_sweep >= SWEEP_MS) {
+			sweep(w, now);
+			last_sweep = now;
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+/* ---- control --------------------------------------------------------- */
+
+static struct rslot *slot_get(struct ph_relay *r, uint64_t id,
+			      struct worker **wp)
+{
+	unsigned si = (uint32_t)id;
+	struct rslot *sl;
+
+	if (si >= r->nslots)
+		return NULL;
+	*wp = worker_of(r, si);
+	pthread_mutex_lock(&(*wp)->mu);
+	sl = &r->slots[si];
+	if (sl->used && sl->gen == (uint32_t)(id >> 32))
+		return sl;
+	pthread_mutex_unlock(&(*wp)->mu);
+	return NULL;
+}
+
+PH_API int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
+			  struct ph_addr ports[2])
+{
+	struct rslot *sl = NULL;
+	struct worker *w;
+	unsigned si = 0;
+	int err = 0;
+
+	pthread_mutex_lock(&r->pool_mu);
+	for (unsigned k = 0; k < r->nslots && !sl; k++) {
+		si = (r->slot_cursor + k) % r->nslots;
+		if (!r->slots[si].taken)
+			sl = &r->slots[si];
+	}
+	if (sl) {
+		r->slot_cursor = (si + 1) % r->nslots;
+		sl->taken = true; /* its worker ignores it until it is used */
+		r->used++;
+	}
+	pthread_mutex_unlock(&r->pool_mu);
+	if (!sl)
+		return EBUSY;
+
+	struct rleg legs[2];
+	memset(legs, 0, sizeof legs);
+	for (unsigned l = 0; l < 2; l++)
+		legs[l].s[0].fd = legs[l].s[1].fd = -1;
+	err = pair_take(r, &legs[0]);
+	if (!err && (err = pair_take(r, &legs[1])))
+		leg_close(r, &legs[0]);
+	w = worker_of(r, si);
+	pthread_mutex_lock(&w->mu);
+	if (err) {
+		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_lock(&r->pool_mu);
+		sl->taken = false;
+		r->used--;
+		pthread_mutex_unlock(&r->pool_mu);
+		return err;
+	}
+	sl->leg[0] = legs[0];
+	sl->leg[1] = legs[1];
+	sl->used = true;
+	sl->born_ms = sl->last_ms = ph_now_ms();
+	for (unsigned l = 0; l < 2; l++)
+		for (unsigned c = 0; c < 2; c++) {
+			struct epoll_event ev = {.events = EPOLLIN,
+				.data.u64 = ev_data(sl->gen, si, l, c)};
+			if (epoll_ctl(w->ep, EPOLL_CTL_ADD, sl->leg[l].s[c].fd, &ev))
+				err = errno;
+		}
+	for (unsigned l = 0; l < 2; l++) {
+		ports[l] = r->conf.addr;
+		ph_addr_set_port(&ports[l],
+				 (uint16_t)(r->first_port + 2 * sl->leg[l].pair));
+	}
+	*id = (uint64_t)sl->gen << 32 | si;
+	if (err)
+		slot_free(r, sl);
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
+			   const struct ph_addr *ips, unsigned n,
+			   const struct ph_addr *media, bool relatch)
+{
+	struct worker *w;
+	struct rslot *sl = leg < 2 ? slot_get(r, id, &w) : NULL;
+	struct rleg *l;
+
+	if (!sl)
+		return ENOENT;
+	l = &sl->leg[leg];
+	l->n_expect = 0;
+	for (unsigned i = 0; i < n && l->n_expect < PH_RELAY_MAX_EXPECT; i++)
+		if (ph_addr_isset(&ips[i]))
+			l->expect[l->n_expect++] = ips[i];
+	l->media_ok = media && ph_addr_isset(media) && ph_addr_port(media) &&
+		      expected(l, media);
+	if (media)
+		l->media = *media;
+	if (relatch)
+		l->s[0].latched = l->s[1].latched = false;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+PH_API int ph_relay_stats(struct ph_relay *r, uint64_t id,
+			  struct ph_relay_stats *st)
+{
+	struct worker *w;
+	struct rslot *sl = slot_get(r, id, &w);
+
+	if (!sl)
+		return ENOENT;
+	fill_stats(sl, st, ph_now_ms());
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+PH_API int ph_relay_free(struct ph_relay *r, uint64_t id,
+			 struct ph_relay_stats *st)
+{
+	struct worker *w;
+	struct rslot *sl = slot_get(r, id, &w);
+
+	if (!sl)
+		return ENOENT;
+	if (st)
+		fill_stats(sl, st, ph_now_ms());
+	slot_free(r, sl);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+PH_API void ph_relay_usage(struct ph_relay *r, unsigned *used, unsigned *max)
+{
+	pthread_mutex_lock(&r->pool_mu);
+	*used = r->used;
+	*max = r->nslots;
+	pthread_mutex_unlock(&r->pool_mu);
+}
+
+/* ---- life ------------------------------------------------------------ */
+
+static int worker_init(struct ph_relay *r, struct worker *w, unsigned idx)
+{
+	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = STOP_EVENT};
+
+	w->r = r;
+	w->idx = idx;
+	pthread_mutex_init(&w->mu, NULL);
+	w->ep = epoll_create1(EPOLL_CLOEXEC);
+	w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (w->ep < 0 || w->evfd < 0 ||
+	    epoll_ctl(w->ep, EPOLL_CTL_ADD, w->evfd, &ev))
+		return errno;
+	for (unsigned i = 0; i < BATCH; i++) {
+		w->iov[i].iov_base = w->buf[i];
+		w->in[i].msg_hdr.msg_iov = &w->iov[i];
+		w->in[i].msg_hdr.msg_iovlen = 1;
+		w->in[i].msg_hdr.msg_name = &w->names[i];
+		w->out[i].msg_hdr.msg_iov = &w->oiov[i];
+		w->out[i].msg_hdr.msg_iovlen = 1;
+	}
+	return 0;
+}
+
+PH_API int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c)
+{
+	struct ph_relay *r;
+	unsigned first, last;
+	int err = 0;
+
+	if (!c || !ph_addr_isset(&c->addr) || c->threads < 1 || c->threads > 16 ||
+	    c->port_min > c->port_max || !c->idle_s)
+		return EINVAL;
+	first = (c->port_min + 1u) & ~1u;
+	last = c->port_max;
+	if (last < first + 3) /* at least one stream: two pairs */
+		return EINVAL;
+	r = calloc(1, sizeof *r);
+	if (!r)
+		return ENOMEM;
+	r->conf = *c;
+	r->first_port = (uint16_t)first;
+	r->npairs = (last - first + 1) / 2;
+	r->nslots = r->npairs / 2;
+	r->nw = c->threads;
+	r->pair_used = calloc(r->npairs, 1);
+	r->slots = calloc(r->nslots, sizeof *r->slots);
+	r->w = calloc(r->nw, sizeof *r->w);
+	pthread_mutex_init(&r->pool_mu, NULL);
+	if (!r->pair_used || !r->slots || !r->w) {
+		err = ENOMEM;
+		goto fail;
+	}
+	/* start the pool somewhere random, so ports are not guessable */
+	r->pair_cursor = (unsigned)((uintptr_t)r >> 4 ^ ph_now_ms()) % r->npairs;
+	for (unsigned i = 0; i < r->nslots; i++)
+		for (unsigned l = 0; l < 2; l++)
+			r->slots[i].leg[l].s[0].fd = r->slots[i].leg[l].s[1].fd = -1;
+	for (unsigned i = 0; i < r->nw; i++) {
+		r->w[i].ep = r->w[i].evfd = -1;
+		if ((err = worker_init(r, &r->w[i], i)))
+			goto fail;
+	}
+	for (unsigned i = 0; i < r->nw; i++) {
+		if ((err = pthread_create(&r->w[i].th, NULL, worker_main, &r->w[i])))
+			goto fail;
+		r->w[i].started = true;
+	}
+	*rp = r;
+	return 0;
+fail:
+	ph_relay_stop(r);
+	return err;
+}
+
+PH_API void ph_relay_stop(struct ph_relay *r)
+{
+	if (!r)
+		return;
+	atomic_store(&r->stop, true);
+	for (unsigned i = 0; r->w && i < r->nw; i++) {
+		uint64_t one = 1;
+		if (r->w[i].evfd >= 0 && write(r->w[i].evfd, &one, sizeof one) < 0)
+			continue;
+	}
+	for (unsigned i = 0; r->w && i < r->nw; i++)
+		if (r->w[i].started)
+			pthread_join(r->w[i].th, NULL);
+	for (unsigned i = 0; r->slots && i < r->nslots; i++)
+		if (r->slots[i].used) {
+			leg_close(r, &r->slots[i].leg[0]);
+			leg_close(r, &r->slots[i].leg[1]);
+		}
+	for (unsigned i = 0; r->w && i < r->nw; i++) {
+		if (r->w[i].ep >= 0)
+			close(r->w[i].ep);
+		if (r->w[i].evfd >= 0)
+			close(r->w[i].evfd);
+		pthread_mutex_destroy(&r->w[i].mu);
+	}
+	pthread_mutex_destroy(&r->pool_mu);
+	free(r->w);
+	free(r->slots);
+	free(r->pair_used);
+	free(r);
+}

@@ -1,0 +1,286 @@
+/* The relay on loopback, real sockets and its real threads: latching,
+ * forwarding both ways and from the right port, third addresses dropped
+ * and never latched, same-IP re-latching, RTCP on the odd port, the pool
+ * running out and coming back, idle streams freed. 127.0.0.2 plays the
+ * stranger (all of 127/8 is loopback). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <pinhole/media.h>
+#include <pinhole/relay.h>
+
+static struct ph_relay *r;
+
+/* A pool of `streams` streams at a port range unlikely to be in use. */
+static void start(unsigned streams, unsigned idle_s)
+{
+	struct ph_relay_conf c = {.idle_s = idle_s, .threads = 2};
+	unsigned base = 41000 + (unsigned)(getpid() % 400) * 40;
+
+	ph_addr_set(&c.addr, "127.0.0.1", 0);
+	c.port_min = (uint16_t)base;
+	c.port_max = (uint16_t)(base + 4 * streams - 1);
+	cr_assert_eq(ph_relay_start(&r, &c), 0);
+}
+
+static void stop(void)
+{
+	ph_relay_stop(r);
+	r = NULL;
+}
+
+static int sock(const char *ip)
+{
+	struct ph_addr a;
+	int fd;
+
+	ph_addr_set(&a, ip, 0);
+	cr_assert_eq(ph_sock_open(&fd, &a), 0);
+	return fd;
+}
+
+static struct ph_addr local_of(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	struct ph_addr a;
+
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	ph_addr_from_sa(&a, (struct sockaddr *)&ss, len);
+	return a;
+}
+
+static void send_to(int fd, const struct ph_addr *dst, const char *s)
+{
+	cr_assert_eq(ph_sock_send(dst, s, strlen(s), 0, &fd), 0);
+}
+
+/* The next datagram within ms, or -1; its text in buf, source in src. */
+static ssize_t recv_within(int fd, char *buf, size_t size,
+			   struct ph_addr *src, int ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+	ssize_t n;
+
+	if (poll(&p, 1, ms) != 1)
+		return -1;
+	n = ph_sock_recv(fd, src, buf, size - 1);
+	if (n >= 0)
+		buf[n] = 0;
+	return n;
+}
+
+static void expect_rx(int fd, const char *want, const struct ph_addr *from)
+{
+	char buf[64];
+	struct ph_addr src;
+
+	cr_assert_eq(recv_within(fd, buf, sizeof buf, &src, 1000),
+		     (ssize_t)strlen(want), "'%s' did not arrive", want);
+	cr_assert_str_eq(buf, want);
+	cr_assert(ph_addr_eq(&src, from), "not from the relay port it should be");
+}
+
+static void expect_nothing(int fd)
+{
+	char buf[64];
+	struct ph_addr src;
+
+	cr_assert_eq(recv_within(fd, buf, sizeof buf, &src, 200), -1,
+		     "'%s' arrived but should not have", buf);
+}
+
+static void expect_ip(uint64_t id, unsigned leg, const char *ip)
+{
+	struct ph_addr a;
+
+	ph_addr_set(&a, ip, 0);
+	cr_assert_eq(ph_relay_expect(r, id, leg, &a, 1, NULL, false), 0);
+}
+
+/* Until the relay's worker has seen what was sent (it runs on its own). */
+static struct ph_relay_stats settle(uint64_t id)
+{
+	struct ph_relay_stats st;
+
+	usleep(50000);
+	cr_assert_eq(ph_relay_stats(r, id, &st), 0);
+	return st;
+}
+
+TestSuite(relay, .fini = stop);
+
+Test(relay, latches_and_forwards_both_ways_from_the_peers_port)
+{
+	struct ph_addr port[2];
+	uint64_t id;
+	int a, b;
+
+	start(4, 60);
+	a = sock("127.0.0.1");
+	b = sock("127.0.0.1");
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	cr_assert_neq(ph_addr_port(&port[0]), ph_addr_port(&port[1]));
+	cr_assert_eq(ph_addr_port(&port[0]) % 2, 0, "RTP on an even port");
+	expect_ip(id, 0, "127.0.0.1");
+	expect_ip(id, 1, "127.0.0.1");
+
+	/* B has not sent: nowhere to forward A's first packet */
+	send_to(a, &port[0], "a1");
+	expect_nothing(b);
+	cr_assert_eq(settle(id).leg[1].unlatched, 1);
+
+	send_to(b, &port[1], "");        /* B's null packet latches B */
+	usleep(50000);                   /* (another socket: no order) */
+	send_to(a, &port[0], "a2");
+	expect_rx(b, "a2", &port[1]);    /* from the port B sends to */
+	send_to(b, &port[1], "b1");
+	expect_rx(a, "b1", &port[0]);
+
+	struct ph_relay_stats st = settle(id);
+	struct ph_addr la = local_of(a), lb = local_of(b);
+	cr_assert_eq(st.leg[0].rx, 2);
+	cr_assert_eq(st.leg[1].rx, 2);   /* the null packet and b1 */
+	cr_assert_eq(st.leg[0].tx, 1);
+	cr_assert_eq(st.leg[1].tx, 1);
+	cr_assert(st.leg[0].latched && ph_addr_eq(&st.leg[0].from, &la));
+	cr_assert(st.leg[1].latched && ph_addr_eq(&st.leg[1].from, &lb));
+	close(a);
+	close(b);
+}
+
+Test(relay, a_third_address_is_dropped_counted_and_never_latched)
+{
+	struct ph_addr port[2];
+	uint64_t id;
+	int a, b, x;
+
+	start(4, 60);
+	a = sock("127.0.0.1");
+	b = sock("127.0.0.1");
+	x = sock("127.0.0.2");
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	expect_ip(id, 0, "127.0.0.1");
+	expect_ip(id, 1, "127.0.0.1");
+
+	/* first to A's port: not A's IP, so it does not latch */
+	send_to(x, &port[0], "x1");
+	send_to(b, &port[1], "b0");
+	usleep(50000);
+	send_to(a, &port[0], "a1");
+	expect_rx(b, "a1", &port[1]);
+	/* and after A latched: still nothing from x gets through, either way */
+	send_to(x, &port[0], "x2");
+	send_to(x, &port[1], "x3");
+	expect_nothing(b);
+	expect_nothing(a);
+	expect_nothing(x);
+
+	struct ph_relay_stats st = settle(id);
+	struct ph_addr la = local_of(a);
+	cr_assert_eq(st.leg[0].foreign, 2);
+	cr_assert_eq(st.leg[1].foreign, 1);
+	cr_assert(ph_addr_eq(&st.leg[0].from, &la), "the stranger latched");
+	close(a);
+	close(b);
+	close(x);
+}
+
+Test(relay, same_ip_relatches_rtcp_uses_the_odd_port)
+{
+	struct ph_addr port[2], rtcp[2];
+	uint64_t id;
+	int a, a2, b;
+
+	start(4, 60);
+	a = sock("127.0.0.1");
+	a2 = sock("127.0.0.1");          /* A behind a NAT that moved its port */
+	b = sock("127.0.0.1");
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	expect_ip(id, 0, "127.0.0.1");
+	expect_ip(id, 1, "127.0.0.1");
+	send_to(a, &port[0], "");
+	send_to(a2, &port[0], "a2");
+	usleep(50000);
+	send_to(b, &port[1], "b1");
+	expect_rx(a2, "b1", &port[0]);
+	expect_nothing(a);
+	cr_assert_eq(settle(id).leg[0].relatched, 1);
+
+	for (unsigned i = 0; i < 2; i++) {
+		rtcp[i] = port[i];
+		ph_addr_set_port(&rtcp[i], (uint16_t)(ph_addr_port(&port[i]) + 1));
+	}
+	send_to(b, &rtcp[1], "");
+	usleep(50000);
+	send_to(a, &rtcp[0], "rtcp-a");
+	expect_rx(b, "rtcp-a", &rtcp[1]);
+	close(a);
+	close(a2);
+	close(b);
+}
+
+Test(relay, sends_to_the_sdp_address_before_latching_only_when_trusted)
+{
+	struct ph_addr port[2], ip, mb;
+	uint64_t id;
+	int a, b;
+
+	start(4, 60);
+	a = sock("127.0.0.1");
+	b = sock("127.0.0.1");
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	ph_addr_set(&ip, "127.0.0.1", 0);
+	mb = local_of(b);
+	cr_assert_eq(ph_relay_expect(r, id, 0, &ip, 1, NULL, false), 0);
+	cr_assert_eq(ph_relay_expect(r, id, 1, &ip, 1, &mb, false), 0);
+	send_to(a, &port[0], "a1");
+	expect_rx(b, "a1", &port[1]);
+
+	/* an SDP address at an IP the side is not known at: not trusted */
+	ph_addr_set(&ip, "127.0.0.3", 0);
+	cr_assert_eq(ph_relay_expect(r, id, 1, &ip, 1, &mb, true), 0);
+	send_to(a, &port[0], "a2");
+	expect_nothing(b);
+	close(a);
+	close(b);
+}
+
+Test(relay, an_exhausted_pool_says_ebusy_and_recovers)
+{
+	struct ph_addr port[2];
+	uint64_t id[3];
+	unsigned used, max;
+
+	start(2, 60);
+	cr_assert_eq(ph_relay_alloc(r, &id[0], port), 0);
+	cr_assert_eq(ph_relay_alloc(r, &id[1], port), 0);
+	cr_assert_eq(ph_relay_alloc(r, &id[2], port), EBUSY);
+	ph_relay_usage(r, &used, &max);
+	cr_assert_eq(used, 2);
+	cr_assert_eq(max, 2);
+	cr_assert_eq(ph_relay_free(r, id[0], NULL), 0);
+	cr_assert_eq(ph_relay_free(r, id[0], NULL), ENOENT, "freed twice");
+	cr_assert_eq(ph_relay_stats(r, id[0], &(struct ph_relay_stats){0}), ENOENT);
+	cr_assert_eq(ph_relay_alloc(r, &id[2], port), 0);
+	cr_assert_neq(id[2], id[0], "a reused slot gets a new id");
+}
+
+Test(relay, an_idle_stream_is_freed, .timeout = 10)
+{
+	struct ph_addr port[2];
+	struct ph_relay_stats st;
+	uint64_t id;
+	int i;
+
+	start(2, 1);
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	for (i = 0; i < 40 && !ph_relay_stats(r, id, &st); i++)
+		usleep(100000);
+	cr_assert_eq(ph_relay_stats(r, id, &st), ENOENT, "still there after 4 s");
+	cr_assert_geq(i, 9, "freed before its idle time (%d00 ms)", i);
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+}
