@@ -446,6 +446,19 @@ PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
 		l->media = *media;
 	if (relatch)
 		l->s[0].latched = l->s[1].latched = false;
+	sl->last_ms = ph_now_ms();
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+PH_API int ph_relay_touch(struct ph_relay *r, uint64_t id)
+{
+	struct worker *w;
+	struct rslot *sl = slot_get(r, id, &w);
+
+	if (!sl)
+		return ENOENT;
+	sl->last_ms = ph_now_ms();
 	pthread_mutex_unlock(&w->mu);
 	return 0;
 }

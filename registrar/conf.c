@@ -52,6 +52,8 @@ UINT_KEY(max_bindings, 1, 100000000)
 UINT_KEY(stun_memory, 16, 16777216)
 UINT_KEY(udp_buffer, 65536, 268435456)
 UINT_KEY(stun_memory_seconds, 1, 86400)
+UINT_KEY(relay_idle, 5, 86400)
+UINT_KEY(relay_threads, 1, 16)
 
 /* Split a comma-separated list in place; calls h for each trimmed item. */
 static int each_item(const char *val, int (*h)(void *, const char *, size_t),
@@ -175,6 +177,44 @@ static int set_stun_alt_address(struct pconf *c, const char *v,
 	return 0;
 }
 
+static int set_relay(struct pconf *c, const char *v, const char **why)
+{
+	if (!strcmp(v, "internal") || !strcmp(v, "off")) {
+		c->relay = !strcmp(v, "internal");
+		return 0;
+	}
+	*why = "expected internal or off";
+	return EINVAL;
+}
+
+static int set_relay_address(struct pconf *c, const char *v, const char **why)
+{
+	if (!*v) {
+		memset(&c->relay_addr, 0, sizeof c->relay_addr);
+		return 0;
+	}
+	if (ph_addr_set(&c->relay_addr, v, 0)) {
+		*why = "expected a numeric IP address";
+		return EINVAL;
+	}
+	return 0;
+}
+
+static int set_relay_ports(struct pconf *c, const char *v, const char **why)
+{
+	unsigned lo, hi;
+	int n = 0;
+
+	if (sscanf(v, "%5u-%5u%n", &lo, &hi, &n) != 2 || v[n] || lo < 1024 ||
+	    hi > 65535 || hi < lo + 3) {
+		*why = "expected FIRST-LAST, 1024..65535, at least 4 ports";
+		return EINVAL;
+	}
+	c->relay_port_min = (uint16_t)lo;
+	c->relay_port_max = (uint16_t)hi;
+	return 0;
+}
+
 static int set_log(struct pconf *c, const char *v, const char **why)
 {
 	if (!strcmp(v, "stderr"))
@@ -229,6 +269,11 @@ static const struct {
 	{"stun_alt_address", set_stun_alt_address, ""},
 	{"stun_memory", set_stun_memory, "65536"},
 	{"stun_memory_seconds", set_stun_memory_seconds, "300"},
+	{"relay", set_relay, "internal"},
+	{"relay_address", set_relay_address, ""},
+	{"relay_ports", set_relay_ports, "30000-39999"},
+	{"relay_idle", set_relay_idle, "60"},
+	{"relay_threads", set_relay_threads, "1"},
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},
@@ -343,6 +388,13 @@ int conf_check(const struct pconf *c, const char **why)
 	}
 	if (c->sip_port >= c->stun_port && c->sip_port <= c->stun_port + 9) {
 		*why = "sip_port collides with stun_port .. stun_port + 9";
+		return EINVAL;
+	}
+	if (c->relay && ((c->sip_port >= c->relay_port_min &&
+			  c->sip_port <= c->relay_port_max) ||
+			 (c->stun_port + 9 >= c->relay_port_min &&
+			  c->stun_port <= c->relay_port_max))) {
+		*why = "relay_ports overlap sip_port or stun_port .. stun_port + 9";
 		return EINVAL;
 	}
 	return 0;

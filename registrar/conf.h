@@ -27,6 +27,10 @@ struct pconf {
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
+	bool relay;                  /* relay = internal (true) or off */
+	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
+	uint16_t relay_port_min, relay_port_max;
+	unsigned relay_idle, relay_threads;
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

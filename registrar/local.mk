@@ -8,6 +8,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/register.c registrar/register.h \
 	registrar/route.c registrar/route.h \
 	registrar/sdpfw.c registrar/sdpfw.h \
+	registrar/mcall.c registrar/mcall.h \
 	registrar/proxy.c registrar/proxy.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \

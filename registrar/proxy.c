@@ -23,6 +23,7 @@
 #include <sofia-sip/su_tagarg.h>
 
 #include "log.h"
+#include "mcall.h"
 #include "proxy.h"
 #include "register.h"
 #include "route.h"
@@ -36,6 +37,7 @@ struct proxy {
 	struct loc_store *store;
 	struct stund *stund;
 	const struct pconf *conf;
+	struct mcalls *mc;
 };
 
 struct branch {
@@ -57,6 +59,7 @@ struct ptx {
 	struct ph_addr src;           /* where the request came from */
 	enum loc_transport transport;
 	struct route_side caller;
+	int from_leg;                 /* in a dialog: 0 caller, 1 callee; else -1 */
 	struct sdpfw offer;
 	bool has_offer;
 	unsigned n, finals;
@@ -70,17 +73,30 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct stund *stund, const struct pconf *conf)
 {
 	struct proxy *p = calloc(1, sizeof *p);
+	int err;
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, stund, conf};
+	*p = (struct proxy){agent, st, stund, conf, NULL};
+	if ((err = mcalls_alloc(&p->mc, conf))) {
+		free(p);
+		return err;
+	}
 	*pp = p;
 	return 0;
 }
 
 void proxy_free(struct proxy *p)
 {
+	if (!p)
+		return;
+	mcalls_free(p->mc);
 	free(p);
+}
+
+void proxy_tick(struct proxy *p)
+{
+	mcalls_tick(p->mc);
 }
 
 static const char *tname(enum loc_transport t)
@@ -129,6 +145,7 @@ static bool pop_our_routes(struct ptx *t, struct ph_addr *next,
 		    !ph_addr_parse(&fb, b, strlen(b), 5060)) {
 			bool from_a = ph_addr_eq(&t->src, &fa);
 			*next = from_a ? fb : fa;
+			t->from_leg = from_a ? 0 : 1;
 			*nt = !strcmp(from_a ? tb : ta, "tcp") ? LOC_TCP : LOC_UDP;
 			ours = true;
 		}
@@ -226,18 +243,32 @@ static void caller_side(struct ptx *t)
 
 /* ---- instructions ------------------------------------------------------- */
 
-/* Firewall-Punch and a=fw-punch for one side, toward the other's windows. */
+/* Firewall-Punch and a=fw-punch for the side that receives this message,
+ * which is leg `leg` of mc: toward the other side's windows (open,
+ * transmit, local), naming its own relay port as the fallback; or, for
+ * relay, to that port, with the SDP's media moved there. peer: the other
+ * side's windows (unused for relay); mc may be NULL (no relay). */
 static int add_punch(msg_t *m, sip_t *s, enum ph_role role,
-		     const struct sdpfw *peer)
+		     const struct sdpfw *peer, const struct mcall *mc,
+		     unsigned leg)
 {
 	struct ph_punch pu[SDPFW_MAX_MEDIA] = {{0}};
+	struct ph_addr relay[SDPFW_MAX_MEDIA];
 	char hdr[PH_PUNCH_STRLEN + 24], *body = NULL, len[24];
-	unsigned n = 0;
+	unsigned n = 0, max = role == PH_ROLE_RELAY ? (mc ? mc->n : 0)
+						      : (peer ? peer->n : 0);
 
-	if (!peer || !s->sip_payload || role == PH_ROLE_NONE)
+	if (!s->sip_payload || role == PH_ROLE_NONE)
 		return 0;
-	for (; n < peer->n && n < SDPFW_MAX_MEDIA; n++) {
+	for (; n < max && n < SDPFW_MAX_MEDIA; n++) {
 		pu[n].role = role;
+		if (mc && n < mc->n)
+			relay[n] = pu[n].relay = mc->port[n][leg];
+		if (role == PH_ROLE_RELAY) {
+			pu[n].peer = relay[n];
+			memset(&pu[n].relay, 0, sizeof pu[n].relay);
+			continue;
+		}
 		pu[n].peer = role == PH_ROLE_LOCAL ? peer->m[n].local : peer->m[n].window;
 		if (!ph_addr_isset(&pu[n].peer))
 			break;
@@ -247,8 +278,8 @@ static int add_punch(msg_t *m, sip_t *s, enum ph_role role,
 	strcpy(hdr, "Firewall-Punch: ");
 	ph_punch_hdr_encode(&pu[0], hdr + strlen(hdr), PH_PUNCH_STRLEN);
 	strcat(hdr, "\r\n");
-	if (sdpfw_punch(s->sip_payload->pl_data, s->sip_payload->pl_len, pu, n,
-			&body))
+	if (sdpfw_write(s->sip_payload->pl_data, s->sip_payload->pl_len, pu,
+			role == PH_ROLE_RELAY ? relay : NULL, n, &body))
 		return EBADMSG;
 	snprintf(len, sizeof len, "%zu", strlen(body));
 	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), SIPTAG_PAYLOAD_STR(body),
@@ -324,10 +355,30 @@ static void all_final(struct ptx *t)
 		} else {
 			reply(t, t->best == 503 ? 500 : t->best ? t->best : 408, NULL);
 		}
-		if (t->sip->sip_request->rq_method == sip_method_invite)
+		if (t->sip->sip_request->rq_method == sip_method_invite &&
+		    t->from_leg < 0) {
+			struct mcall *mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
 			report(t, best, t->best);
+			if (mc && !mc->answered)
+				mcall_end(t->p->mc, mc, "the INVITE failed");
+		}
 	}
 	ptx_free(t);
+}
+
+/* A re-INVITE's 2xx on a relayed call: the answerer's media, and the SDP
+ * moved to the relay port of the side that asked. */
+static void reanswer_2xx(struct branch *b, msg_t *resp, sip_t *rs,
+			 const struct sdpfw *ans)
+{
+	struct ptx *t = b->t;
+	struct mcall *mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
+	struct route_side side = {.sip_src = b->flow};
+
+	if (!mc || mc->route != ROUTE_RELAY)
+		return;
+	mcall_expect(t->p->mc, mc, (unsigned)!t->from_leg, &side, ans);
+	add_punch(resp, rs, PH_ROLE_RELAY, NULL, mc, (unsigned)t->from_leg);
 }
 
 /* The callee answered: its windows, checked, and the caller's part. */
@@ -335,20 +386,34 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 {
 	struct ptx *t = b->t;
 	struct sdpfw ans;
+	struct mcall *mc;
 	const char *why;
 
-	if (t->sip->sip_request->rq_method != sip_method_invite || !rs->sip_payload)
+	sip_method_t mt = t->sip->sip_request->rq_method;
+
+	if (!rs->sip_payload || (mt != sip_method_invite &&
+				 !(mt == sip_method_update && t->from_leg >= 0)))
 		return;
 	if (sdpfw_read(rs->sip_payload->pl_data, rs->sip_payload->pl_len, &ans, &why)) {
 		log_notice("proxy: call %s: callee's SDP: %s", t->sip->sip_call_id->i_id, why);
 		return;
 	}
+	if (t->from_leg >= 0)
+		return reanswer_2xx(b, resp, rs, &ans);
 	/* a Firewall-Window on the 2xx is fresher than the registered one */
 	if (header_value(rs, "Firewall-Window"))
 		side_fw(&b->callee, header_value(rs, "Firewall-Window"));
 	side_windows(t->p, &b->callee, &ans, "callee");
-	if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
-		add_punch(resp, rs, b->rt.caller, &ans);
+	mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
+	if (mc && !mc->answered) {
+		mc->route = b->rt.kind;
+		mc->answered = true;
+		mcall_expect(t->p->mc, mc, 1, &b->callee, &ans);
+	}
+	if (b->rt.kind == ROUTE_RELAY)
+		add_punch(resp, rs, PH_ROLE_RELAY, NULL, mc, 0);
+	else if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
+		add_punch(resp, rs, b->rt.caller, &ans, mc, 0);
 	report(t, b, rs->sip_status->st_status);
 }
 
@@ -401,9 +466,13 @@ static int on_cancel(struct ptx *t, nta_incoming_t *irq, sip_t const *sip)
 	return 200;
 }
 
-/* One branch: a copy of the request to ruri over the flow `hop`. */
+/* One branch: a copy of the request to ruri over the flow `hop`, with the
+ * receiver's part in the media (role, toward peer's windows or mc's
+ * relay) when role is not PH_ROLE_NONE; mc's leg `leg` receives it. */
 static int branch_send(struct ptx *t, struct branch *b, const char *ruri,
-		       bool record_route, const struct sdpfw *peer)
+		       bool record_route, enum ph_role role,
+		       const struct sdpfw *peer, const struct mcall *mc,
+		       unsigned leg)
 {
 	msg_t *m = msg_copy(t->req);
 	sip_t *s = sip_object(m);
@@ -421,8 +490,7 @@ static int branch_send(struct ptx *t, struct branch *b, const char *ruri,
 		sip_add_tl(m, s, SIPTAG_MAX_FORWARDS_STR("69"), TAG_END());
 	if (record_route)
 		add_record_route(t, m, s, b);
-	if (peer)
-		err = add_punch(m, s, b->rt.callee, peer);
+	err = add_punch(m, s, role, peer, mc, leg);
 	hop_url(next, sizeof next, &b->flow, b->transport);
 	b->t = t;
 	if (!err)
@@ -457,15 +525,36 @@ static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
 		*hop = a;
 }
 
+/* Relay streams for an INVITE's offer, with the caller as leg 0; NULL
+ * when there are none (*err says why). */
+static struct mcall *reserve(struct ptx *t, int *err)
+{
+	struct mcall *mc = NULL;
+
+	*err = mcall_reserve(t->p->mc, t->sip->sip_call_id->i_id, &t->offer,
+			     &t->src, &mc);
+	if (*err == EEXIST) /* a new INVITE of the same call (after a 401) */
+		mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
+	if (mc)
+		mcall_expect(t->p->mc, mc, 0, &t->caller, &t->offer);
+	else if (*err != ENOTSUP)
+		log_warn("proxy: call %s: no relay ports: %s",
+			 t->sip->sip_call_id->i_id, strerror(*err));
+	return mc;
+}
+
 /* An initial request to a registered user: one branch per binding, each
  * with its own route decision. */
 static void to_user(struct ptx *t)
 {
 	const url_t *ru = t->sip->sip_request->rq_url;
 	bool invite = t->sip->sip_request->rq_method == sip_method_invite;
+	bool media = invite && t->has_offer;
 	const struct loc_contact *c;
+	struct mcall *mc = NULL;
 	char aor[REG_AOR_MAX];
 	unsigned n;
+	int rerr = ENOTSUP;
 
 	if (reg_aor(ru, aor, sizeof aor) || !ru->url_user)
 		return reply(t, 404, "Not Found: no user in the Request-URI");
@@ -474,8 +563,11 @@ static void to_user(struct ptx *t)
 		return reply(t, 480, "Temporarily Unavailable: not registered");
 	if (invite)
 		caller_side(t);
+	if (media)
+		mc = reserve(t, &rerr);
 	for (unsigned i = 0; i < n && t->n < MAX_BRANCHES; i++) {
 		struct branch *b = &t->b[t->n];
+		enum ph_role role;
 
 		memset(b, 0, sizeof *b);
 		binding_hop(&c[i], &b->flow);
@@ -486,22 +578,25 @@ static void to_user(struct ptx *t)
 		/* its window comes with its answer: decide on what it registered */
 		b->callee.has_window = b->callee.has_fw;
 		route_decide(&t->caller, &b->callee, &b->rt);
-		if (invite && t->has_offer && b->rt.kind == ROUTE_RELAY) {
-			log_notice("proxy: call %s to %s: %s: no media relay yet",
-				   t->sip->sip_call_id->i_id, c[i].uri, b->rt.why);
+		if (media && b->rt.kind == ROUTE_RELAY && !mc) {
+			log_notice("proxy: call %s to %s: %s, and no relay: %s",
+				   t->sip->sip_call_id->i_id, c[i].uri, b->rt.why,
+				   rerr == EBUSY ? "ports exhausted" : "relay off");
 			continue;
 		}
-		if (!branch_send(t, b, c[i].uri, invite,
-				 invite && t->has_offer && b->rt.kind != ROUTE_RELAY
-					 ? &t->offer : NULL))
+		role = !media ? PH_ROLE_NONE : b->rt.kind == ROUTE_RELAY
+						       ? PH_ROLE_RELAY : b->rt.callee;
+		if (!branch_send(t, b, c[i].uri, invite, role, &t->offer, mc, 1))
 			t->n++;
 	}
 	if (!t->n) {
 		if (invite)
 			report(t, NULL, 503);
-		reply(t, 503, invite ? "Service Unavailable: no direct media path "
-				       "and no media relay yet"
-				     : "Service Unavailable: no binding reachable");
+		if (mc)
+			mcall_end(t->p->mc, mc, "no branch");
+		reply(t, 503, !invite ? "Service Unavailable: no binding reachable"
+			      : rerr == EBUSY ? "Service Unavailable: relay ports exhausted"
+			      : "Service Unavailable: no direct media path and the relay is off");
 	}
 }
 
@@ -511,13 +606,27 @@ static void in_dialog(struct ptx *t, const struct ph_addr *next,
 		      enum loc_transport nt)
 {
 	struct branch *b = &t->b[0];
+	enum ph_role role = PH_ROLE_NONE;
+	struct mcall *mc;
 	char ruri[512];
 
 	memset(b, 0, sizeof *b);
 	b->flow = *next;
 	b->transport = nt;
 	url_e(ruri, sizeof ruri, t->sip->sip_request->rq_url);
-	if (!branch_send(t, b, ruri, false, NULL))
+	mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
+	if (mc && t->sip->sip_request->rq_method == sip_method_bye) {
+		mcall_end(t->p->mc, mc, "BYE");
+		mc = NULL;
+	}
+	/* a re-INVITE (or UPDATE) with an offer on a relayed call: its media
+	 * stays on the relay, latched anew if it moved */
+	if (mc && mc->route == ROUTE_RELAY && t->has_offer) {
+		struct route_side side = {.sip_src = t->src};
+		mcall_expect(t->p->mc, mc, (unsigned)t->from_leg, &side, &t->offer);
+		role = PH_ROLE_RELAY;
+	}
+	if (!branch_send(t, b, ruri, false, role, NULL, mc, (unsigned)!t->from_leg))
 		t->n = 1;
 	else
 		reply(t, 500, "Server Internal Error: cannot forward");
@@ -571,6 +680,7 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 	t->p = p;
 	t->req = msg;
 	t->sip = sip;
+	t->from_leg = -1;
 	routed = pop_our_routes(t, &next, &nt);
 	if (sip->sip_request->rq_method == sip_method_ack) {
 		if (routed)
@@ -587,7 +697,8 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		return;
 	}
 	nta_incoming_bind(t->irq, on_cancel, t);
-	if (sip->sip_payload && sip->sip_request->rq_method == sip_method_invite) {
+	if (sip->sip_payload && (sip->sip_request->rq_method == sip_method_invite ||
+				 sip->sip_request->rq_method == sip_method_update)) {
 		if (sdpfw_read(sip->sip_payload->pl_data, sip->sip_payload->pl_len,
 			       &t->offer, &why)) {
 			char phrase[128];

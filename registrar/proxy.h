@@ -17,6 +17,8 @@ struct proxy;
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct stund *stund, const struct pconf *conf);
 void proxy_free(struct proxy *p);
+/* Once a second: relay streams freed as idle end their calls' media. */
+void proxy_tick(struct proxy *p);
 
 /* A request not for pinholed itself. Takes msg. */
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip);

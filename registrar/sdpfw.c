@@ -103,8 +103,66 @@ int sdpfw_read(const char *body, size_t len, struct sdpfw *out,
 	return err;
 }
 
-int sdpfw_punch(const char *body, size_t len, const struct ph_punch *punch,
-		unsigned n, char **outp)
+static bool unspecified(const char *ip)
+{
+	return !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
+}
+
+/* c= on this m-line names the relay's IP, unless it is a hold address. */
+static int relay_connection(su_home_t *home, sdp_session_t *s, sdp_media_t *m,
+			    const struct ph_addr *relay)
+{
+	sdp_connection_t *c = (sdp_connection_t *)connection(s, m);
+	char *ip = su_alloc(home, PH_ADDR_STRLEN);
+
+	if (!ip || ph_addr_ip_print(relay, ip, PH_ADDR_STRLEN))
+		return ENOMEM;
+	if (c && c->c_address && unspecified(c->c_address))
+		return 0;
+	if (!m->m_connections) {
+		/* its own c=, so that other m-lines keep the session's */
+		sdp_connection_t *nc = su_zalloc(home, sizeof *nc);
+		if (!nc)
+			return ENOMEM;
+		nc->c_size = sizeof *nc;
+		nc->c_nettype = sdp_net_in;
+		m->m_connections = nc;
+		c = nc;
+	}
+	c = m->m_connections;
+	c->c_addrtype = ph_addr_af(relay) == AF_INET6 ? sdp_addr_ip6 : sdp_addr_ip4;
+	c->c_address = ip;
+	c->c_mcast = 0;
+	c->c_ttl = 0;
+	c->c_groups = 0;
+	return 0;
+}
+
+static void remove_all(sdp_attribute_t **list, const char *name)
+{
+	while (sdp_attribute_remove(list, name))
+		;
+}
+
+static int relay_media(su_home_t *home, sdp_session_t *s, sdp_media_t *m,
+		       const struct ph_addr *relay)
+{
+	static const char *const around[] = {
+		"rtcp", "candidate", "remote-candidates", "ice-ufrag", "ice-pwd",
+		"ice-lite", "ice-options", "fw-window", "fw-local",
+	};
+
+	if (!m->m_port) /* a rejected stream stays rejected */
+		return 0;
+	for (size_t i = 0; i < sizeof around / sizeof *around; i++)
+		remove_all(&m->m_attributes, around[i]);
+	m->m_port = ph_addr_port(relay);
+	m->m_number_of_ports = 0;
+	return relay_connection(home, s, m, relay);
+}
+
+int sdpfw_write(const char *body, size_t len, const struct ph_punch *punch,
+		const struct ph_addr *relay, unsigned n, char **outp)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
 	sdp_parser_t *p = sdp_parse(home, body, (issize_t)len, SDP_KEEP);
@@ -115,16 +173,21 @@ int sdpfw_punch(const char *body, size_t len, const struct ph_punch *punch,
 
 	for (sdp_media_t *m = s ? s->sdp_media : NULL; m && i < n && !err;
 	     m = m->m_next, i++) {
-		sdp_attribute_t *a = su_zalloc(home, sizeof *a);
-		char *value = su_alloc(home, PH_PUNCH_STRLEN);
+		sdp_attribute_t *a;
+		char *value;
 
+		if (relay && (err = relay_media(home, s, m, &relay[i])))
+			break;
+		if (!punch)
+			continue;
+		a = su_zalloc(home, sizeof *a);
+		value = su_alloc(home, PH_PUNCH_STRLEN);
 		if (!a || !value ||
 		    ph_punch_sdp_encode(&punch[i], value, PH_PUNCH_STRLEN)) {
 			err = a && value ? EINVAL : ENOMEM;
 			break;
 		}
-		while (sdp_attribute_remove(&m->m_attributes, "fw-punch"))
-			;
+		remove_all(&m->m_attributes, "fw-punch");
 		a->a_size = sizeof *a;
 		a->a_name = "fw-punch";
 		a->a_value = value;

@@ -28,8 +28,14 @@ int sdpfw_read(const char *body, size_t len, struct sdpfw *out,
 	       const char **why);
 
 /* The same SDP with a=fw-punch on m-line i set to punch[i] (i < n),
- * replacing any a=fw-punch there; *outp is malloc'd, NUL-terminated. */
-int sdpfw_punch(const char *body, size_t len, const struct ph_punch *punch,
-		unsigned n, char **outp);
+ * replacing any a=fw-punch there (punch NULL: none added). With relay,
+ * m-line i's media is moved to relay[i], as a session border controller
+ * does for endpoints it relays: its c= and m= port name the relay (a c=
+ * of 0.0.0.0 or ::, old-style hold, stays), and what would lead around
+ * the relay goes (a=rtcp, ICE candidates, a=fw-window, a=fw-local).
+ * Direction attributes (hold) stay as written. *outp is malloc'd,
+ * NUL-terminated. */
+int sdpfw_write(const char *body, size_t len, const struct ph_punch *punch,
+		const struct ph_addr *relay, unsigned n, char **outp);
 
 #endif

@@ -307,6 +307,8 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 
 	if (gone)
 		log_debug("location: %u binding(s) expired", gone);
+	if (d->proxy)
+		proxy_tick(d->proxy);
 }
 
 /* One nta_agent_add_tport() per address and transport: sofia-sip keeps a

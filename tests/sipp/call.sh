@@ -24,6 +24,11 @@ grep -q "call .*: 200; route direct (both keep their windows: callee opens, call
 	"$WORK/pinholed.log" || fail "no call report for the direct call"
 echo "ok: direct call, both parts told, call report logged"
 
+# the refusals, on a pinholed without a relay (so a call that needs one
+# is refused 503; with the relay it goes through it: relay.sh)
+kill "$PH_PID"; wait "$PH_PID" 2>/dev/null
+ph_start -o relay=off
+sipp_run register_user.xml -key user bob -key uas "$uas"
 sipp_run call_refused.xml
 grep -q "caller's a=fw-window 127.0.0.1:41004 not seen" "$WORK/pinholed.log" ||
 	fail "the unseen window is not logged"

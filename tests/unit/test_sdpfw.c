@@ -79,11 +79,48 @@ Test(sdpfw, writes_one_fw_punch_per_m_line)
 
 	ph_addr_set(&p.peer, "198.51.100.2", 40000);
 	ph_addr_set(&p.relay, "203.0.113.1", 31000);
-	cr_assert_eq(sdpfw_punch(sdp, strlen(sdp), &p, 1, &out), 0);
+	cr_assert_eq(sdpfw_write(sdp, strlen(sdp), &p, NULL, 1, &out), 0);
 	cr_assert_not_null(strstr(out, "a=fw-punch:open 198.51.100.2 40000 relay=203.0.113.1:31000\r\n"), "%s", out);
 	cr_assert_null(strstr(out, "192.0.2.9"), "the old instruction is gone");
 	cr_assert_not_null(strstr(out, "a=sendrecv"), "other attributes stay");
 	cr_assert_null(strstr(strstr(out, "a=fw-punch") + 1, "a=fw-punch"), "only one");
 	free(out);
-	cr_assert_eq(sdpfw_punch("junk", 4, &p, 1, &out), EBADMSG);
+	cr_assert_eq(sdpfw_write("junk", 4, &p, NULL, 1, &out), EBADMSG);
+}
+
+Test(sdpfw, relay_rewrites_c_and_m_and_keeps_hold)
+{
+	const char *sdp =
+		"v=0\r\no=- 1 1 IN IP4 10.0.1.2\r\ns=-\r\nc=IN IP4 10.0.1.2\r\n"
+		"t=0 0\r\nm=audio 4000 RTP/AVP 0\r\na=rtcp:4001\r\n"
+		"a=fw-window:IN IP4 198.51.100.1 1234\r\na=sendonly\r\n"
+		"m=video 0 RTP/AVP 96\r\n"
+		"m=audio 5000 RTP/AVP 8\r\nc=IN IP4 0.0.0.0\r\n";
+	struct ph_addr relay[3];
+	struct ph_punch p[3] = {{0}};
+	struct sdpfw f;
+	const char *why;
+	char *out;
+
+	ph_addr_set(&relay[0], "203.0.113.1", 31000);
+	ph_addr_set(&relay[1], "203.0.113.1", 31004);
+	ph_addr_set(&relay[2], "203.0.113.1", 31008);
+	for (int i = 0; i < 3; i++) {
+		p[i].role = PH_ROLE_RELAY;
+		p[i].peer = relay[i];
+	}
+	cr_assert_eq(sdpfw_write(sdp, strlen(sdp), p, relay, 3, &out), 0);
+	cr_assert_eq(sdpfw_read(out, strlen(out), &f, &why), 0, "%s", out);
+	cr_assert_eq(f.n, 3);
+	cr_assert(ph_addr_eq(&f.m[0].media, &relay[0]), "%s", out);
+	cr_assert_eq(ph_addr_port(&f.m[1].media), 0, "rejected stays rejected");
+	cr_assert_eq(ph_addr_port(&f.m[2].media), 31008);
+	cr_assert_not_null(strstr(out, "m=audio 5000") ? NULL : strstr(out, "c=IN IP4 0.0.0.0"),
+			   "old-style hold stays: %s", out);
+	cr_assert_null(strstr(out, "a=rtcp:"), "%s", out);
+	cr_assert_null(strstr(out, "fw-window"), "%s", out);
+	cr_assert_not_null(strstr(out, "a=sendonly"), "direction stays");
+	cr_assert_not_null(strstr(out, "a=fw-punch:relay 203.0.113.1 31000"), "%s", out);
+	cr_assert_not_null(strstr(out, "o=- 1 1 IN IP4 10.0.1.2"), "origin stays");
+	free(out);
 }

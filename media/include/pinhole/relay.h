@@ -62,6 +62,8 @@ PH_API int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
 			   const struct ph_addr *ips, unsigned n,
 			   const struct ph_addr *media, bool relatch);
+/* Signalling about the stream (a call still ringing): not idle yet. */
+PH_API int ph_relay_touch(struct ph_relay *r, uint64_t id);
 /* ENOENT once the stream is freed (by ph_relay_free or idleness). */
 PH_API int ph_relay_stats(struct ph_relay *r, uint64_t id,
 			  struct ph_relay_stats *st);
