@@ -291,20 +291,28 @@ static int add_punch(msg_t *m, sip_t *s, enum ph_role role,
 static void report(const struct ptx *t, const struct branch *b, int status)
 {
 	char cw[PH_FWWIN_STRLEN] = "-", ew[PH_FWWIN_STRLEN] = "-";
+	char relay[2 * PH_ADDR_STRLEN + 16] = "none";
+	const struct mcall *mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
 
 	if (t->caller.has_fw)
 		ph_fwwin_encode(&t->caller.fw, cw, sizeof cw);
 	if (b && b->callee.has_fw)
 		ph_fwwin_encode(&b->callee.fw, ew, sizeof ew);
+	if (mc) { /* the first stream's ports: the caller's, the callee's */
+		char a[PH_ADDR_STRLEN], c[PH_ADDR_STRLEN];
+		ph_addr_print(&mc->port[0][0], a, sizeof a);
+		ph_addr_print(&mc->port[0][1], c, sizeof c);
+		snprintf(relay, sizeof relay, "%s %s", a, c);
+	}
 	log_notice("call %s: %d; route %s (%s); caller %s [%s] window %s; "
-		   "callee [%s] window %s",
+		   "callee [%s] window %s; relay %s",
 		   t->sip->sip_call_id->i_id, status,
 		   !t->has_offer ? "undecided" : b ? route_kind_name(b->rt.kind) : "none",
 		   !t->has_offer ? "no SDP offer in the INVITE"
 				 : b && b->rt.why ? b->rt.why : "no answer", ph_role_name(
 			   b ? b->rt.caller : PH_ROLE_NONE), cw,
 		   t->caller.has_window ? "checked" : "none", ew,
-		   b && b->callee.has_window ? "checked" : "none");
+		   b && b->callee.has_window ? "checked" : "none", relay);
 }
 
 /* ---- transactions ---------------------------------------------------- */

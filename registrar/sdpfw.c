@@ -108,7 +108,9 @@ static bool unspecified(const char *ip)
 	return !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::");
 }
 
-/* c= on this m-line names the relay's IP, unless it is a hold address. */
+/* The c= this m-line uses names the relay's IP, unless it is a hold
+ * address. A session-level c= is rewritten in place: every m-line of the
+ * SDP goes through the relay, all at one IP. */
 static int relay_connection(su_home_t *home, sdp_session_t *s, sdp_media_t *m,
 			    const struct ph_addr *relay)
 {
@@ -117,19 +119,8 @@ static int relay_connection(su_home_t *home, sdp_session_t *s, sdp_media_t *m,
 
 	if (!ip || ph_addr_ip_print(relay, ip, PH_ADDR_STRLEN))
 		return ENOMEM;
-	if (c && c->c_address && unspecified(c->c_address))
+	if (!c || (c->c_address && unspecified(c->c_address)))
 		return 0;
-	if (!m->m_connections) {
-		/* its own c=, so that other m-lines keep the session's */
-		sdp_connection_t *nc = su_zalloc(home, sizeof *nc);
-		if (!nc)
-			return ENOMEM;
-		nc->c_size = sizeof *nc;
-		nc->c_nettype = sdp_net_in;
-		m->m_connections = nc;
-		c = nc;
-	}
-	c = m->m_connections;
 	c->c_addrtype = ph_addr_af(relay) == AF_INET6 ? sdp_addr_ip6 : sdp_addr_ip4;
 	c->c_address = ip;
 	c->c_mcast = 0;

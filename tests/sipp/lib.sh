@@ -49,8 +49,11 @@ ph_start() {
 	base=$(free_base 12) || fail "no free ports"
 	SIP_PORT=$base
 	STUN_PORT=$((base + 2))
+	# relay ports above free_base's range; parallel tests share them (a
+	# port in use is skipped)
 	"$PINHOLED" -f -o "listen=$PH_IP" -o "sip_port=$SIP_PORT" \
-		-o "stun_port=$STUN_PORT" -o log_level=debug "$@" \
+		-o "stun_port=$STUN_PORT" -o relay_ports=50000-51999 \
+		-o log_level=debug "$@" \
 		>"$WORK/pinholed.log" 2>&1 &
 	PH_PID=$!
 	for _ in $(seq 1 50); do

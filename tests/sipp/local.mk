@@ -12,7 +12,8 @@ check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
 EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/register.xml tests/sipp/rules.xml tests/sipp/fwwin.xml \
-	tests/sipp/fwwin_bad.xml \
+	tests/sipp/fwwin_bad.xml tests/sipp/plain_reg.xml tests/sipp/plain_uac_rtp.xml \
+	tests/sipp/plain_uas_rtp.xml \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
