@@ -6,6 +6,7 @@ sipp_tests = \
 	tests/sipp/stun.sh \
 	tests/sipp/keepalive.sh \
 	tests/sipp/call.sh \
+	tests/sipp/relay.sh \
 	tests/sipp/fork.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
@@ -13,8 +14,9 @@ tests_sipp_netcheck_LDADD = media/libpinhole.la
 EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/register.xml tests/sipp/rules.xml tests/sipp/fwwin.xml \
 	tests/sipp/fwwin_bad.xml tests/sipp/plain_reg.xml tests/sipp/plain_uac_rtp.xml \
-	tests/sipp/plain_uas_rtp.xml \
+	tests/sipp/plain_uas_rtp.xml tests/sipp/plain_hold_uac.xml \
+	tests/sipp/plain_hold_uas.xml tests/sipp/plain_503.xml \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
-	tests/sipp/uac_fork.xml tests/sipp/plain_uac.xml tests/sipp/uac_busy.xml
+	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml
