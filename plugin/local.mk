@@ -3,3 +3,16 @@
 bin_PROGRAMS += plugin/pinhole-call
 plugin_pinhole_call_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
 plugin_pinhole_call_LDADD = media/libpinhole.la $(SOFIA_LIBS) -lm
+
+# The media-NAT module for baresip 1.0.0 (medianat=pinhole), where
+# configure found baresip and libre. It uses baresip's and libre's symbols
+# from the process that loads it (no -lre), as baresip's own modules do.
+if HAVE_BARESIP
+baresipmoddir = $(libdir)/baresip/modules
+baresipmod_LTLIBRARIES = plugin/baresip/pinhole.la
+plugin_baresip_pinhole_la_SOURCES = plugin/baresip/pinhole.c plugin/baresip/baresip.h
+plugin_baresip_pinhole_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBRE_CFLAGS) \
+	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6
+plugin_baresip_pinhole_la_LDFLAGS = -module -avoid-version -shared
+plugin_baresip_pinhole_la_LIBADD = media/libpinhole.la
+endif

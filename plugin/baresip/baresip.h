@@ -1,0 +1,76 @@
+/* What the pinhole module uses of baresip 1.0.0. Debian ships no
+ * baresip.h, so these declarations follow the ABI of Debian 12's
+ * /usr/bin/baresip, as checked in ../shared/notes/baresip-1.0.0-mnat.md;
+ * configure builds the module only where baresip 1.0.x and libre are. */
+#ifndef PINHOLE_BARESIP_H
+#define PINHOLE_BARESIP_H
+
+#include <re.h>
+
+struct account;
+struct call;
+struct dnsc;
+struct mnat;
+struct mnat_media;
+struct mnat_sess;
+struct sdp_media;
+struct sdp_session;
+struct ua;
+
+enum stun_scheme {
+	STUN_SCHEME_STUN,
+	STUN_SCHEME_STUNS,
+	STUN_SCHEME_TURN,
+	STUN_SCHEME_TURNS,
+};
+
+struct stun_uri {
+	enum stun_scheme scheme;
+	char *host;
+	uint16_t port;
+};
+
+typedef void (mnat_estab_h)(int err, uint16_t scode, const char *reason,
+			    void *arg);
+typedef void (mnat_connected_h)(const struct sa *raddr1,
+				const struct sa *raddr2, void *arg);
+typedef int (mnat_sess_h)(struct mnat_sess **sessp, const struct mnat *mnat,
+			  struct dnsc *dnsc, int af,
+			  const struct stun_uri *srv, const char *user,
+			  const char *pass, struct sdp_session *sdp,
+			  bool offerer, mnat_estab_h *estabh, void *arg);
+typedef int (mnat_media_h)(struct mnat_media **mp, struct mnat_sess *sess,
+			   struct udp_sock *sock1, struct udp_sock *sock2,
+			   struct sdp_media *sdpm, mnat_connected_h *connh,
+			   void *arg);
+typedef int (mnat_update_h)(struct mnat_sess *sess);
+
+/* 1.0.0's layout: 80 bytes, no attrh (that came in 2.x). */
+struct mnat {
+	struct le le;
+	const char *id;
+	const char *ftag;
+	bool wait_connected;
+	mnat_sess_h *sessh;
+	mnat_media_h *mediah;
+	mnat_update_h *updateh;
+};
+
+void mnat_register(struct list *mnatl, struct mnat *mnat);
+void mnat_unregister(struct mnat *mnat);
+struct list *baresip_mnatl(void);
+
+struct conf *conf_cur(void);
+void info(const char *fmt, ...);
+void warning(const char *fmt, ...);
+void debug(const char *fmt, ...);
+
+struct list *uag_list(void);
+struct sip *uag_sip(void);
+struct account *ua_account(const struct ua *ua);
+const char *ua_cuser(const struct ua *ua);
+const char *ua_aor(const struct ua *ua);
+struct uri *account_luri(const struct account *acc);
+const char *account_medianat(const struct account *acc);
+
+#endif
