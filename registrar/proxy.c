@@ -282,6 +282,10 @@ static int add_punch(msg_t *m, sip_t *s, enum ph_role role,
 			role == PH_ROLE_RELAY ? relay : NULL, n, &body))
 		return EBADMSG;
 	snprintf(len, sizeof len, "%zu", strlen(body));
+	/* a new header goes after the last one, which can be the empty line
+	 * that ends the headers: take that out, sofia puts it back */
+	if (s->sip_separator)
+		msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_separator);
 	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), SIPTAG_PAYLOAD_STR(body),
 		   SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 	free(body);

@@ -381,10 +381,15 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		log_warn("sip: STUN on the SIP port not ours: %s", strerror(errno));
 	/* (url_string_t *)-1: no transports yet; add_transports() binds them. */
 	/* NTATAG_CANCEL_487(0): a proxy's INVITE ends with what its branches
-	 * answer after the CANCEL, not with nta's own 487. */
+	 * answer after the CANCEL, not with nta's own 487.
+	 * NTATAG_UDP_MTU(65535): a request keeps the transport of the flow it
+	 * goes over, however large (RFC 3261 18.1.1 would switch one above
+	 * 1,300 bytes to TCP, which a NAT in front of a UDP phone drops: a
+	 * lost 5 s before nta fell back to UDP). */
 	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
 				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
 				    NTATAG_CLIENT_RPORT(1), NTATAG_CANCEL_487(0),
+				    NTATAG_UDP_MTU(65535),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
 	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->stund, conf)))

@@ -65,6 +65,9 @@ void info(const char *fmt, ...);
 void warning(const char *fmt, ...);
 void debug(const char *fmt, ...);
 
+int call_set_custom_hdrs(struct call *call, const struct list *hdrs);
+int custom_hdrs_add(struct list *hdrs, const char *name, const char *fmt, ...);
+
 struct list *uag_list(void);
 struct sip *uag_sip(void);
 struct account *ua_account(const struct ua *ua);

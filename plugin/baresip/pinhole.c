@@ -37,7 +37,7 @@ struct mnat_sess {
 	struct ph_addr server;
 	bool have_server;
 	unsigned pending;            /* media still probing */
-	bool established;
+	bool offerer, established;
 };
 
 struct mnat_media {
@@ -48,12 +48,12 @@ struct mnat_media {
 	struct udp_helper *uh;
 	int fd;
 	struct ph_addr local;
-	struct ph_probe *probe;
-	bool probed, have_window;
-	struct ph_fwwin fw;
+	struct ph_stunc stun;        /* the window: one Binding transaction */
+	bool probing, probed, have_window;
 	struct ph_addr window;
 	struct ph_punch punch;       /* from the remote SDP; role NONE: none */
 	bool path_started, connected;
+	struct ph_addr conn_to;      /* where baresip sends now */
 	struct ph_path path;
 	enum ph_path_state reported;
 	mnat_connected_h *connh;
@@ -72,6 +72,8 @@ static struct {
 	struct ph_probe *probe;
 	struct tmr tmr;
 	char fwwin[PH_FWWIN_STRLEN];
+	struct ph_fwwin fw;          /* the firewall, as the probe found it */
+	bool have_fw, measuring;
 	struct list regs;
 } g;
 
@@ -110,11 +112,16 @@ static void maybe_connect(struct mnat_media *m)
 
 	if (!m->path_started || m->path.state == m->reported)
 		return;
+	/* (an opener is connected to the window it opened toward, so that
+	 * baresip answers; send_h holds its media until the peer's first
+	 * packet, which may come from elsewhere: then it moves there) */
 	t = ph_path_target(&m->path);
-	/* an opener learns its peer from the first packet; others know it */
-	if (!t || (m->path.state == PH_PATH_WAITING && m->path.role == PH_ROLE_OPEN))
+	if (!t)
 		return;
 	m->reported = m->path.state;
+	if (m->connected && ph_addr_eq(t, &m->conn_to))
+		return; /* latched where it already sends */
+	m->conn_to = *t;
 	to_sa(t, &ra);
 	if (m->path.state == PH_PATH_RELAYED && m->path.stats.fell_back)
 		info("pinhole: no media on the direct path for 2 s: "
@@ -127,8 +134,8 @@ static void maybe_connect(struct mnat_media *m)
 
 static void path_start(struct mnat_media *m)
 {
-	unsigned hops = g.hops ? g.hops : m->have_window ? m->fw.hops : 2;
-	unsigned life = m->have_window && m->fw.lifetime ? m->fw.lifetime : 30;
+	unsigned hops = g.hops ? g.hops : g.have_fw ? g.fw.hops : 2;
+	unsigned life = g.have_fw && g.fw.lifetime ? g.fw.lifetime : 30;
 
 	if (m->path_started || !m->probed)
 		return;
@@ -181,6 +188,20 @@ static void estab_async(void *arg)
 {
 	struct mnat_sess *s = arg;
 
+	/* a call placed while the firewall is being measured waits for it
+	 * (about 2 s, once, at start) */
+	if (g.measuring) {
+		tmr_start(&s->tmr, 100, estab_async, s);
+		return;
+	}
+	/* the firewall on the INVITE too, fresher than any registration
+	 * (PROTOCOL.md section 2); the INVITE waits for estabh */
+	if (s->offerer && g.have_fw) {
+		struct list hdrs = LIST_INIT;
+		if (!custom_hdrs_add(&hdrs, "Firewall-Window", "%s", g.fwwin))
+			call_set_custom_hdrs(s->arg, &hdrs);
+		list_flush(&hdrs);
+	}
 	s->established = true;
 	s->estabh(0, 0, NULL, s->arg);
 }
@@ -190,17 +211,20 @@ static void probe_done(struct mnat_media *m)
 	struct mnat_sess *s = m->sess;
 	char w[PH_ADDR_STRLEN];
 
+	const struct ph_stun_msg *r = &m->stun.resp;
+
 	m->probed = true;
-	if (m->probe && !ph_probe_result(m->probe, &m->fw) &&
-	    !ph_probe_window(m->probe, &m->window)) {
+	m->probing = false;
+	if (m->stun.state == PH_STUNC_DONE && r->cls == PH_STUN_SUCCESS &&
+	    (r->present & (PH_STUN_HAS_XOR_MAPPED | PH_STUN_HAS_MAPPED))) {
+		m->window = r->present & PH_STUN_HAS_XOR_MAPPED ? r->xor_mapped : r->mapped;
 		m->have_window = true;
 		ph_addr_print(&m->window, w, sizeof w);
-		info("pinhole: stream window %s (hops %u)\n", w, m->fw.hops);
+		info("pinhole: stream window %s\n", w);
 	} else if (s->have_server) {
 		warning("pinhole: no answer from pinholed's STUN service: "
 			"this call goes as a plain phone's (relayed)\n");
 	}
-	probe_drop(&m->probe);
 	sdp_write(m);
 	path_start(m); /* an instruction that came before the window */
 	if (s->pending && !--s->pending && !s->established)
@@ -212,9 +236,9 @@ static void media_tick(void *arg)
 	struct mnat_media *m = arg;
 	uint64_t now = ph_now_ms();
 
-	if (m->probe) {
-		ph_probe_tick(m->probe, now);
-		if (ph_probe_done(m->probe))
+	if (m->probing) {
+		ph_stunc_tick(&m->stun, send_fd, &m->fd, now);
+		if (m->stun.state != PH_STUNC_PENDING)
 			probe_done(m);
 	}
 	if (m->path_started) {
@@ -228,8 +252,8 @@ static void media_schedule(struct mnat_media *m)
 {
 	uint64_t d = PH_NEVER, now = ph_now_ms();
 
-	if (m->probe)
-		d = ph_probe_deadline(m->probe);
+	if (m->probing)
+		d = ph_stunc_deadline(&m->stun);
 	if (m->path_started && ph_path_deadline(&m->path) < d)
 		d = ph_path_deadline(&m->path);
 	if (d == PH_NEVER)
@@ -248,13 +272,12 @@ static bool recv_h(struct sa *src, struct mbuf *mb, void *arg)
 
 	if (from_sa(&from, src))
 		return false;
-	if (m->probe) {
-		if (!ph_probe_recv(m->probe, &from, mbuf_buf(mb),
-				   mbuf_get_left(mb), now)) {
-			if (ph_probe_done(m->probe))
-				probe_done(m);
-			else
-				media_schedule(m);
+	if (m->probing && ph_stun_is(mbuf_buf(mb), mbuf_get_left(mb))) {
+		struct ph_stun_msg msg;
+		if (!ph_stun_decode(&msg, mbuf_buf(mb), mbuf_get_left(mb)) &&
+		    !ph_stunc_recv(&m->stun, &from, &msg)) {
+			probe_done(m);
+			media_schedule(m);
 			return true;
 		}
 	}
@@ -274,9 +297,12 @@ static bool send_h(int *err, struct sa *dst, struct mbuf *mb, void *arg)
 	(void)mb;
 	if (!m->path_started)
 		return false;
-	if (m->path.state == PH_PATH_NO_CONSENT) {
+	if (m->path.state == PH_PATH_NO_CONSENT ||
+	    (m->path.role == PH_ROLE_OPEN && m->path.state == PH_PATH_WAITING)) {
+		/* RFC 7675: no consent, stop; an opener: an early packet
+		 * could take the peer's port at its NAT (PROTOCOL.md 4) */
 		*err = 0;
-		return true; /* RFC 7675: stop sending */
+		return true;
 	}
 	m->path.stats.sent++;
 	m->path.last_tx_ms = ph_now_ms();
@@ -300,10 +326,12 @@ static void media_destructor(void *arg)
 	list_unlink(&m->le);
 	tmr_cancel(&m->tmr);
 	mem_deref(m->uh);
-	probe_drop(&m->probe);
 	mem_deref(m->sock);
 	mem_deref(m->sdpm);
 }
+
+/* A stream's window: 1 s in all, a lost answer costs a retransmission. */
+static const struct ph_stunc_conf window_stun = {100, 4, 4};
 
 static int probe_new(struct ph_probe **pp, const struct ph_addr *server,
 		     const struct ph_addr *local, int *fd)
@@ -312,7 +340,8 @@ static int probe_new(struct ph_probe **pp, const struct ph_addr *server,
 				  .stun = ph_stunc_rfc8489, .fallback_hops = 2};
 	int err;
 
-	/* a call cannot wait RFC 8489's 39.5 s: about 4 s in all */
+	/* RFC 8489's 39.5 s is for the Internet at large: about 2 s here */
+	c.stun.rto_ms = 200;
 	c.stun.rc = 4;
 	c.stun.rm = 4;
 	if ((err = ph_probe_alloc(pp, &c, send_fd, fd)))
@@ -333,7 +362,7 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 {
 	struct mnat_sess *s;
 
-	(void)mnat; (void)dnsc; (void)user; (void)pass; (void)sdp; (void)offerer;
+	(void)mnat; (void)dnsc; (void)user; (void)pass; (void)sdp;
 	if (!sessp || !estabh)
 		return EINVAL;
 	if (af != AF_INET) {
@@ -343,7 +372,8 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 	if (!s)
 		return ENOMEM;
 	s->estabh = estabh;
-	s->arg = arg;
+	s->arg = arg;              /* baresip's struct call */
+	s->offerer = offerer;
 	s->server = g.server;
 	s->have_server = g.have_server;
 	if (!s->have_server && srv && srv->host &&
@@ -369,8 +399,10 @@ static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
 	int err;
 
 	(void)sock2; /* rtcp_mux yes: RTCP rides on the RTP port */
-	if (!mp || !s || !sock1 || !sdpm || !connh)
+	if (!mp || !s || !sock1 || !sdpm || !connh) {
+		warning("pinhole: stream without a socket, SDP or handler\n");
 		return EINVAL;
+	}
 	m = mem_zalloc(sizeof *m, media_destructor);
 	if (!m)
 		return ENOMEM;
@@ -386,15 +418,19 @@ static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
 	if (!err)
 		err = udp_register_helper(&m->uh, sock1, 0, send_h, recv_h, m);
 	if (!err && s->have_server && m->fd >= 0 &&
-	    !probe_new(&m->probe, &s->server, &m->local, &m->fd)) {
+	    !ph_stunc_start(&m->stun, &window_stun, &s->server, 0, 0, send_fd,
+			    &m->fd, ph_now_ms())) {
+		m->probing = true;
 		/* estabh waits for this stream's window */
 		if (!s->pending++)
 			tmr_cancel(&s->tmr);
 		media_schedule(m);
 	} else if (!err) {
+		debug("pinhole: stream on %J: not measured\n", &laddr);
 		m->probed = true;
 	}
 	if (err) {
+		warning("pinhole: stream on %J: %m\n", &laddr, err);
 		mem_deref(m);
 		return err;
 	}
@@ -409,6 +445,7 @@ static int update(struct mnat_sess *s)
 		const char *v = sdp_media_rattr(m->sdpm, "fw-punch"), *why;
 		struct ph_punch p = {0};
 
+		debug("pinhole: remote SDP: a=fw-punch:%s\n", v ? v : "(none)");
 		if (v && ph_punch_sdp_decode(&p, v, strlen(v), &why)) {
 			warning("pinhole: a=fw-punch '%s': %s: ignored\n", v, why);
 			memset(&p, 0, sizeof p);
@@ -484,6 +521,8 @@ static void register_all(void)
 	}
 }
 
+static void reg_tick(void *arg);
+
 static void reg_fd(int flags, void *arg)
 {
 	uint8_t buf[1500];
@@ -495,6 +534,7 @@ static void reg_fd(int flags, void *arg)
 	while ((n = ph_sock_recv(g.fd, &src, buf, sizeof buf)) >= 0)
 		if (g.probe)
 			ph_probe_recv(g.probe, &src, buf, (size_t)n, ph_now_ms());
+	reg_tick(NULL); /* done now, or a new deadline */
 }
 
 static void reg_tick(void *arg)
@@ -517,6 +557,8 @@ static void reg_tick(void *arg)
 	} else {
 		if (g.hops)
 			w.hops = g.hops;
+		g.fw = w;
+		g.have_fw = true;
 		ph_fwwin_encode(&w, g.fwwin, sizeof g.fwwin);
 		register_all();
 	}
@@ -524,6 +566,7 @@ static void reg_tick(void *arg)
 	fd_close(g.fd);
 	close(g.fd);
 	g.fd = -1;
+	g.measuring = false;
 }
 
 static void reg_start(void *arg)
@@ -531,6 +574,7 @@ static void reg_start(void *arg)
 	struct ph_addr any, local;
 
 	(void)arg;
+	g.measuring = false; /* until the probe below runs */
 	/* the firewall, measured from a socket like the RTP ones */
 	if (ph_sock_route_src(&g.server, &local))
 		return warning("pinhole: no route to pinhole_server\n");
@@ -553,6 +597,7 @@ static void reg_start(void *arg)
 		g.fd = -1;
 		return;
 	}
+	g.measuring = true;
 	reg_tick(NULL);
 }
 
@@ -589,8 +634,10 @@ static int module_init(void)
 	}
 	mnat_register(baresip_mnatl(), &mnat_pinhole);
 	info("pinhole: media-NAT module, server %s\n", g.have_server ? srv : "(none)");
-	if (g.have_server && g.do_register) /* once the accounts are loaded */
+	if (g.have_server && g.do_register) { /* once the accounts are loaded */
+		g.measuring = true;
 		tmr_start(&g.tmr, 200, reg_start, NULL);
+	}
 	return 0;
 }
 

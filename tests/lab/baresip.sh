@@ -1,0 +1,140 @@
+#!/bin/sh
+# baresip 1.0.0 with pinhole's media-NAT module in the NAT lab (issue 6):
+# two headless baresip phones (config from conf/baresip, audio from
+# ausine, sink aubridge), one behind each kind of firewall, registered with
+# pinholed by the module, call each other. For every pair that PROTOCOL.md
+# section 5 calls direct, RTP flows both ways (nft counters at both hosts)
+# and none of it reaches pinholed's host; for the others it flows through
+# the relay (the relay's own counters). Then mixed calls: the module
+# against pinhole-call, a plain baresip (no module) against the module;
+# and a module with a pinhole_server that never answers: its call still
+# completes, through the relay. LAB_PAIRS (env) narrows the pairs.
+. "${top_srcdir:-.}/tests/lab/lab.sh"
+lab_require
+command -v baresip >/dev/null || lab_skip "baresip not installed"
+MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
+[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
+PC=$top_builddir/plugin/pinhole-call
+# libpinhole from the build tree, for the module that baresip loads
+LD_LIBRARY_PATH=$top_builddir/media/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+export LD_LIBRARY_PATH
+fails=0
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# phone X USER MEDIANAT [SERVER]: a baresip config for host X from
+# conf/baresip, in $LAB_DIR/USER (MEDIANAT empty: a plain phone that
+# registers itself)
+phone() {
+	x=$1 user=$2 mn=$3 srv=${4:-$LAB_SRV_IP:3478} d=$LAB_DIR/$2
+	ip=$(eval echo "\$LAB_$(echo "$1" | tr a-z A-Z)_IP")
+	mkdir -p "$d/modules"
+	for m in /usr/lib/baresip/modules/*.so; do ln -sf "$m" "$d/modules/"; done
+	ln -sf "$(cd "$(dirname "$MOD")" && pwd)/pinhole.so" "$d/modules/pinhole.so"
+	sed -e "s|^sip_listen.*|sip_listen		$ip:5060|" \
+	    -e "s|^net_interface.*|net_interface		$ip|" \
+	    -e "s|^module_path.*|module_path		$d/modules|" \
+	    -e "s|^pinhole_server.*|pinhole_server		$srv|" \
+	    "$top_srcdir/conf/baresip/config" >"$d/config"
+	if [ -n "$mn" ]; then
+		sed -e "s|alice@[^>]*|$user@$LAB_SRV_IP:5060|" "$top_srcdir/conf/baresip/accounts" |
+			grep -v '^#' >"$d/accounts"
+	else # plain: baresip registers itself, no media-NAT
+		echo "<sip:$user@$LAB_SRV_IP:5060>;regint=60;answermode=auto;audio_codecs=opus/48000/2" >"$d/accounts"
+	fi
+}
+
+count_rtp() { # HOST: count datagrams to baresip's RTP ports
+	lab_exec "$1" nft -f - <<'NFT'
+table inet count {
+	counter rtp_in { }
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 20000-20999 counter name "rtp_in"
+	}
+}
+NFT
+}
+rtp_in() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
+
+# call CALLER-CONF CALLEE-CONF: bob answers, alice calls; sets RA RB (RTP
+# datagrams at hosts a and b), OTHER (at pinholed's host), RELAY (caller
+# callee packets at the relay), ROUTE (as pinholed decided)
+call() {
+	count_rtp a && count_rtp b
+	lab_start_pinholed -o log_level=notice || exit 1
+	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 11
+	sleep 1
+	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 9 -e "/dial bob@$LAB_SRV_IP"
+	sleep 11.5
+	RA=$(rtp_in a) RB=$(rtp_in b) OTHER=$(lab_srv_other_udp)
+	ROUTE=$(sed -n 's/.* call [^ ]*: 200; route \([a-z]*\) .*/\1/p' "$LAB_DIR/pinholed.log" | tail -1)
+	RELAY=$(grep ': media ended' "$LAB_DIR/pinholed.log" | tail -1 |
+		sed -n 's/.*relay received \([0-9]*\) from the caller, \([0-9]*\) from the callee.*/\1 \2/p')
+}
+
+explain() {
+	grep -a 'pinhole:\|call:\|session closed' "$LAB_DIR/alice.log" | sed 's/^/  alice: /' | cut -c1-160
+	grep -a 'pinhole:\|call:\|session closed' "$LAB_DIR/bob.log" | sed 's/^/  bob:   /' | cut -c1-160
+	grep ' call ' "$LAB_DIR/pinholed.log" | tail -2 | sed 's/^/  pinholed: /' | cut -c1-300
+}
+
+check() { # NAME ROUTE
+	set -- "$1" "$2" $RELAY
+	if [ "$ROUTE" = "$2" ] && [ "${RA:-0}" -ge 100 ] && [ "${RB:-0}" -ge 100 ] &&
+	   { [ "$2" != direct ] || [ "$OTHER" = 0 ]; } &&
+	   { [ "$2" != relay ] || { [ "${3:-0}" -ge 100 ] && [ "${4:-0}" -ge 100 ]; }; }; then
+		echo "ok: $1: $2, RTP in at a $RA, at b $RB${3:+, relay got $3/$4}${OTHER:+, $OTHER at the server host}"
+	else
+		bad "$1: want route $2 and >= 100 RTP packets each way (route '$ROUTE', a $RA, b $RB, pinholed's host $OTHER, relay '$RELAY')"
+		explain
+	fi
+}
+
+pairs=${LAB_PAIRS-$LAB_DIRECT_PAIRS sym:sym sym:nat sym:natopen sym:fw}
+for pair in $pairs; do
+	set -- $(echo "$pair" | tr : " ")
+	case $pair in sym:sym|sym:nat|sym:natopen|sym:fw) want=relay ;; *) want=direct ;; esac
+	lab_up "$1" "$2" || { bad "lab $pair"; lab_down; continue; }
+	phone a alice pinhole && phone b bob pinhole
+	call
+	check "baresip $1 x baresip $2" "$want"
+	lab_down
+done
+
+# The module against pinhole-call (both ways round) and against a plain
+# baresip, behind NATs: each completes with audio.
+if [ -z "${LAB_PAIRS+x}" ]; then
+	lab_up nat nat || bad "lab nat x nat"
+	phone a alice pinhole
+	count_rtp a && count_rtp b
+	lab_start_pinholed -o log_level=notice || exit 1
+	lab_bg b "$LAB_DIR/pc.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 20 -d 4
+	sleep 3
+	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 9 -e "/dial bob@$LAB_SRV_IP"
+	sleep 10
+	B=$(tail -1 "$LAB_DIR/pc.out") RA=$(rtp_in a)
+	if [ "$(lab_field "$B" route)" = direct ] && [ "$(lab_field "$B" received)" -ge 100 ] 2>/dev/null &&
+	   [ "${RA:-0}" -ge 100 ]; then
+		echo "ok: baresip (module) -> pinhole-call: direct, pinhole-call got $(lab_field "$B" received), baresip's host $RA"
+	else
+		bad "baresip (module) -> pinhole-call: $B; RTP in at a: $RA"; explain
+	fi
+	lab_down
+
+	lab_up nat nat || bad "lab nat x nat"
+	phone a alice "" && phone b bob pinhole
+	call
+	check "plain baresip x baresip (module)" relay
+	lab_down
+
+	# a pinhole_server where nothing answers (inside the lab: the alternate
+	# address's unused port): the module says so, the call is relayed
+	lab_up nat nat || bad "lab nat x nat"
+	phone a alice pinhole "$LAB_SRV_ALT:9" && phone b bob pinhole
+	call
+	check "baresip with a pinhole_server that never answers x baresip" relay
+	grep -q "pinhole: pinholed's STUN service did not answer" "$LAB_DIR/alice.log" ||
+		bad "no log line about the silent pinhole_server"
+	lab_down
+fi
+[ "$fails" = 0 ]
