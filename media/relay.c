@@ -210,9 +210,13 @@ static void send_all(struct worker *w, int fd, unsigned n)
 {
 	unsigned done = 0;
 
-	/* one bad datagram stops sendmmsg: skip it and go on, at most n times */
+	/* one bad datagram stops sendmmsg: skip it and go on, at most n
+	 * times; a full socket buffer drops the rest (it is media: late is
+	 * as good as lost) */
 	for (unsigned tries = 0; done < n && tries < n; tries++) {
 		int k = sendmmsg(fd, w->out + done, n - done, MSG_DONTWAIT);
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
 		done += k > 0 ? (unsigned)k : 1;
 	}
 }
