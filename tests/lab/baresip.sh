@@ -17,7 +17,7 @@ MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
 [ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
 PC=$top_builddir/plugin/pinhole-call
 # libpinhole from the build tree, for the module that baresip loads
-LD_LIBRARY_PATH=$top_builddir/media/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 export LD_LIBRARY_PATH
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }

@@ -132,7 +132,7 @@ NFT
 }
 from_relay() { lab_exec "$1" nft list counter inet count from_relay | awk '/packets/ { print $2 }'; }
 if lab_up nat nat; then
-	SF=$top_srcdir/tests/sipp
+	SF=$(cd "$top_srcdir/tests/sipp" && pwd) # absolute: SIPp runs in $LAB_DIR
 	head -c 24000 /dev/zero | tr '\0' '\377' >"$LAB_DIR/pinhole-rtp.pcmu" # 3 s of PCMU
 	count_from_relay a && count_from_relay b
 	lab_start_pinholed -o log_level=notice || exit 1
