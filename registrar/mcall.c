@@ -109,7 +109,7 @@ int mcall_reserve(struct mcalls *m, const char *call_id,
 		return ENOTSUP;
 	for (unsigned i = 0; i < offer->n; i++)
 		if (ph_addr_af(&offer->m[i].media) != ph_addr_af(&face))
-			return ENOTSUP;
+			return EAFNOSUPPORT;
 	c = calloc(1, sizeof *c);
 	if (!c || !(c->call_id = strdup(call_id))) {
 		free(c);

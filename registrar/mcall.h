@@ -33,8 +33,9 @@ void mcalls_free(struct mcalls *m);
 
 struct mcall *mcall_find(struct mcalls *m, const char *call_id);
 /* Streams for the offer's m-lines, advertised at the address that faces
- * `caller` (or relay_address). ENOTSUP: relay off or another address
- * family; EBUSY: the pool is exhausted; EEXIST: the call has them. */
+ * `caller` (or relay_address). ENOTSUP: relay off; EAFNOSUPPORT: media
+ * of another address family than the relay's; EBUSY: the pool is
+ * exhausted; EEXIST: the call has them. */
 int mcall_reserve(struct mcalls *m, const char *call_id,
 		  const struct sdpfw *offer, const struct ph_addr *caller,
 		  struct mcall **out);

@@ -549,7 +549,7 @@ static struct mcall *reserve(struct ptx *t, int *err)
 		mc = mcall_find(t->p->mc, t->sip->sip_call_id->i_id);
 	if (mc)
 		mcall_expect(t->p->mc, mc, 0, &t->caller, &t->offer);
-	else if (*err != ENOTSUP)
+	else if (*err != ENOTSUP && *err != EAFNOSUPPORT)
 		log_warn("proxy: call %s: no relay ports: %s",
 			 t->sip->sip_call_id->i_id, strerror(*err));
 	return mc;
@@ -593,7 +593,9 @@ static void to_user(struct ptx *t)
 		if (media && b->rt.kind == ROUTE_RELAY && !mc) {
 			log_notice("proxy: call %s to %s: %s, and no relay: %s",
 				   t->sip->sip_call_id->i_id, c[i].uri, b->rt.why,
-				   rerr == EBUSY ? "ports exhausted" : "relay off");
+				   rerr == EBUSY ? "ports exhausted"
+				   : rerr == EAFNOSUPPORT ? "media of another address family"
+				   : "relay off");
 			continue;
 		}
 		role = !media ? PH_ROLE_NONE : b->rt.kind == ROUTE_RELAY
@@ -608,6 +610,8 @@ static void to_user(struct ptx *t)
 			mcall_end(t->p->mc, mc, "no branch");
 		reply(t, 503, !invite ? "Service Unavailable: no binding reachable"
 			      : rerr == EBUSY ? "Service Unavailable: relay ports exhausted"
+			      : rerr == EAFNOSUPPORT ? "Service Unavailable: no direct media "
+						       "path, and no relay for this address family"
 			      : "Service Unavailable: no direct media path and the relay is off");
 	}
 }

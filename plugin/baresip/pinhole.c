@@ -45,6 +45,7 @@ struct mnat_media {
 	struct mnat_sess *sess;
 	struct sdp_media *sdpm;
 	struct udp_sock *sock;
+	bool rtcp_sock;              /* RTCP on its own socket (no rtcp_mux) */
 	struct udp_helper *uh;
 	int fd;
 	struct ph_addr local;
@@ -108,7 +109,7 @@ static void media_schedule(struct mnat_media *m);
 static void maybe_connect(struct mnat_media *m)
 {
 	const struct ph_addr *t;
-	struct sa ra;
+	struct sa ra, rtcp;
 
 	if (!m->path_started || m->path.state == m->reported)
 		return;
@@ -129,7 +130,12 @@ static void maybe_connect(struct mnat_media *m)
 	else
 		info("pinhole: %s: media to %J\n", ph_role_name(m->path.role), &ra);
 	m->connected = true;
-	m->connh(&ra, &ra, m->arg);
+	/* RTCP: on the RTP port with rtcp_mux; else the relay's is one above
+	 * (a direct peer's RTCP window is not known: rtcp_mux yes, please) */
+	rtcp = ra;
+	if (m->rtcp_sock && m->path.state == PH_PATH_RELAYED)
+		sa_set_port(&rtcp, sa_port(&ra) + 1);
+	m->connh(&ra, &rtcp, m->arg);
 }
 
 static void path_start(struct mnat_media *m)
@@ -398,7 +404,8 @@ static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
 	struct sa laddr;
 	int err;
 
-	(void)sock2; /* rtcp_mux yes: RTCP rides on the RTP port */
+	/* the window is the RTP socket's; with rtcp_mux (conf/baresip/config)
+	 * RTCP rides on it */
 	if (!mp || !s || !sock1 || !sdpm || !connh) {
 		warning("pinhole: stream without a socket, SDP or handler\n");
 		return EINVAL;
@@ -410,6 +417,7 @@ static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
 	m->sess = s;
 	m->sdpm = mem_ref(sdpm);
 	m->sock = mem_ref(sock1);
+	m->rtcp_sock = sock2 != NULL;
 	m->connh = connh;
 	m->arg = arg;
 	m->fd = udp_sock_fd(sock1, AF_INET);
