@@ -143,20 +143,23 @@ static void path_start(struct mnat_media *m)
 	unsigned hops = g.hops ? g.hops : g.have_fw ? g.fw.hops : 2;
 	unsigned life = g.have_fw && g.fw.lifetime ? g.fw.lifetime : 30;
 
+	const struct sa *ra = sdp_media_raddr(m->sdpm);
+
 	if (m->path_started || !m->probed)
 		return;
-	if (m->punch.role == PH_ROLE_NONE) {
-		/* no instruction: a plain peer, or not through pinholed */
-		const struct sa *ra = sdp_media_raddr(m->sdpm);
+	if (m->punch.role == PH_ROLE_NONE ||
+	    ph_path_start(&m->path, &m->punch, hops, life, send_fd, &m->fd,
+			  ph_now_ms())) {
+		/* no instruction (a plain peer, or not through pinholed), or
+		 * one we cannot play: media to the remote SDP's address, never
+		 * a call left waiting */
+		if (m->punch.role != PH_ROLE_NONE)
+			warning("pinhole: cannot play a=fw-punch: media to the "
+				"remote SDP address\n");
 		if (ra && sa_isset(ra, SA_ALL) && !m->connected) {
 			m->connected = true;
 			m->connh(ra, ra, m->arg);
 		}
-		return;
-	}
-	if (ph_path_start(&m->path, &m->punch, hops, life, send_fd, &m->fd,
-			  ph_now_ms())) {
-		warning("pinhole: cannot start the media path\n");
 		return;
 	}
 	m->path_started = true;
