@@ -158,6 +158,13 @@ void mcall_expect(struct mcalls *m, struct mcall *c, unsigned leg,
 	}
 }
 
+void mcall_expect_ips(struct mcalls *m, struct mcall *c, unsigned leg,
+		      const struct ph_addr *ips, unsigned n)
+{
+	for (unsigned i = 0; i < c->n; i++)
+		ph_relay_expect(m->relay, c->id[i], leg, ips, n, NULL, false);
+}
+
 static void sum(const struct mcall *c, unsigned leg, uint64_t *rx,
 		uint64_t *foreign)
 {

@@ -43,6 +43,10 @@ int mcall_reserve(struct mcalls *m, const char *call_id,
  * and, once its SDP address changes (a re-INVITE), latched anew. */
 void mcall_expect(struct mcalls *m, struct mcall *c, unsigned leg,
 		  const struct route_side *side, const struct sdpfw *sdp);
+/* Before it answers: leg `leg` may send from any of these IPs (the
+ * bindings an INVITE forks to), so that its first packet latches. */
+void mcall_expect_ips(struct mcalls *m, struct mcall *c, unsigned leg,
+		      const struct ph_addr *ips, unsigned n);
 /* Frees the streams, logs what they carried, forgets the call. */
 void mcall_end(struct mcalls *m, struct mcall *c, const char *why);
 /* Once a second: forget calls whose streams the relay freed as idle. */

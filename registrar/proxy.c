@@ -603,6 +603,25 @@ static void to_user(struct ptx *t)
 		if (!branch_send(t, b, c[i].uri, invite, role, &t->offer, mc, 1))
 			t->n++;
 	}
+	if (mc && t->n) { /* the callee's first packet latches, even a null
+			   * packet sent before it answers */
+		struct ph_addr ips[PH_RELAY_MAX_EXPECT];
+		unsigned k = 0;
+
+		for (unsigned i = 0; i < t->n; i++) {
+			const struct route_side *cs = &t->b[i].callee;
+			const struct ph_addr *cand[2] = {&cs->sip_src,
+							 cs->has_fw ? &cs->fw.host : NULL};
+			for (unsigned j = 0; j < 2; j++) {
+				bool dup = !cand[j];
+				for (unsigned x = 0; x < k && !dup; x++)
+					dup = ph_addr_ip_eq(&ips[x], cand[j]);
+				if (!dup && k < PH_RELAY_MAX_EXPECT)
+					ips[k++] = *cand[j];
+			}
+		}
+		mcall_expect_ips(t->p->mc, mc, 1, ips, k);
+	}
 	if (!t->n) {
 		if (invite)
 			report(t, NULL, 503);
