@@ -209,21 +209,11 @@ PH_API bool ph_probe_done(const struct ph_probe *p)
 	return p->done;
 }
 
-/* The window a transaction reported, if it succeeded. */
-static const struct ph_addr *window(const struct ph_stunc *t)
-{
-	if (t->state != PH_STUNC_DONE || t->resp.cls != PH_STUN_SUCCESS)
-		return NULL;
-	if (t->resp.present & PH_STUN_HAS_XOR_MAPPED)
-		return &t->resp.xor_mapped;
-	return t->resp.present & PH_STUN_HAS_MAPPED ? &t->resp.mapped : NULL;
-}
-
 static enum ph_mapping mapping(const struct ph_probe *p)
 {
-	const struct ph_addr *m1 = window(&p->t[T_PRIMARY]);
-	const struct ph_addr *mp = window(&p->t[T_ALT_PORT]);
-	const struct ph_addr *mi = window(&p->t[T_ALT_IP]);
+	const struct ph_addr *m1 = ph_stunc_window(&p->t[T_PRIMARY]);
+	const struct ph_addr *mp = ph_stunc_window(&p->t[T_ALT_PORT]);
+	const struct ph_addr *mi = ph_stunc_window(&p->t[T_ALT_IP]);
 
 	if (ph_addr_eq(m1, &p->conf.local))
 		return PH_MAP_NONE;
@@ -241,9 +231,9 @@ static enum ph_filtering filtering(const struct ph_probe *p, enum ph_mapping m)
 	/* RFC 5780 section 4.4: what gets back in from elsewhere. With one
 	 * server IP, an answer from another port shows at most
 	 * address-dependent filtering; only change-IP can show none/eif. */
-	if (window(&p->t[T_CHANGE_IP]))
+	if (ph_stunc_window(&p->t[T_CHANGE_IP]))
 		return m == PH_MAP_NONE ? PH_FILT_NONE : PH_FILT_EIF;
-	if (window(&p->t[T_CHANGE_PORT]))
+	if (ph_stunc_window(&p->t[T_CHANGE_PORT]))
 		return PH_FILT_ADF;
 	return PH_FILT_APDF;
 }
@@ -258,7 +248,7 @@ static unsigned hops(const struct ph_probe *p)
 
 PH_API int ph_probe_result(const struct ph_probe *p, struct ph_fwwin *w)
 {
-	const struct ph_addr *m1 = window(&p->t[T_PRIMARY]);
+	const struct ph_addr *m1 = ph_stunc_window(&p->t[T_PRIMARY]);
 
 	if (!p->done)
 		return EINPROGRESS;
@@ -280,7 +270,7 @@ PH_API int ph_probe_result(const struct ph_probe *p, struct ph_fwwin *w)
 
 PH_API int ph_probe_window(const struct ph_probe *p, struct ph_addr *a)
 {
-	const struct ph_addr *m1 = window(&p->t[T_PRIMARY]);
+	const struct ph_addr *m1 = ph_stunc_window(&p->t[T_PRIMARY]);
 
 	if (!m1)
 		return ETIMEDOUT;
@@ -290,7 +280,7 @@ PH_API int ph_probe_window(const struct ph_probe *p, struct ph_addr *a)
 
 static const char *outcome(const struct ph_stunc *t, char *buf, size_t size)
 {
-	const struct ph_addr *w = window(t);
+	const struct ph_addr *w = ph_stunc_window(t);
 
 	if (t->state == PH_STUNC_IDLE)
 		return "not tried";

@@ -80,3 +80,12 @@ PH_API uint64_t ph_stunc_deadline(const struct ph_stunc *t)
 {
 	return t->state == PH_STUNC_PENDING ? t->next_ms : PH_NEVER;
 }
+
+PH_API const struct ph_addr *ph_stunc_window(const struct ph_stunc *t)
+{
+	if (t->state != PH_STUNC_DONE || t->resp.cls != PH_STUN_SUCCESS)
+		return NULL;
+	if (t->resp.present & PH_STUN_HAS_XOR_MAPPED)
+		return &t->resp.xor_mapped;
+	return t->resp.present & PH_STUN_HAS_MAPPED ? &t->resp.mapped : NULL;
+}

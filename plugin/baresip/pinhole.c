@@ -93,14 +93,6 @@ static int from_sa(struct ph_addr *a, const struct sa *sa)
 	return ph_addr_from_sa(a, &sa->u.sa, sa->len);
 }
 
-/* ---- sending: our datagrams go straight to the socket ----------------- */
-
-static int send_fd(const struct ph_addr *dst, const void *buf, size_t len,
-		   int ttl, void *arg)
-{
-	return ph_sock_send(dst, buf, len, ttl, arg);
-}
-
 /* ---- the path: roles, latching, fallback ------------------------------ */
 
 static void media_schedule(struct mnat_media *m);
@@ -148,7 +140,7 @@ static void path_start(struct mnat_media *m)
 	if (m->path_started || !m->probed)
 		return;
 	if (m->punch.role == PH_ROLE_NONE ||
-	    ph_path_start(&m->path, &m->punch, hops, life, send_fd, &m->fd,
+	    ph_path_start(&m->path, &m->punch, hops, life, ph_sock_send, &m->fd,
 			  ph_now_ms())) {
 		/* no instruction (a plain peer, or not through pinholed), or
 		 * one we cannot play: media to the remote SDP's address, never
@@ -218,15 +210,13 @@ static void estab_async(void *arg)
 static void probe_done(struct mnat_media *m)
 {
 	struct mnat_sess *s = m->sess;
+	const struct ph_addr *win = ph_stunc_window(&m->stun);
 	char w[PH_ADDR_STRLEN];
-
-	const struct ph_stun_msg *r = &m->stun.resp;
 
 	m->probed = true;
 	m->probing = false;
-	if (m->stun.state == PH_STUNC_DONE && r->cls == PH_STUN_SUCCESS &&
-	    (r->present & (PH_STUN_HAS_XOR_MAPPED | PH_STUN_HAS_MAPPED))) {
-		m->window = r->present & PH_STUN_HAS_XOR_MAPPED ? r->xor_mapped : r->mapped;
+	if (win) {
+		m->window = *win;
 		m->have_window = true;
 		ph_addr_print(&m->window, w, sizeof w);
 		info("pinhole: stream window %s\n", w);
@@ -246,7 +236,7 @@ static void media_tick(void *arg)
 	uint64_t now = ph_now_ms();
 
 	if (m->probing) {
-		ph_stunc_tick(&m->stun, send_fd, &m->fd, now);
+		ph_stunc_tick(&m->stun, ph_sock_send, &m->fd, now);
 		if (m->stun.state != PH_STUNC_PENDING)
 			probe_done(m);
 	}
@@ -353,7 +343,7 @@ static int probe_new(struct ph_probe **pp, const struct ph_addr *server,
 	c.stun.rto_ms = 200;
 	c.stun.rc = 4;
 	c.stun.rm = 4;
-	if ((err = ph_probe_alloc(pp, &c, send_fd, fd)))
+	if ((err = ph_probe_alloc(pp, &c, ph_sock_send, fd)))
 		return err;
 	if ((err = ph_probe_start(*pp, ph_now_ms()))) {
 		ph_probe_free(*pp);
@@ -393,7 +383,6 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 			"as a plain phone's (pinholed relays them)\n");
 	/* nothing to measure until the streams exist: established then */
 	tmr_start(&s->tmr, 0, estab_async, s);
-	s->pending = 0;
 	*sessp = s;
 	return 0;
 }
@@ -429,7 +418,7 @@ static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
 	if (!err)
 		err = udp_register_helper(&m->uh, sock1, 0, send_h, recv_h, m);
 	if (!err && s->have_server && m->fd >= 0 &&
-	    !ph_stunc_start(&m->stun, &window_stun, &s->server, 0, 0, send_fd,
+	    !ph_stunc_start(&m->stun, &window_stun, &s->server, 0, 0, ph_sock_send,
 			    &m->fd, ph_now_ms())) {
 		m->probing = true;
 		/* estabh waits for this stream's window */

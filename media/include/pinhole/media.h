@@ -69,6 +69,9 @@ PH_API int ph_stunc_recv(struct ph_stunc *t, const struct ph_addr *src,
 PH_API void ph_stunc_tick(struct ph_stunc *t, ph_send_h *sendh, void *arg,
 			  uint64_t now);
 PH_API uint64_t ph_stunc_deadline(const struct ph_stunc *t);
+/* The reflexive address a successful answer reported (XOR-MAPPED-ADDRESS,
+ * else MAPPED-ADDRESS); NULL before one or without it. */
+PH_API const struct ph_addr *ph_stunc_window(const struct ph_stunc *t);
 
 /* ---- probe: window, mapping, filtering, hops ------------------------- */
 
