@@ -231,11 +231,7 @@ static void forward(struct worker *w, struct rslot *sl, unsigned leg,
 	unsigned nout = 0;
 	int n;
 
-	for (unsigned i = 0; i < BATCH; i++) {
-		w->iov[i].iov_len = PKT_MAX;
-		w->in[i].msg_hdr.msg_namelen = sizeof w->names[i];
-		w->in[i].msg_hdr.msg_flags = 0;
-	}
+	/* (the receive slots are ready: worker_init, and below after use) */
 	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
 	if (n <= 0)
 		return;
@@ -260,6 +256,10 @@ static void forward(struct worker *w, struct rslot *sl, unsigned leg,
 		w->oiov[nout].iov_base = w->buf[i];
 		w->oiov[nout].iov_len = len;
 		nout++;
+	}
+	for (int i = 0; i < n; i++) { /* what recvmmsg wrote, for the next */
+		w->iov[i].iov_len = PKT_MAX;
+		w->in[i].msg_hdr.msg_namelen = sizeof w->names[i];
 	}
 	if (!nout)
 		return;
@@ -519,6 +519,8 @@ static int worker_init(struct ph_relay *r, struct worker *w, unsigned idx)
 		return errno;
 	for (unsigned i = 0; i < BATCH; i++) {
 		w->iov[i].iov_base = w->buf[i];
+		w->iov[i].iov_len = PKT_MAX;
+		w->in[i].msg_hdr.msg_namelen = sizeof w->names[i];
 		w->in[i].msg_hdr.msg_iov = &w->iov[i];
 		w->in[i].msg_hdr.msg_iovlen = 1;
 		w->in[i].msg_hdr.msg_name = &w->names[i];

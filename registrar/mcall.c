@@ -213,13 +213,12 @@ void mcalls_tick(struct mcalls *m)
 			bool live = false;
 
 			next = c->next;
-			for (unsigned i = 0; i < c->n; i++) {
-				/* a call still ringing is not idle */
-				if (!c->answered)
-					ph_relay_touch(m->relay, c->id[i]);
-				if (!ph_relay_stats(m->relay, c->id[i], &c->last[i]))
+			/* a call still ringing is not idle; an answered
+			 * one's counters are kept for its report */
+			for (unsigned i = 0; i < c->n; i++)
+				if (!c->answered ? !ph_relay_touch(m->relay, c->id[i])
+						 : !ph_relay_stats(m->relay, c->id[i], &c->last[i]))
 					live = true;
-			}
 			if (!live) {
 				report(c, "idle");
 				forget(m, c);
