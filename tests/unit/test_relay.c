@@ -101,6 +101,17 @@ static void expect_ip(uint64_t id, unsigned leg, const char *ip)
 	cr_assert_eq(ph_relay_expect(r, id, leg, &a, 1, NULL, false), 0);
 }
 
+/* A stream whose two legs may send from loopback's 127.0.0.1. */
+static uint64_t loopback_stream(struct ph_addr port[2])
+{
+	uint64_t id;
+
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	expect_ip(id, 0, "127.0.0.1");
+	expect_ip(id, 1, "127.0.0.1");
+	return id;
+}
+
 /* Until the relay's worker has seen what was sent (it runs on its own). */
 static struct ph_relay_stats settle(uint64_t id)
 {
@@ -122,11 +133,9 @@ Test(relay, latches_and_forwards_both_ways_from_the_peers_port)
 	start(4, 60);
 	a = sock("127.0.0.1");
 	b = sock("127.0.0.1");
-	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+	id = loopback_stream(port);
 	cr_assert_neq(ph_addr_port(&port[0]), ph_addr_port(&port[1]));
 	cr_assert_eq(ph_addr_port(&port[0]) % 2, 0, "RTP on an even port");
-	expect_ip(id, 0, "127.0.0.1");
-	expect_ip(id, 1, "127.0.0.1");
 
 	/* B has not sent: nowhere to forward A's first packet */
 	send_to(a, &port[0], "a1");
@@ -162,9 +171,7 @@ Test(relay, a_third_address_is_dropped_counted_and_never_latched)
 	a = sock("127.0.0.1");
 	b = sock("127.0.0.1");
 	x = sock("127.0.0.2");
-	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
-	expect_ip(id, 0, "127.0.0.1");
-	expect_ip(id, 1, "127.0.0.1");
+	id = loopback_stream(port);
 
 	/* first to A's port: not A's IP, so it does not latch */
 	send_to(x, &port[0], "x1");
@@ -199,9 +206,7 @@ Test(relay, same_ip_relatches_rtcp_uses_the_odd_port)
 	a = sock("127.0.0.1");
 	a2 = sock("127.0.0.1");          /* A behind a NAT that moved its port */
 	b = sock("127.0.0.1");
-	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
-	expect_ip(id, 0, "127.0.0.1");
-	expect_ip(id, 1, "127.0.0.1");
+	id = loopback_stream(port);
 	send_to(a, &port[0], "");
 	send_to(a2, &port[0], "a2");
 	usleep(50000);
