@@ -555,6 +555,26 @@ static struct mcall *reserve(struct ptx *t, int *err)
 	return mc;
 }
 
+/* The callee leg may send from this branch's callee too: its first packet
+ * latches, even a null packet sent before it answers. Said before the
+ * INVITE leaves, which that packet could otherwise outrun. */
+static void expect_callee(struct ptx *t, struct mcall *mc,
+			  struct ph_addr ips[PH_RELAY_MAX_EXPECT], unsigned *k,
+			  const struct route_side *cs)
+{
+	const struct ph_addr *cand[2] = {&cs->sip_src,
+					 cs->has_fw ? &cs->fw.host : NULL};
+
+	for (unsigned j = 0; j < 2; j++) {
+		bool dup = !cand[j];
+		for (unsigned x = 0; x < *k && !dup; x++)
+			dup = ph_addr_ip_eq(&ips[x], cand[j]);
+		if (!dup && *k < PH_RELAY_MAX_EXPECT)
+			ips[(*k)++] = *cand[j];
+	}
+	mcall_expect_ips(t->p->mc, mc, 1, ips, *k);
+}
+
 /* An initial request to a registered user: one branch per binding, each
  * with its own route decision. */
 static void to_user(struct ptx *t)
@@ -564,8 +584,9 @@ static void to_user(struct ptx *t)
 	bool media = invite && t->has_offer;
 	const struct loc_contact *c;
 	struct mcall *mc = NULL;
+	struct ph_addr ips[PH_RELAY_MAX_EXPECT];
 	char aor[REG_AOR_MAX];
-	unsigned n;
+	unsigned n, nips = 0;
 	int rerr = ENOTSUP;
 
 	if (reg_aor(ru, aor, sizeof aor) || !ru->url_user)
@@ -600,27 +621,10 @@ static void to_user(struct ptx *t)
 		}
 		role = !media ? PH_ROLE_NONE : b->rt.kind == ROUTE_RELAY
 						       ? PH_ROLE_RELAY : b->rt.callee;
+		if (mc)
+			expect_callee(t, mc, ips, &nips, &b->callee);
 		if (!branch_send(t, b, c[i].uri, invite, role, &t->offer, mc, 1))
 			t->n++;
-	}
-	if (mc && t->n) { /* the callee's first packet latches, even a null
-			   * packet sent before it answers */
-		struct ph_addr ips[PH_RELAY_MAX_EXPECT];
-		unsigned k = 0;
-
-		for (unsigned i = 0; i < t->n; i++) {
-			const struct route_side *cs = &t->b[i].callee;
-			const struct ph_addr *cand[2] = {&cs->sip_src,
-							 cs->has_fw ? &cs->fw.host : NULL};
-			for (unsigned j = 0; j < 2; j++) {
-				bool dup = !cand[j];
-				for (unsigned x = 0; x < k && !dup; x++)
-					dup = ph_addr_ip_eq(&ips[x], cand[j]);
-				if (!dup && k < PH_RELAY_MAX_EXPECT)
-					ips[k++] = *cand[j];
-			}
-		}
-		mcall_expect_ips(t->p->mc, mc, 1, ips, k);
 	}
 	if (!t->n) {
 		if (invite)
