@@ -266,14 +266,23 @@ static bool for_us(const sip_t *sip)
 		sip->sip_request->rq_method == sip_method_options);
 }
 
-/* A header sofia-sip could not parse: name it in a 400. */
+/* A header sofia-sip could not parse, or a second copy of one that may
+ * appear once: name it in a 400. sofia's error list holds both kinds: a
+ * header it could not parse (an error header, er_name) and a duplicate of
+ * a single header, which keeps its own class (RFC 3261 7.3: only
+ * comma-separated list headers may be repeated). */
 static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 {
+	const msg_header_t *h = (const msg_header_t *)sip->sip_error;
+	const char *name;
+	bool dup = !msg_is_error(h);
 	char phrase[96];
-	const char *name = sip->sip_error->er_name;
 
-	snprintf(phrase, sizeof phrase, "Malformed %s Header",
-		 name ? name : "a");
+	name = dup ? h->sh_class->hc_name : h->sh_error->er_name;
+	snprintf(phrase, sizeof phrase, dup ? "Bad Request: %s Header repeated"
+					    : "Malformed %s Header",
+		 name && *name ? name : "a");
+	log_notice("SIP %s: 400 %s", sip->sip_request->rq_method_name, phrase);
 	nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
 }
 
