@@ -7,6 +7,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/location.c registrar/location.h \
 	registrar/register.c registrar/register.h \
 	registrar/route.c registrar/route.h \
+	registrar/sdpcheck.c registrar/sdpcheck.h \
 	registrar/sdpfw.c registrar/sdpfw.h \
 	registrar/mcall.c registrar/mcall.h \
 	registrar/proxy.c registrar/proxy.h \

@@ -8,6 +8,7 @@
 #include <sofia-sip/sdp.h>
 #include <sofia-sip/su_alloc.h>
 
+#include "sdpcheck.h"
 #include "sdpfw.h"
 
 /* Rewrite as little as we can: direction attributes stay as written. */
@@ -79,11 +80,15 @@ int sdpfw_read(const char *body, size_t len, struct sdpfw *out,
 	       const char **why)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
-	sdp_parser_t *p = sdp_parse(home, body, (issize_t)len, 0);
-	sdp_session_t *s = sdp_session(p);
+	sdp_parser_t *p;
+	sdp_session_t *s;
 	struct sdpfw r = {0};
 	int err = 0;
 
+	if (sdpcheck(body, len, why))
+		return EBADMSG;
+	p = sdp_parse(home, body, (issize_t)len, 0);
+	s = sdp_session(p);
 	if (!s) {
 		*why = "SDP does not parse";
 		err = EBADMSG;
@@ -156,11 +161,18 @@ int sdpfw_write(const char *body, size_t len, const struct ph_punch *punch,
 		const struct ph_addr *relay, unsigned n, char **outp)
 {
 	su_home_t home[1] = {SU_HOME_INIT(home)};
-	sdp_parser_t *p = sdp_parse(home, body, (issize_t)len, SDP_KEEP);
-	sdp_session_t *s = sdp_session(p);
+	sdp_parser_t *p;
+	sdp_session_t *s;
 	sdp_printer_t *pr = NULL;
+	const char *why;
 	unsigned i = 0;
-	int err = s ? 0 : EBADMSG;
+	int err;
+
+	if (sdpcheck(body, len, &why))
+		return EBADMSG;
+	p = sdp_parse(home, body, (issize_t)len, SDP_KEEP);
+	s = sdp_session(p);
+	err = s ? 0 : EBADMSG;
 
 	for (sdp_media_t *m = s ? s->sdp_media : NULL; m && i < n && !err;
 	     m = m->m_next, i++) {

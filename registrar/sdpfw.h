@@ -1,6 +1,7 @@
 /* pinhole's SDP attributes in the SDP pinholed proxies (PROTOCOL.md
- * sections 3 and 4), on sofia-sip's SDP parser: read each m-line's
- * a=fw-window and a=fw-local, and write its a=fw-punch. */
+ * sections 3 and 4), on sofia-sip's SDP parser, which sees only what
+ * sdpcheck passed: read each m-line's a=fw-window and a=fw-local, and
+ * write its a=fw-punch. */
 #ifndef PINHOLED_SDPFW_H
 #define PINHOLED_SDPFW_H
 

@@ -6,7 +6,8 @@ registrar_unit_tests = \
 	tests/unit/test_register \
 	tests/unit/test_stund \
 	tests/unit/test_route \
-	tests/unit/test_sdpfw
+	tests/unit/test_sdpfw \
+	tests/unit/test_sdpcheck
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
 reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
@@ -28,4 +29,7 @@ tests_unit_test_route_LDADD = $(unit_reg_ldadd)
 tests_unit_test_sdpfw_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_sdpfw_CFLAGS = $(unit_cflags)
 tests_unit_test_sdpfw_LDADD = $(unit_reg_ldadd)
+tests_unit_test_sdpcheck_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_sdpcheck_CFLAGS = $(unit_cflags)
+tests_unit_test_sdpcheck_LDADD = $(unit_reg_ldadd)
 endif
