@@ -17,10 +17,12 @@
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
+#include <sofia-sip/tport.h>
 
 #include "log.h"
 #include "mcall.h"
@@ -321,11 +323,37 @@ static void report(const struct ptx *t, const struct branch *b, int status)
 
 /* ---- transactions ---------------------------------------------------- */
 
+/* The caller's TCP connection has closed: nothing sent now can reach it.
+ * nta would open a new connection to its source port for each message,
+ * and Debian's sofia-sip (1.12.11) aborts or crashes in tport_connected()
+ * when a second message is queued on such a connection and it fails, as
+ * it does (the port is ephemeral, or behind a NAT). RFC 3261 18.2.2 lets
+ * a server try that connection; a proxy in front of NATed phones gains
+ * nothing by it. */
+static bool caller_gone(const struct ptx *t)
+{
+	tport_t *tp = nta_incoming_transport(t->p->agent, t->irq, NULL);
+	bool gone = tp && tport_is_reliable(tp) && tport_is_closed(tp);
+
+	tport_unref(tp);
+	if (gone)
+		log_debug("proxy: %s %s: the caller's connection has closed; "
+			  "nothing sent", t->sip->sip_request->rq_method_name,
+			  t->sip->sip_call_id->i_id);
+	return gone;
+}
+
 static void ptx_free(struct ptx *t)
 {
 	for (unsigned i = 0; i < t->n; i++)
 		if (t->b[i].orq)
 			nta_outgoing_destroy(t->b[i].orq);
+	/* nta answers 500 to a transaction destroyed unanswered; a non-INVITE
+	 * from a caller that has gone ends with a 408 instead, which nta does
+	 * not send (RFC 4320 section 4.1) */
+	if (t->irq && nta_incoming_status(t->irq) < 200 &&
+	    t->sip->sip_request->rq_method != sip_method_invite && caller_gone(t))
+		nta_incoming_treply(t->irq, SIP_408_REQUEST_TIMEOUT, TAG_END());
 	if (t->irq)
 		nta_incoming_destroy(t->irq);
 	msg_destroy(t->best_msg);
@@ -335,7 +363,8 @@ static void ptx_free(struct ptx *t)
 
 static void reply(struct ptx *t, int status, const char *phrase)
 {
-	nta_incoming_treply(t->irq, status, phrase, TAG_END());
+	if (!caller_gone(t))
+		nta_incoming_treply(t->irq, status, phrase, TAG_END());
 }
 
 /* RFC 3261 16.7 step 6: 6xx first, then the lowest class, 503 as 500. */
@@ -349,6 +378,10 @@ static bool better(int s, int best)
 /* Forward a response upstream, without our Via. Takes resp. */
 static void forward_up(struct ptx *t, msg_t *resp)
 {
+	if (caller_gone(t)) {
+		msg_destroy(resp);
+		return;
+	}
 	sip_via_remove(resp, sip_object(resp));
 	nta_incoming_mreply(t->irq, resp);
 }
@@ -445,7 +478,12 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 	if (b->status < 200)
 		t->finals++;
 	b->status = status;
-	if (status < 300 && resp) {
+	if (status < 300 && resp && t->answered &&
+	    t->sip->sip_request->rq_method != sip_method_invite) {
+		/* RFC 3261 16.7 step 5: after a final answer, only 2xx to an
+		 * INVITE go up */
+		msg_destroy(resp);
+	} else if (status < 300 && resp) {
 		/* every 2xx goes up (RFC 3261 16.7 step 5); the others end */
 		answer_2xx(b, resp, sip_object(resp));
 		forward_up(t, resp);
@@ -537,6 +575,14 @@ static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
 		*hop = a;
 }
 
+/* A binding over TCP whose connection has closed cannot be reached: the
+ * phone opened it, typically from behind a NAT, and a new connection to
+ * its address would go nowhere (RFC 5626 section 5.3: the flow failed). */
+static bool flow_closed(const struct loc_flow *f)
+{
+	return f->transport == LOC_TCP && f->handle && tport_is_closed(f->handle);
+}
+
 /* Relay streams for an INVITE's offer, with the caller as leg 0; NULL
  * when there are none (*err says why). */
 static struct mcall *reserve(struct ptx *t, int *err)
@@ -586,7 +632,7 @@ static void to_user(struct ptx *t)
 	struct mcall *mc = NULL;
 	struct ph_addr ips[PH_RELAY_MAX_EXPECT];
 	char aor[REG_AOR_MAX];
-	unsigned n, nips = 0;
+	unsigned n, nips = 0, closed = 0;
 	int rerr = ENOTSUP;
 
 	if (reg_aor(ru, aor, sizeof aor) || !ru->url_user)
@@ -602,6 +648,12 @@ static void to_user(struct ptx *t)
 		struct branch *b = &t->b[t->n];
 		enum ph_role role;
 
+		if (flow_closed(&c[i].flow)) {
+			log_debug("proxy: %s to %s: its TCP connection has closed",
+				  t->sip->sip_call_id->i_id, c[i].uri);
+			closed++;
+			continue;
+		}
 		memset(b, 0, sizeof *b);
 		binding_hop(&c[i], &b->flow);
 		b->transport = c[i].flow.transport;
@@ -625,6 +677,11 @@ static void to_user(struct ptx *t)
 			expect_callee(t, mc, ips, &nips, &b->callee);
 		if (!branch_send(t, b, c[i].uri, invite, role, &t->offer, mc, 1))
 			t->n++;
+	}
+	if (!t->n && closed == n) {
+		if (mc)
+			mcall_end(t->p->mc, mc, "no branch");
+		return reply(t, 480, "Temporarily Unavailable: connection closed");
 	}
 	if (!t->n) {
 		if (invite)
