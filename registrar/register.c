@@ -316,7 +316,8 @@ int reg_handle(struct loc_store *st, const struct pconf *conf,
 
 		if (!u)
 			return reply(r, 500, "Out of Memory");
-		memcpy(set, cur, ncur * sizeof *cur);
+		if (ncur) /* a first registration has no cur to copy */
+			memcpy(set, cur, ncur * sizeof *cur);
 		nset = ncur;
 		if (!read_contacts(conf, sip, u, conf->max_contacts, &nu, r) &&
 		    !apply(conf, sip, flow, now, u, nu, r->fwwin, set, &nset, r)) {
