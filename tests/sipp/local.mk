@@ -7,7 +7,8 @@ sipp_tests = \
 	tests/sipp/keepalive.sh \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
-	tests/sipp/fork.sh
+	tests/sipp/fork.sh \
+	tests/sipp/onepacket.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
@@ -19,4 +20,4 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
-	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml
+	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py
