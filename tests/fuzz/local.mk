@@ -1,14 +1,24 @@
 # Fuzz targets. Each also builds against a plain driver and runs over its
 # seed corpus in `make check`; `make fuzz` runs the libFuzzer builds
 # (configure --with-fuzzing CC=clang) for FUZZ_SECONDS each.
-fuzz_targets = stun fwwin sdpattr
-check_PROGRAMS += tests/fuzz/seed_stun tests/fuzz/seed_fwwin tests/fuzz/seed_sdpattr
+# sdp and sip go through pinholed itself (registrar/): SDP reading and
+# rewriting, and whole SIP messages through its real sofia-sip agent.
+fuzz_targets = stun fwwin sdpattr sdp sip
+check_PROGRAMS += tests/fuzz/seed_stun tests/fuzz/seed_fwwin tests/fuzz/seed_sdpattr \
+	tests/fuzz/seed_sdp tests/fuzz/seed_sip
 tests_fuzz_seed_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/driver.c
 tests_fuzz_seed_stun_LDADD = media/libpinhole.la
 tests_fuzz_seed_fwwin_SOURCES = tests/fuzz/fuzz_fwwin.c tests/fuzz/driver.c
 tests_fuzz_seed_fwwin_LDADD = media/libpinhole.la
 tests_fuzz_seed_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c tests/fuzz/driver.c
 tests_fuzz_seed_sdpattr_LDADD = media/libpinhole.la
+fuzz_reg_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
+tests_fuzz_seed_sdp_SOURCES = tests/fuzz/fuzz_sdp.c tests/fuzz/driver.c
+tests_fuzz_seed_sdp_CPPFLAGS = $(fuzz_reg_cppflags)
+tests_fuzz_seed_sdp_LDADD = registrar/libpinholed.la
+tests_fuzz_seed_sip_SOURCES = tests/fuzz/fuzz_sip.c tests/fuzz/driver.c
+tests_fuzz_seed_sip_CPPFLAGS = $(fuzz_reg_cppflags)
+tests_fuzz_seed_sip_LDADD = registrar/libpinholed.la
 TESTS += tests/fuzz/seeds.sh
 EXTRA_DIST += tests/fuzz/seeds.sh tests/fuzz/corpus
 
@@ -17,7 +27,11 @@ fuzz_media = media/addr.c media/lex.c media/stun.c media/fwwin.c media/sdpattr.c
 # UBSan findings abort, so libFuzzer keeps them as crashes.
 fuzz_sanitize = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz_cflags = $(AM_CFLAGS) $(fuzz_sanitize) -I$(top_srcdir)/media
-noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr
+fuzz_registrar = $(registrar_libpinholed_la_SOURCES) $(media_libpinhole_la_SOURCES)
+fuzz_reg_cflags = $(fuzz_cflags) $(fuzz_reg_cppflags)
+fuzz_reg_libs = $(SOFIA_LIBS) $(CRYPTO_LIBS) -lpthread
+noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr \
+	tests/fuzz/fuzz_sdp tests/fuzz/fuzz_sip
 tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c $(fuzz_media)
 tests_fuzz_fuzz_stun_CFLAGS = $(fuzz_cflags)
 tests_fuzz_fuzz_stun_LDFLAGS = $(fuzz_sanitize)
@@ -27,8 +41,16 @@ tests_fuzz_fuzz_fwwin_LDFLAGS = $(fuzz_sanitize)
 tests_fuzz_fuzz_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c $(fuzz_media)
 tests_fuzz_fuzz_sdpattr_CFLAGS = $(fuzz_cflags)
 tests_fuzz_fuzz_sdpattr_LDFLAGS = $(fuzz_sanitize)
+tests_fuzz_fuzz_sdp_SOURCES = tests/fuzz/fuzz_sdp.c $(fuzz_registrar)
+tests_fuzz_fuzz_sdp_CFLAGS = $(fuzz_reg_cflags)
+tests_fuzz_fuzz_sdp_LDFLAGS = $(fuzz_sanitize)
+tests_fuzz_fuzz_sdp_LDADD = $(fuzz_reg_libs)
+tests_fuzz_fuzz_sip_SOURCES = tests/fuzz/fuzz_sip.c $(fuzz_registrar)
+tests_fuzz_fuzz_sip_CFLAGS = $(fuzz_reg_cflags)
+tests_fuzz_fuzz_sip_LDFLAGS = $(fuzz_sanitize)
+tests_fuzz_fuzz_sip_LDADD = $(fuzz_reg_libs)
 FUZZ_SECONDS = 60
-fuzz: tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr
+fuzz: $(fuzz_targets:%=tests/fuzz/fuzz_%)
 	for t in $(fuzz_targets); do \
 		mkdir -p fuzz-corpus/$$t && \
 		tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) \
