@@ -33,6 +33,13 @@ static bool vis(unsigned char c)
 	return c > 0x20 && c != 0x7f;
 }
 
+/* RFC 4566: unicast-address; a "/" would make it multicast, which sofia's
+ * printer refuses in o= */
+static bool unicast(unsigned char c)
+{
+	return vis(c) && c != '/';
+}
+
 /* One or more characters of a class. */
 static bool word(struct cur *c, cls_t f)
 {
@@ -112,7 +119,7 @@ static bool origin(struct cur *c)
 {
 	return word(c, vis) && sp(c) && word(c, digit) && sp(c) &&
 	       word(c, digit) && sp(c) && word(c, tok) && sp(c) &&
-	       word(c, tok) && sp(c) && word(c, vis) && end(c);
+	       word(c, tok) && sp(c) && word(c, unicast) && end(c);
 }
 
 /* z=<adjustment time> <offset> ... */

@@ -80,6 +80,8 @@ static const struct bad bad[] = {
 	{HEAD "c=IN IP4\r\n", "malformed c= line"},
 	{HEAD "c=IN  \r\n", "malformed c= line"},
 	{"v=0\r\no=- x 1 IN IP4 10.0.1.2\r\n", "malformed o= line"},
+	/* read, but not printed again by sofia-sip (found by fuzz_sdp) */
+	{"v=0\r\no=- 1 1 IN IP4 10.0.0.1/1\r\n", "malformed o= line"},
 	{HEAD "r=7d 1h\r\n", "malformed r= line"},
 	{HEAD "z=1 -\r\n", "malformed z= line"},
 	{HEAD "a=\r\n", "malformed a= line"},
