@@ -148,10 +148,10 @@ static int relay_media(su_home_t *home, sdp_session_t *s, sdp_media_t *m,
 		"ice-lite", "ice-options", "fw-window", "fw-local",
 	};
 
-	if (!m->m_port) /* a rejected stream stays rejected */
-		return 0;
 	for (size_t i = 0; i < sizeof around / sizeof *around; i++)
 		remove_all(&m->m_attributes, around[i]);
+	if (!m->m_port) /* a rejected stream stays rejected */
+		return 0;
 	m->m_port = ph_addr_port(relay);
 	m->m_number_of_ports = 0;
 	return relay_connection(home, s, m, relay);

@@ -124,3 +124,31 @@ Test(sdpfw, relay_rewrites_c_and_m_and_keeps_hold)
 	cr_assert_not_null(strstr(out, "o=- 1 1 IN IP4 10.0.1.2"), "origin stays");
 	free(out);
 }
+
+/* A rejected stream keeps its port 0 but loses its windows: the session
+ * c= it inherits now names the relay, maybe of another address family
+ * than its a=fw-window (found by fuzz_sdp: the rewrite did not read). */
+Test(sdpfw, relay_strips_windows_of_a_rejected_stream)
+{
+	const char *sdp =
+		"v=0\r\no=- 1 1 IN IP6 2001:db8::2\r\ns=-\r\nc=IN IP6 2001:db8::2\r\n"
+		"t=0 0\r\nm=video 0 RTP/AVP 96\r\na=fw-window:2001:db8::2 4100\r\n"
+		"m=audio 5000 RTP/AVP 8\r\n";
+	struct ph_addr relay[2];
+	struct ph_punch p[2] = {{0}};
+	struct sdpfw f;
+	const char *why;
+	char *out;
+
+	ph_addr_set(&relay[0], "203.0.113.1", 31000);
+	ph_addr_set(&relay[1], "203.0.113.1", 31004);
+	for (int i = 0; i < 2; i++) {
+		p[i].role = PH_ROLE_RELAY;
+		p[i].peer = relay[i];
+	}
+	cr_assert_eq(sdpfw_write(sdp, strlen(sdp), p, relay, 2, &out), 0);
+	cr_assert_eq(sdpfw_read(out, strlen(out), &f, &why), 0, "%s: %s", why, out);
+	cr_assert_eq(ph_addr_port(&f.m[0].media), 0, "rejected stays rejected");
+	cr_assert_null(strstr(out, "fw-window"), "%s", out);
+	free(out);
+}
