@@ -6,7 +6,10 @@ set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 SIPP_DIR=$top_srcdir/tests/sipp
 PINHOLED=$top_builddir/registrar/pinholed
+SIPCHECK=$top_builddir/tests/sipp/sipcheck
+SIPCHECK_ARGS=	# -e in a test in which pinholed sends no SIP at all
 PH_PID=
+PH_RUNS=0
 WORK=$(mktemp -d /tmp/ph-sipp.XXXXXX)
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -14,17 +17,35 @@ fail() { echo "FAIL: $*"; [ -f "$WORK/pinholed.log" ] && sed 's/^/  pinholed: /'
 
 command -v sipp >/dev/null 2>&1 || skip "sipp not installed (Debian package sip-tester)"
 [ -x "$PINHOLED" ] || fail "$PINHOLED not built"
+[ -x "$SIPCHECK" ] || fail "$SIPCHECK not built (make check builds it)"
 
 ph_cleanup() {
+	rc=$?
 	if [ -n "$PH_PID" ]; then
 		kill "$PH_PID" 2>/dev/null
 		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$PH_PID" 2>/dev/null || break; sleep 0.2; done
 		kill -9 "$PH_PID" 2>/dev/null
 	fi
+	# a test passes only if all pinholed sent reads right (sipcheck)
+	[ "$rc" = 0 ] && ! sip_check "$WORK"/tport-*.dump && rc=1
 	rm -rf "$WORK"
+	exit "$rc"
 }
 trap ph_cleanup EXIT
 trap 'exit 130' INT TERM
+
+# sip_check DUMP...: every message pinholed sent, as its TPORT_DUMP files
+# recorded them, read by libosip2 and sofia-sip alike (tests/sipp/sipcheck.c);
+# says what differs and returns 1 otherwise. The fuzz tests may call it on
+# their own pinholed's dump (TPORT_DUMP=FILE), or run
+# tests/sipp/sipcheck [-e] FILE directly (-e: a dump with no message passes).
+sip_check() {
+	[ -e "$1" ] || { echo "FAIL: sipcheck: no TPORT_DUMP file in $WORK"; return 1; }
+	"$SIPCHECK" $SIPCHECK_ARGS "$@" >"$WORK/sipcheck.out" 2>&1 && { tail -1 "$WORK/sipcheck.out"; return 0; }
+	cat "$WORK/sipcheck.out"
+	echo "FAIL: what pinholed sent does not read right (above)"
+	return 1
+}
 
 # port_free PORT: nothing listens on it (UDP or TCP) on this host.
 port_free() {
@@ -49,8 +70,12 @@ ph_start() {
 	base=$(free_base 12) || fail "no free ports"
 	SIP_PORT=$base
 	STUN_PORT=$((base + 2))
+	# sofia-sip writes every message it sends and receives there; one file
+	# per pinholed, since a test may run two at once
+	PH_RUNS=$((PH_RUNS + 1))
 	# relay ports above free_base's range; parallel tests share them (a
 	# port in use is skipped)
+	TPORT_DUMP=$WORK/tport-$PH_RUNS.dump \
 	"$PINHOLED" -f -o "listen=$PH_IP" -o "sip_port=$SIP_PORT" \
 		-o "stun_port=$STUN_PORT" -o relay_ports=50000-51999 \
 		-o log_level=debug "$@" \

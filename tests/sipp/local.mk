@@ -8,7 +8,8 @@ sipp_tests = \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
 	tests/sipp/fork.sh \
-	tests/sipp/onepacket.sh
+	tests/sipp/onepacket.sh \
+	tests/sipp/sipcheck.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
@@ -21,3 +22,10 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
 	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py
+# sipcheck: every message pinholed sent (its TPORT_DUMP), read by libosip2
+# and sofia-sip; lib.sh runs it at the end of every test above.
+check_PROGRAMS += tests/sipp/sipcheck
+tests_sipp_sipcheck_SOURCES = tests/sipp/sipcheck.c tests/sipp/sipcheck_cmp.c \
+	tests/sipp/sipcheck.h
+tests_sipp_sipcheck_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(OSIP_CFLAGS)
+tests_sipp_sipcheck_LDADD = $(SOFIA_LIBS) $(OSIP_LIBS)

@@ -4,6 +4,7 @@
 # (PROTOCOL.md section 1). The TCP CRLF keepalive: keepalive.sh.
 . "${top_srcdir:-.}/tests/sipp/lib.sh"
 NC=$top_builddir/tests/sipp/netcheck
+SIPCHECK_ARGS=-e	# STUN only: the SIP port's answers are not SIP
 
 ph_start
 

@@ -1,0 +1,133 @@
+#!/bin/sh
+# sipcheck itself: hand-made TPORT_DUMP files it must pass (a good message,
+# a TCP stream cut anywhere, keep-alives, STUN) and fail (a header written
+# after the empty line, a wrong Content-Length, SDP that is not SDP, a
+# message libosip2 rejects, a stream that ends inside a message, no message).
+set -u
+: "${top_builddir:=.}"
+SC=$top_builddir/tests/sipp/sipcheck
+[ -x "$SC" ] || { echo "FAIL: $SC not built"; exit 1; }
+T=$(mktemp -d /tmp/ph-sipcheck.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+trap 'exit 130' INT TERM
+fails=0
+
+# msg NAME LINE...: a message file, each LINE ended by CRLF
+msg() { f=$T/$1; shift; : >"$f"; for l in "$@"; do printf '%s\r\n' "$l" >>"$f"; done; }
+# rec DUMP DIR PEER FILE: one record as sofia-sip 1.12.11 writes it
+rec() {
+	[ "$2" = sent ] && how=to || how=from
+	printf '%s %s bytes %s %s at 12:00:00.000001:\n' "$2" "$(wc -c <"$4")" "$how" "$3" >>"$1"
+	cat "$4" >>"$1"
+	printf '\v\n' >>"$1"
+}
+# expect DUMP 0|1 [TEXT]: sipcheck's exit status, and TEXT in its output
+expect() {
+	out=$("$SC" "$1" 2>&1); rc=$?
+	if [ "$rc" != "$2" ] || { [ $# -gt 2 ] && ! printf '%s\n' "$out" | grep -qF "$3"; }; then
+		echo "FAIL: $(basename "$1"): exit $rc, wanted $2${3:+ and \"$3\"}:"
+		printf '%s\n' "$out" | sed 's/^/  /'
+		fails=$((fails + 1))
+	else
+		echo "ok: $(basename "$1"): exit $rc${3:+ ($3)}"
+	fi
+}
+
+sdp() { # the SDP body lines, then the message with Content-Length
+	printf '%s\r\n' "v=0" "o=- 1 1 IN IP4 127.0.0.1" "s=-" "c=IN IP4 127.0.0.1" \
+		"t=0 0" "m=audio 41000 RTP/AVP 0" "a=fw-punch:transmit 127.0.0.1:42000" >"$T/sdp"
+}
+invite() { # NAME CLEN [EXTRA BODY LINE]: an INVITE with the SDP
+	msg "$1" "INVITE sip:bob@127.0.0.1:5062 SIP/2.0" \
+		"Via: SIP/2.0/UDP 127.0.0.1:5060;branch=z9hG4bK-ph-1" \
+		"Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-a-1;rport=5061" \
+		"Record-Route: <sip:127.0.0.1:5060;lr>" "Max-Forwards: 69" \
+		"From: <sip:alice@example.com>;tag=a1" "To: <sip:bob@example.com>" \
+		"Call-ID: c1@127.0.0.1" "CSeq: 1 INVITE" \
+		"Contact: <sip:alice@127.0.0.1:5061>" "Content-Type: application/sdp" \
+		"Firewall-Punch: transmit 127.0.0.1:42000" "Content-Length: $2" ""
+	cat "$T/sdp" >>"$T/$1"
+	[ $# -gt 2 ] && printf '%s\r\n' "$3" >>"$T/$1"
+	return 0
+}
+sdp
+len=$(wc -c <"$T/sdp")
+msg ok200 "SIP/2.0 200 OK" "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1;rport=5061" \
+	"From: <sip:alice@example.com>;tag=1" "To: <sip:alice@example.com>;tag=2" \
+	"Call-ID: r1@127.0.0.1" "CSeq: 1 REGISTER" "Content-Length: 0" ""
+invite good "$len"
+printf '\r\n\r\n' >"$T/ping"
+printf '\000\001\000\000\041\022\244\102abcdefghijkl' >"$T/stun"
+
+# (a) good: a 200 and an INVITE with SDP, a keep-alive, a STUN datagram
+rec "$T/good.dump" recv "udp/[127.0.0.1]:5061" "$T/ok200"
+rec "$T/good.dump" sent "udp/[127.0.0.1]:5061" "$T/ok200"
+rec "$T/good.dump" sent "udp/[127.0.0.1]:5062" "$T/good"
+rec "$T/good.dump" sent "udp/[127.0.0.1]:5062" "$T/ping"
+rec "$T/good.dump" sent "udp/[127.0.0.1]:5062" "$T/stun"
+expect "$T/good.dump" 0 "2 messages sent by pinholed checked, 1 keep-alives and 1 binary"
+
+# (b) a header written after the empty line: Content-Length counts it
+invite inbody $((len + 37)) "Firewall-Punch: open 127.0.0.1:4200"
+rec "$T/inbody.dump" sent "udp/[127.0.0.1]:5062" "$T/inbody"
+expect "$T/inbody.dump" 1 'a header in the body (body line 8): "Firewall-Punch: open'
+
+# (c) Content-Length short of the body, then longer than the body
+invite shortlen $((len - 4))
+rec "$T/shortlen.dump" sent "udp/[127.0.0.1]:5062" "$T/shortlen"
+expect "$T/shortlen.dump" 1 "Content-Length: $((len - 4)) but $len bytes follow"
+invite longlen $((len + 10))
+rec "$T/longlen.dump" sent "udp/[127.0.0.1]:5062" "$T/longlen"
+expect "$T/longlen.dump" 1 "Content-Length: $((len + 10)) but $len bytes follow"
+
+# (d) SDP that is not SDP
+printf 'o=- 1 1 IN IP4 127.0.0.1\r\n' >"$T/sdp"
+invite nosdp 26
+rec "$T/nosdp.dump" sent "udp/[127.0.0.1]:5062" "$T/nosdp"
+expect "$T/nosdp.dump" 1 "the SDP body does not start with v=0"
+sdp
+
+# (e) a message libosip2 rejects (a From that is no address)
+msg badfrom "SIP/2.0 200 OK" "Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1" \
+	"From: <sip:alice@example.com;tag=1" "To: <sip:alice@example.com>;tag=2" \
+	"Call-ID: r1@127.0.0.1" "CSeq: 1 REGISTER" "Content-Length: 0" ""
+rec "$T/badfrom.dump" sent "udp/[127.0.0.1]:5061" "$T/badfrom"
+expect "$T/badfrom.dump" 1 "libosip2 rejects it"
+
+# (f) what sofia-sip rejects and libosip2 takes; a header twice
+sed 's/^Max-Forwards: 69/Max-Forwards: 6x9/' "$T/good" >"$T/badmf"
+rec "$T/badmf.dump" sent "udp/[127.0.0.1]:5062" "$T/badmf"
+expect "$T/badmf.dump" 1 "sofia-sip cannot parse it: at Max-Forwards"
+sed 's/^\(To: .*\)$/\1\r\n\1/' "$T/ok200" >"$T/twoto"
+rec "$T/twoto.dump" sent "udp/[127.0.0.1]:5061" "$T/twoto"
+expect "$T/twoto.dump" 1 "line 5: a second To header"
+
+# (g) TCP: two messages cut across three records with a CRLF keep-alive
+# between them pass; a stream that stops inside a message fails
+cat "$T/ok200" "$T/ping" "$T/good" >"$T/stream"
+head -c 100 "$T/stream" >"$T/s1"
+tail -c +101 "$T/stream" | head -c 300 >"$T/s2"
+tail -c +401 "$T/stream" >"$T/s3"
+for s in s1 s2 s3; do rec "$T/tcp.dump" sent "tcp/[127.0.0.1]:40000" "$T/$s"; done
+expect "$T/tcp.dump" 0 "2 messages sent by pinholed checked, 1 keep-alives"
+rec "$T/tcpcut.dump" sent "tcp/[127.0.0.1]:40000" "$T/s1"
+rec "$T/tcpcut.dump" sent "tcp/[127.0.0.1]:40000" "$T/s2"
+expect "$T/tcpcut.dump" 1 "the stream to tcp/[127.0.0.1]:40000 ends inside a message"
+
+# (i) sofia-sip 1.12.11 dumps only a send's first iovec under the full
+# count: the headers without the empty line and body pass, the count
+# still has to match Content-Length
+head -c $(($(wc -c <"$T/good") - len - 2)) "$T/good" >"$T/cut"
+{ printf 'sent %s bytes to udp/[127.0.0.1]:5062 at 12:00:00.000001:\n' "$(wc -c <"$T/good")"
+  cat "$T/cut"; printf '\v\n'; } >"$T/cut.dump"
+expect "$T/cut.dump" 0 "$len body bytes and 1 empty lines not in the dump; 0 failures"
+{ printf 'sent %s bytes to udp/[127.0.0.1]:5062 at 12:00:00.000001:\n' "$(($(wc -c <"$T/good") + 3))"
+  cat "$T/cut"; printf '\v\n'; } >"$T/cutlen.dump"
+expect "$T/cutlen.dump" 1 "Content-Length: $len but $((len + 3)) bytes follow"
+
+# (h) a dump without any message sent fails, unless -e
+rec "$T/empty.dump" recv "udp/[127.0.0.1]:5061" "$T/ok200"
+expect "$T/empty.dump" 1 "no SIP message sent in the dump"
+"$SC" -e "$T/empty.dump" >/dev/null || { echo "FAIL: -e on an empty dump"; fails=$((fails + 1)); }
+
+[ "$fails" = 0 ] || { echo "FAIL: $fails case(s)"; exit 1; }
