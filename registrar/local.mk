@@ -9,7 +9,10 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/route.c registrar/route.h \
 	registrar/sdpcheck.c registrar/sdpcheck.h \
 	registrar/sdpfw.c registrar/sdpfw.h \
-	registrar/mcall.c registrar/mcall.h \
+	registrar/errmap.c registrar/errmap.h \
+	registrar/flow.c registrar/flow.h \
+	registrar/relayctl.c registrar/relayctl.h \
+	registrar/call.c registrar/call.h \
 	registrar/proxy.c registrar/proxy.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \

@@ -27,7 +27,6 @@ struct rec {
 
 struct mem_store {
 	struct loc_store base;
-	struct loc_hooks hooks;
 	struct rec **buckets;
 	size_t nbuckets;       /* power of two */
 	unsigned long aors, contacts, max_contacts;
@@ -157,10 +156,6 @@ static void rec_release(struct mem_store *m, struct rec *r)
 {
 	if (!r)
 		return;
-	if (m->hooks.flow_unref)
-		for (unsigned i = 0; i < r->n; i++)
-			if (r->c[i].flow.handle)
-				m->hooks.flow_unref(r->c[i].flow.handle);
 	m->contacts -= r->n;
 	m->aors--;
 	free(r);
@@ -191,10 +186,6 @@ static int mem_put(struct loc_store *s, const char *aor,
 		r = rec_build(aor, h, v, n);
 		if (!r)
 			return ENOMEM;
-		if (m->hooks.flow_ref)
-			for (unsigned i = 0; i < n; i++)
-				if (v[i].flow.handle)
-					m->hooks.flow_ref(v[i].flow.handle);
 	}
 	if (old) {
 		*pp = old->hnext;
@@ -298,7 +289,7 @@ static const struct loc_store_ops mem_ops = {
 };
 
 int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
-		  const struct loc_hooks *hooks, time_t now)
+		  time_t now)
 {
 	struct mem_store *m = calloc(1, sizeof *m);
 
@@ -313,8 +304,6 @@ int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 	m->base.ops = &mem_ops;
 	m->max_contacts = max_contacts;
 	m->wheel_now = now;
-	if (hooks)
-		m->hooks = *hooks;
 	*sp = &m->base;
 	return 0;
 }

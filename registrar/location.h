@@ -13,16 +13,7 @@
 
 #include <pinhole/addr.h>
 
-enum loc_transport { LOC_UDP = 0, LOC_TCP = 1 };
-
-/* How requests reach the binding again: the flow its REGISTER came over
- * (RFC 3581 source address, RFC 5626 flow). `handle` belongs to the SIP
- * stack; the store keeps it alive through the ref/unref hooks. */
-struct loc_flow {
-	struct ph_addr src;
-	enum loc_transport transport;
-	void *handle;
-};
+#include "flow.h"
 
 struct loc_contact {
 	const char *uri;       /* Contact URI as registered */
@@ -31,12 +22,7 @@ struct loc_contact {
 	uint32_t cseq;
 	int16_t q;             /* 0..1000 (q-value x 1000), -1 when absent */
 	time_t expires;        /* absolute, on the caller's clock (seconds) */
-	struct loc_flow flow;
-};
-
-struct loc_hooks {
-	void (*flow_ref)(void *handle);
-	void (*flow_unref)(void *handle);
+	struct flow flow;      /* how requests reach it: its REGISTER's flow */
 };
 
 struct loc_store;
@@ -62,7 +48,7 @@ struct loc_store {
 };
 
 int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
-		  const struct loc_hooks *hooks, time_t now);
+		  time_t now);
 
 static inline int loc_get(struct loc_store *s, const char *aor,
 			  const struct loc_contact **vp, unsigned *np)

@@ -1,24 +1,25 @@
-/* The stateful proxy (RFC 3261 section 16) for requests to registered
- * users, and the communication manager's part in it (PROTOCOL.md sections
- * 3-5 and 9): it reads both sides' firewall data, decides the route and
- * writes each side's instruction into the requests and responses it
- * forwards. The second of the two modules that talk to sofia-sip's nta. */
+/* The stateful forking proxy (RFC 3261 section 16) for requests to
+ * registered users: transactions, branches, the best answer, loose
+ * routing through pinholed's own Record-Route. What each call's media
+ * does (the route, the edits, the relay) is the call module's; the proxy
+ * tells it what it saw and applies what it says. The second of the two
+ * modules that talk to sofia-sip's nta. */
 #ifndef PINHOLED_PROXY_H
 #define PINHOLED_PROXY_H
 
 #include <sofia-sip/nta.h>
 
+#include "call.h"
 #include "conf.h"
+#include "flow.h"
 #include "location.h"
-#include "stund.h"
 
 struct proxy;
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
-		struct stund *stund, const struct pconf *conf);
+		struct flows *flows, struct calls *calls,
+		const struct pconf *conf);
 void proxy_free(struct proxy *p);
-/* Once a second: relay streams freed as idle end their calls' media. */
-void proxy_tick(struct proxy *p);
 
 /* A request not for pinholed itself. Takes msg. */
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip);

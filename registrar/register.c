@@ -10,6 +10,7 @@
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/url.h>
 
+#include "errmap.h"
 #include "register.h"
 
 #define URI_MAX 512
@@ -26,6 +27,14 @@ static int reply(struct reg_reply *r, int status, const char *phrase)
 	r->status = status;
 	r->phrase = phrase;
 	return status;
+}
+
+/* An error of ours (ENOMEM, the store's): its answer from errmap. */
+static int reply_err(struct reg_reply *r, int err)
+{
+	struct sipstatus s = errmap(err);
+
+	return reply(r, s.status, s.phrase);
 }
 
 static int reply_fmt(struct reg_reply *r, int status, const char *fmt,
@@ -153,7 +162,7 @@ static int read_contacts(const struct pconf *c, sip_t const *sip,
 
 /* Section 2: the endpoint's Firewall-Window, checked, with received= where
  * the request came from elsewhere than the window's host. */
-static int read_fwwin(sip_t const *sip, const struct loc_flow *flow,
+static int read_fwwin(sip_t const *sip, const struct flow *flow,
 		      struct reg_reply *r)
 {
 	const sip_unknown_t *un, *found = NULL;
@@ -195,19 +204,20 @@ static int wildcard(struct loc_store *st, const char *aor, sip_t const *sip,
 		    const struct loc_contact *cur, unsigned n,
 		    struct reg_reply *r)
 {
+	int err;
+
 	if (sip->sip_contact->m_next || !sip->sip_expires ||
 	    sip->sip_expires->ex_delta != 0)
 		return reply(r, 400, "Invalid Wildcard Contact");
 	for (unsigned i = 0; i < n; i++)
 		if (cseq_stale(&cur[i], sip))
 			return reply(r, 400, "Invalid CSeq Number");
-	if (loc_put(st, aor, NULL, 0))
-		return reply(r, 500, "Store Failure");
-	return 0;
+	err = loc_put(st, aor, NULL, 0);
+	return err ? reply_err(r, err) : 0;
 }
 
 static int apply(const struct pconf *c, sip_t const *sip,
-		 const struct loc_flow *flow, time_t now, const struct upd *u,
+		 const struct flow *flow, time_t now, const struct upd *u,
 		 unsigned nu, const char *fwwin, struct loc_contact *set,
 		 unsigned *nset, struct reg_reply *r)
 {
@@ -295,7 +305,7 @@ static int check_request(const struct pconf *c, sip_t const *sip,
 }
 
 int reg_handle(struct loc_store *st, const struct pconf *conf,
-	       sip_t const *sip, const struct loc_flow *flow, time_t now,
+	       sip_t const *sip, const struct flow *flow, time_t now,
 	       struct reg_reply *r)
 {
 	char aor[REG_AOR_MAX];
@@ -315,23 +325,20 @@ int reg_handle(struct loc_store *st, const struct pconf *conf,
 		struct loc_contact set[ncur + conf->max_contacts];
 
 		if (!u)
-			return reply(r, 500, "Out of Memory");
+			return reply_err(r, ENOMEM);
 		if (ncur) /* a first registration has no cur to copy */
 			memcpy(set, cur, ncur * sizeof *cur);
 		nset = ncur;
 		if (!read_contacts(conf, sip, u, conf->max_contacts, &nu, r) &&
 		    !apply(conf, sip, flow, now, u, nu, r->fwwin, set, &nset, r)) {
-			err = loc_put(st, aor, set, nset);
-			if (err == ENOSPC)
-				reply(r, 503, "Location Store Full");
-			else if (err)
-				reply(r, 500, "Store Failure");
+			if ((err = loc_put(st, aor, set, nset)))
+				reply_err(r, err);
 		}
 		free(u);
 		if (r->status)
 			return r->status;
 	}
-	if (list_bindings(st, aor, now, r))
-		return reply(r, 500, "Out of Memory");
+	if ((err = list_bindings(st, aor, now, r)))
+		return reply_err(r, err);
 	return reply(r, 200, "OK");
 }

@@ -27,7 +27,7 @@ struct reg_reply {
 };
 
 int reg_handle(struct loc_store *st, const struct pconf *conf,
-	       sip_t const *sip, const struct loc_flow *flow, time_t now,
+	       sip_t const *sip, const struct flow *flow, time_t now,
 	       struct reg_reply *out);
 void reg_reply_reset(struct reg_reply *r);
 

@@ -24,9 +24,12 @@
 #include <sofia-sip/tport_plugins.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "call.h"
+#include "flow.h"
 #include "location.h"
 #include "log.h"
 #include "proxy.h"
+#include "relayctl.h"
 #include "register.h"
 #include "sipd.h"
 #include "stund.h"
@@ -43,6 +46,9 @@ struct sipd {
 	struct loc_store *store;
 	struct stund *stund;
 	struct stunsock *socks;
+	struct flows *flows;
+	struct relayctl *relay;
+	struct calls *calls;
 	struct proxy *proxy;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 };
@@ -83,18 +89,6 @@ static void sofia_log_setup(void)
 static time_t now_s(void)
 {
 	return (time_t)(stunsock_now_ms() / 1000);
-}
-
-/* ---- flows kept by bindings are sofia transports -------------------- */
-
-static void flow_ref(void *h)
-{
-	tport_ref(h);
-}
-
-static void flow_unref(void *h)
-{
-	tport_unref(h);
 }
 
 /* ---- STUN on the SIP UDP port --------------------------------------- */
@@ -152,21 +146,7 @@ static int stun_send(const struct ph_addr *from, const struct ph_addr *dst,
 
 /* ---- requests -------------------------------------------------------- */
 
-/* The flow a request came over: source address, transport, tport (a
- * reference the caller drops with tport_unref). */
-static int request_flow(struct sipd *d, msg_t *msg, struct loc_flow *flow)
-{
-	su_addrinfo_t *ai = msg_addrinfo(msg);
-
-	if (!ai || ph_addr_from_sa(&flow->src, ai->ai_addr,
-				   (socklen_t)ai->ai_addrlen))
-		return EINVAL;
-	flow->transport = ai->ai_protocol == IPPROTO_TCP ? LOC_TCP : LOC_UDP;
-	flow->handle = nta_incoming_transport(d->agent, NULL, msg);
-	return 0;
-}
-
-static void log_register(const sip_t *sip, const struct loc_flow *flow,
+static void log_register(const sip_t *sip, const struct flow *flow,
 			 const struct reg_reply *r)
 {
 	char src[PH_ADDR_STRLEN], aor[REG_AOR_MAX] = "?";
@@ -178,7 +158,7 @@ static void log_register(const sip_t *sip, const struct loc_flow *flow,
 	if (sip->sip_to)
 		reg_aor(sip->sip_to->a_url, aor, sizeof aor);
 	log_msg(level, "REGISTER %s from %s/%s: %d %s%s%s", aor, src,
-		flow->transport == LOC_TCP ? "tcp" : "udp", r->status, r->phrase,
+		flow_transport_name(flow->transport), r->status, r->phrase,
 		*r->fwwin ? "; Firewall-Window: " : "", r->fwwin);
 }
 
@@ -210,12 +190,12 @@ static sip_to_t *stateless_to(msg_t *msg, const sip_t *sip)
 static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 {
 	struct reg_reply r = {0};
-	struct loc_flow flow = {0};
+	struct flow flow;
 	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
 	sip_date_t date[1];
 	sip_to_t *to = stateless_to(msg, sip);
 
-	if (request_flow(d, msg, &flow)) {
+	if (flows_of_msg(d->flows, msg, &flow)) {
 		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
 			       TAG_END());
 		return;
@@ -236,7 +216,6 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 		TAG_IF(r.status == 200, SIPTAG_DATE(date)),
 		TAG_END());
 	reg_reply_reset(&r);
-	tport_unref(flow.handle);
 }
 
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
@@ -312,12 +291,13 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 {
 	struct sipd *d = (struct sipd *)arg;
-	unsigned gone = loc_expire(d->store, now_s());
+	unsigned gone = loc_expire(d->store, now_s()), closed;
 
 	if (gone)
 		log_debug("location: %u binding(s) expired", gone);
-	if (d->proxy)
-		proxy_tick(d->proxy);
+	if ((closed = flows_sweep(d->flows)))
+		log_debug("sip: %u TCP connection(s) closed", closed);
+	calls_tick(d->calls);
 }
 
 /* One nta_agent_add_tport() per address and transport: sofia-sip keeps a
@@ -362,7 +342,6 @@ static int add_transports(struct sipd *d)
 
 int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 {
-	static const struct loc_hooks hooks = {flow_ref, flow_unref};
 	struct stund_conf sc = {
 		.port = conf->stun_port, .alt_ip = conf->stun_alt,
 		.memory = conf->stun_memory,
@@ -378,7 +357,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	d->sip_sock = -1;
 	sofia_log_setup();
 	the_sipd = d;
-	err = loc_mem_alloc(&d->store, conf->max_bindings, &hooks, now_s());
+	err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
 	if (!err)
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
 	if (!err)
@@ -401,7 +380,11 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 				    NTATAG_UDP_MTU(65535),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
-	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->stund, conf)))
+	    (err = flows_alloc(&d->flows, d->agent)) ||
+	    (err = relayctl_internal_alloc(&d->relay, conf)) ||
+	    (err = calls_alloc(&d->calls, d->relay, d->stund, d->store)) ||
+	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->flows,
+			       d->calls, conf)))
 		goto out;
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	if (!d->tick ||
@@ -434,7 +417,10 @@ void sipd_free(struct sipd *d)
 		return;
 	su_timer_destroy(d->tick);
 	proxy_free(d->proxy);
-	loc_destroy(d->store); /* unrefs the transports bindings kept */
+	calls_free(d->calls);
+	relayctl_destroy(d->relay);
+	loc_destroy(d->store);
+	flows_free(d->flows); /* unrefs the connections' transports */
 	if (d->agent)
 		nta_agent_destroy(d->agent);
 	stunsock_free(d->socks);

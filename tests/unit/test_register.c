@@ -11,7 +11,7 @@
 
 static struct pconf conf;
 static struct loc_store *st;
-static struct loc_flow flow;
+static struct flow flow;
 static struct reg_reply r;
 static msg_t *msg;
 
@@ -21,9 +21,9 @@ static void setup(void)
 
 	conf_defaults(&conf);
 	conf_set_arg(&conf, "max_contacts=3", &why);
-	cr_assert_eq(loc_mem_alloc(&st, 1000, NULL, 0), 0);
+	cr_assert_eq(loc_mem_alloc(&st, 1000, 0), 0);
 	ph_addr_set(&flow.src, "198.51.100.7", 5062);
-	flow.transport = LOC_UDP;
+	flow.transport = FLOW_UDP;
 }
 
 static void teardown(void)
@@ -165,7 +165,7 @@ Test(reg, per_aor_limit_is_503_and_atomic)
 Test(reg, store_full_is_503)
 {
 	loc_destroy(st);
-	cr_assert_eq(loc_mem_alloc(&st, 1, NULL, 0), 0);
+	cr_assert_eq(loc_mem_alloc(&st, 1, 0), 0);
 	cr_assert_eq(do_register(1, "c1", "Contact: <sip:a@h1>, <sip:b@h2>\r\n"), 503);
 	cr_assert_eq(bindings(), 0);
 }

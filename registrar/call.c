@@ -1,0 +1,564 @@
+/* One call: both sides, the route per branch, the edits, the relay
+ * streams, the reports. See call.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call.h"
+#include "log.h"
+#include "stunsock.h"
+
+#define BUCKETS 4096
+
+struct branch {
+	struct route_side callee;
+	struct route rt;
+};
+
+struct call {
+	struct call *next;            /* hash chain */
+	struct calls *cs;
+	char *call_id;
+	unsigned refs;                /* the table's, and each transaction's */
+	bool listed;                  /* in the table */
+	struct route_side caller;
+	bool has_offer;
+	struct sdpfw offer;
+	unsigned nb;
+	struct branch b[CALL_MAX_BRANCHES];
+	struct ph_addr ips[PH_RELAY_MAX_EXPECT]; /* the callee leg's, so far */
+	unsigned nips;
+	int relay_err;                /* why there are no streams */
+	struct relay_grant g;         /* the streams (g.n: 0 for none) */
+	struct ph_addr media[RELAYCTL_MAX_STREAMS][2]; /* each leg's SDP address */
+	struct ph_relay_stats last[RELAYCTL_MAX_STREAMS];
+	enum route_kind route;        /* as decided for the answering branch */
+	bool answered;
+};
+
+struct calls {
+	struct relayctl *relay;
+	struct stund *stund;
+	struct loc_store *store;
+	unsigned n;
+	struct call *bucket[BUCKETS];
+};
+
+static unsigned hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h % BUCKETS;
+}
+
+void call_edit_reset(struct call_edit *e)
+{
+	free(e->body);
+	memset(e, 0, sizeof *e);
+}
+
+int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
+		struct loc_store *store)
+{
+	struct calls *cs = calloc(1, sizeof *cs);
+
+	if (!cs)
+		return ENOMEM;
+	cs->relay = relay;
+	cs->stund = stund;
+	cs->store = store;
+	*cp = cs;
+	return 0;
+}
+
+static void drop(struct call *c)
+{
+	if (--c->refs)
+		return;
+	free(c->call_id);
+	free(c);
+}
+
+/* Out of the table, which drops its reference. */
+static void unlist(struct call *c)
+{
+	struct calls *cs = c->cs;
+
+	for (struct call **pp = &cs->bucket[hash(c->call_id)]; *pp;
+	     pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	c->listed = false;
+	cs->n--;
+	drop(c);
+}
+
+/* A call without relay streams has nothing to keep once its last
+ * transaction lets go: in-dialog requests do nothing with it. */
+void call_unref(struct call *c)
+{
+	if (!c)
+		return;
+	if (c->listed && !c->g.n && c->refs == 2)
+		unlist(c);
+	drop(c);
+}
+
+void calls_free(struct calls *cs)
+{
+	if (!cs)
+		return;
+	for (unsigned i = 0; i < BUCKETS; i++)
+		while (cs->bucket[i]) {
+			struct call *c = cs->bucket[i];
+			c->refs = 1; /* the transactions went with the agent */
+			unlist(c);
+		}
+	free(cs);
+}
+
+unsigned calls_count(const struct calls *cs)
+{
+	return cs->n;
+}
+
+static struct call *find(struct calls *cs, const char *call_id)
+{
+	for (struct call *c = cs->bucket[hash(call_id)]; c; c = c->next)
+		if (!strcmp(c->call_id, call_id))
+			return c;
+	return NULL;
+}
+
+/* ---- what pinholed knows of each side -------------------------------- */
+
+static void side_fw(struct route_side *side, const char *value)
+{
+	const char *why;
+
+	side->has_fw = value &&
+		       !ph_fwwin_decode(&side->fw, value, strlen(value), &why);
+}
+
+/* PROTOCOL.md section 3: a window counts only if our STUN service answered
+ * exactly that address lately, and it is the SIP sender's or the
+ * registered window host's IP. pinholed never points anyone at an address
+ * it has not itself received a packet from. */
+static bool window_ok(const struct calls *cs, const struct route_side *s,
+		      const struct ph_addr *w)
+{
+	unsigned life = s->has_fw && s->fw.lifetime ? s->fw.lifetime
+						    : PH_FW_DEFAULT_LIFETIME;
+
+	return ph_addr_isset(w) &&
+	       stund_seen(cs->stund, w, stunsock_now_ms(), life * 1000ULL) &&
+	       (ph_addr_ip_eq(w, &s->sip_src) ||
+		(s->has_fw && ph_addr_ip_eq(w, &s->fw.host)));
+}
+
+static void side_windows(const struct calls *cs, struct route_side *s,
+			 const struct sdpfw *f, const char *who)
+{
+	char w[PH_ADDR_STRLEN];
+
+	s->media = f->n ? f->m[0].media : s->media;
+	s->has_window = f->n && window_ok(cs, s, &f->m[0].window);
+	if (f->n && ph_addr_isset(&f->m[0].window) && !s->has_window) {
+		ph_addr_print(&f->m[0].window, w, sizeof w);
+		log_notice("proxy: %s's a=fw-window %s not seen by our STUN "
+			   "service from that address: treated as absent", who, w);
+	}
+}
+
+/* The caller: Firewall-Window on the INVITE, else the one it registered
+ * from this flow. */
+static void caller_side(struct call *c, const char *from_aor,
+			const struct flow *flow, const char *fwwin)
+{
+	const struct loc_contact *v;
+	unsigned n;
+
+	c->caller.sip_src = flow->src;
+	if (!fwwin && from_aor && !loc_get(c->cs->store, from_aor, &v, &n))
+		for (unsigned i = 0; i < n && !fwwin; i++)
+			if (v[i].fwwin && ph_addr_ip_eq(&v[i].flow.src, &flow->src))
+				fwwin = v[i].fwwin;
+	side_fw(&c->caller, fwwin);
+	if (c->has_offer)
+		side_windows(c->cs, &c->caller, &c->offer, "caller");
+}
+
+/* ---- the relay streams ------------------------------------------------ */
+
+/* Leg `leg` is `side`, its media as `sdp` says: where it may send from
+ * and, once its SDP address changes (a re-INVITE), latched anew. */
+static void expect(struct call *c, unsigned leg, const struct route_side *side,
+		   const struct sdpfw *sdp)
+{
+	struct relayctl *r = c->cs->relay;
+
+	for (unsigned i = 0; i < c->g.n && i < sdp->n; i++) {
+		struct ph_addr ips[3];
+		unsigned n = 0;
+		bool moved = ph_addr_isset(&c->media[i][leg]) &&
+			     !ph_addr_eq(&c->media[i][leg], &sdp->m[i].media);
+
+		ips[n++] = side->sip_src;
+		if (side->has_fw)
+			ips[n++] = side->fw.host;
+		if (ph_addr_isset(&sdp->m[i].window))
+			ips[n++] = sdp->m[i].window;
+		c->media[i][leg] = sdp->m[i].media;
+		r->ops->expect(r, c->g.id[i], leg, ips, n, &sdp->m[i].media, moved);
+	}
+}
+
+/* Before it answers, the callee leg may send from this branch's callee
+ * too: its first packet latches, even a null packet sent before it
+ * answers. Said before the INVITE leaves, which that packet could
+ * otherwise outrun. */
+static void expect_callee(struct call *c, const struct route_side *cs)
+{
+	const struct ph_addr *cand[2] = {&cs->sip_src,
+					 cs->has_fw ? &cs->fw.host : NULL};
+	struct relayctl *r = c->cs->relay;
+
+	for (unsigned j = 0; j < 2; j++) {
+		bool dup = !cand[j];
+		for (unsigned x = 0; x < c->nips && !dup; x++)
+			dup = ph_addr_ip_eq(&c->ips[x], cand[j]);
+		if (!dup && c->nips < PH_RELAY_MAX_EXPECT)
+			c->ips[c->nips++] = *cand[j];
+	}
+	for (unsigned i = 0; i < c->g.n; i++)
+		r->ops->expect(r, c->g.id[i], 1, c->ips, c->nips, NULL, false);
+}
+
+static void sum(const struct call *c, unsigned leg, uint64_t *rx,
+		uint64_t *foreign)
+{
+	*rx = *foreign = 0;
+	for (unsigned i = 0; i < c->g.n; i++) {
+		*rx += c->last[i].leg[leg].rx;
+		*foreign += c->last[i].leg[leg].foreign;
+	}
+}
+
+static void media_report(const struct call *c, const char *why)
+{
+	uint64_t rx[2], foreign[2];
+	const char *took;
+
+	sum(c, 0, &rx[0], &foreign[0]);
+	sum(c, 1, &rx[1], &foreign[1]);
+	if (!rx[0] && !rx[1])
+		took = c->route == ROUTE_RELAY ? "none (nothing reached the relay)"
+					       : "not the relay";
+	else if (c->route == ROUTE_RELAY)
+		took = "relay";
+	else
+		took = "relay (fell back from the direct path)";
+	log_notice("call %s: media ended (%s) after %" PRIu64 " s; route %s; "
+		   "media took %s; relay received %" PRIu64 " from the caller, "
+		   "%" PRIu64 " from the callee, dropped %" PRIu64
+		   " from third addresses",
+		   c->call_id, why, c->last[0].age_ms / 1000,
+		   route_kind_name(c->route), took, rx[0], rx[1],
+		   foreign[0] + foreign[1]);
+}
+
+/* Frees the streams, reports what they carried, forgets the call. */
+static void end_media(struct call *c, const char *why)
+{
+	struct relayctl *r = c->cs->relay;
+
+	if (!c->listed)
+		return;
+	for (unsigned i = 0; i < c->g.n; i++)
+		r->ops->free(r, c->g.id[i], &c->last[i]);
+	if (c->g.n)
+		media_report(c, why);
+	unlist(c);
+}
+
+void calls_tick(struct calls *cs)
+{
+	struct relayctl *r = cs->relay;
+
+	for (unsigned b = 0; r && b < BUCKETS; b++)
+		for (struct call *c = cs->bucket[b], *next; c; c = next) {
+			bool live = false;
+
+			next = c->next;
+			/* a call still ringing is not idle; an answered
+			 * one's counters are kept for its report */
+			for (unsigned i = 0; i < c->g.n; i++)
+				if (!c->answered ? !r->ops->touch(r, c->g.id[i])
+						 : !r->ops->stats(r, c->g.id[i], &c->last[i]))
+					live = true;
+			if (!live && c->g.n) {
+				media_report(c, "idle");
+				unlist(c);
+			}
+		}
+}
+
+/* ---- the INVITE ------------------------------------------------------- */
+
+struct reserve {
+	struct call *c;
+	call_ready_h *ready;
+	void *arg;
+};
+
+static void granted(int err, const struct relay_grant *g, void *arg)
+{
+	struct reserve *rs = arg;
+	struct call *c = rs->c;
+
+	c->relay_err = err;
+	if (!err) {
+		c->g = *g;
+		expect(c, 0, &c->caller, &c->offer);
+	} else if (err != ENOTSUP && err != EAFNOSUPPORT) {
+		log_warn("proxy: call %s: no relay ports: %s", c->call_id,
+			 strerror(err));
+	}
+	rs->ready(err, rs->arg);
+	free(rs);
+}
+
+static int call_new(struct calls *cs, const char *call_id, struct call **cp)
+{
+	struct call *c = calloc(1, sizeof *c);
+	unsigned h = hash(call_id);
+
+	if (!c || !(c->call_id = strdup(call_id))) {
+		free(c);
+		return ENOMEM;
+	}
+	c->cs = cs;
+	c->refs = 1;
+	c->listed = true;
+	c->relay_err = ENOTSUP;
+	c->next = cs->bucket[h];
+	cs->bucket[h] = c;
+	cs->n++;
+	*cp = c;
+	return 0;
+}
+
+int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
+	       const struct flow *caller, const char *fwwin,
+	       const struct call_sdp *offer, call_ready_h *ready, void *arg,
+	       struct call **cp)
+{
+	struct call *c = find(cs, call_id);
+	struct reserve *rs;
+	struct ph_addr media[RELAYCTL_MAX_STREAMS];
+	int err;
+
+	/* a new INVITE of the same call (after a 401) keeps its streams */
+	if (!c && (err = call_new(cs, call_id, &c)))
+		return err;
+	c->refs++;
+	c->has_offer = offer != NULL;
+	if (offer)
+		c->offer = offer->fw;
+	c->nb = 0;
+	caller_side(c, from_aor, caller, fwwin);
+	*cp = c;
+	if (c->g.n || !offer || !cs->relay) {
+		if (c->g.n)
+			expect(c, 0, &c->caller, &c->offer);
+		ready(c->g.n ? 0 : c->relay_err, arg);
+		return 0;
+	}
+	if (!(rs = malloc(sizeof *rs))) {
+		ready(c->relay_err = ENOMEM, arg);
+		return 0;
+	}
+	*rs = (struct reserve){c, ready, arg};
+	for (unsigned i = 0; i < offer->fw.n && i < RELAYCTL_MAX_STREAMS; i++)
+		media[i] = offer->fw.m[i].media;
+	cs->relay->ops->alloc(cs->relay, offer->fw.n, media, &caller->src,
+			      granted, rs);
+	return 0;
+}
+
+/* The edits for the side that receives a message, which is leg `leg`:
+ * its part toward the other side's windows (open, transmit, local),
+ * naming its own relay port as the fallback; or, for relay, that port,
+ * with the SDP's media moved there. peer: the other side's windows
+ * (unused for relay). */
+static int edit(const struct call *c, enum ph_role role,
+		const struct sdpfw *peer, unsigned leg,
+		const struct call_sdp *sdp, struct call_edit *e)
+{
+	struct ph_punch pu[SDPFW_MAX_MEDIA] = {{0}};
+	struct ph_addr relay[SDPFW_MAX_MEDIA];
+	unsigned n = 0, max = role == PH_ROLE_RELAY ? c->g.n
+						      : (peer ? peer->n : 0);
+
+	memset(e, 0, sizeof *e);
+	if (!sdp || role == PH_ROLE_NONE)
+		return 0;
+	for (; n < max && n < SDPFW_MAX_MEDIA; n++) {
+		pu[n].role = role;
+		if (n < c->g.n)
+			relay[n] = pu[n].relay = c->g.port[n][leg];
+		if (role == PH_ROLE_RELAY) {
+			pu[n].peer = relay[n];
+			memset(&pu[n].relay, 0, sizeof pu[n].relay);
+			continue;
+		}
+		pu[n].peer = role == PH_ROLE_LOCAL ? peer->m[n].local
+						   : peer->m[n].window;
+		if (!ph_addr_isset(&pu[n].peer))
+			break;
+	}
+	if (!n)
+		return 0;
+	if (ph_punch_hdr_encode(&pu[0], e->punch, sizeof e->punch) ||
+	    sdpfw_write(sdp->body, sdp->len, pu,
+			role == PH_ROLE_RELAY ? relay : NULL, n, &e->body)) {
+		call_edit_reset(e);
+		return EBADMSG;
+	}
+	return 0;
+}
+
+int call_branch(struct call *c, const struct flow *flow,
+		const struct ph_addr *hop, const char *fwwin,
+		const struct call_sdp *offer, struct call_edit *e, unsigned *bp)
+{
+	struct branch *b = &c->b[c->nb];
+	enum ph_role role;
+
+	memset(e, 0, sizeof *e);
+	if (c->nb == CALL_MAX_BRANCHES)
+		return ENOSPC;
+	memset(b, 0, sizeof *b);
+	b->callee.sip_src = flow->src;
+	b->callee.media = *hop; /* what we know before its answer */
+	side_fw(&b->callee, fwwin);
+	/* its window comes with its answer: decide on what it registered */
+	b->callee.has_window = b->callee.has_fw;
+	route_decide(&c->caller, &b->callee, &b->rt);
+	if (c->has_offer && b->rt.kind == ROUTE_RELAY && !c->g.n) {
+		char h[PH_ADDR_STRLEN];
+		ph_addr_print(hop, h, sizeof h);
+		log_notice("proxy: call %s to %s: %s, and no relay: %s",
+			   c->call_id, h, b->rt.why,
+			   c->relay_err == EBUSY ? "ports exhausted"
+			   : c->relay_err == EAFNOSUPPORT
+				   ? "media of another address family"
+				   : "relay off");
+		return c->relay_err;
+	}
+	role = !c->has_offer ? PH_ROLE_NONE
+	       : b->rt.kind == ROUTE_RELAY ? PH_ROLE_RELAY : b->rt.callee;
+	if (c->g.n)
+		expect_callee(c, &b->callee);
+	if (edit(c, role, &c->offer, 1, c->has_offer ? offer : NULL, e))
+		return EBADMSG;
+	*bp = c->nb++;
+	return 0;
+}
+
+void call_report(const struct call *c, int bi, int status, char *buf,
+		 size_t size)
+{
+	const struct branch *b = bi >= 0 && (unsigned)bi < c->nb ? &c->b[bi]
+								  : NULL;
+	char cw[PH_FWWIN_STRLEN] = "-", ew[PH_FWWIN_STRLEN] = "-";
+	char relay[2 * PH_ADDR_STRLEN + 16] = "none";
+
+	if (c->caller.has_fw)
+		ph_fwwin_encode(&c->caller.fw, cw, sizeof cw);
+	if (b && b->callee.has_fw)
+		ph_fwwin_encode(&b->callee.fw, ew, sizeof ew);
+	if (c->g.n) { /* the first stream's ports: the caller's, the callee's */
+		char a[PH_ADDR_STRLEN], e[PH_ADDR_STRLEN];
+		ph_addr_print(&c->g.port[0][0], a, sizeof a);
+		ph_addr_print(&c->g.port[0][1], e, sizeof e);
+		snprintf(relay, sizeof relay, "%s %s", a, e);
+	}
+	snprintf(buf, size, "call %s: %d; route %s (%s); caller %s [%s] window "
+		 "%s; callee [%s] window %s; relay %s", c->call_id, status,
+		 !c->has_offer ? "undecided" : b ? route_kind_name(b->rt.kind)
+						 : "none",
+		 !c->has_offer ? "no SDP offer in the INVITE"
+			       : b && b->rt.why ? b->rt.why : "no answer",
+		 ph_role_name(b ? b->rt.caller : PH_ROLE_NONE), cw,
+		 c->caller.has_window ? "checked" : "none", ew,
+		 b && b->callee.has_window ? "checked" : "none", relay);
+}
+
+static void report(const struct call *c, int b, int status)
+{
+	char line[1024];
+
+	call_report(c, b, status, line, sizeof line);
+	log_notice("%s", line);
+}
+
+void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
+		 const struct call_sdp *ans, struct call_edit *e)
+{
+	struct branch *b = &c->b[bi];
+
+	memset(e, 0, sizeof *e);
+	/* a Firewall-Window on the 2xx is fresher than the registered one */
+	if (fwwin)
+		side_fw(&b->callee, fwwin);
+	side_windows(c->cs, &b->callee, &ans->fw, "callee");
+	if (c->listed && !c->answered) {
+		c->route = b->rt.kind;
+		c->answered = true;
+		if (c->g.n)
+			expect(c, 1, &b->callee, &ans->fw);
+	}
+	if (b->rt.kind == ROUTE_RELAY)
+		edit(c, PH_ROLE_RELAY, NULL, 0, ans, e);
+	else if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
+		edit(c, b->rt.caller, &ans->fw, 0, ans, e);
+	report(c, (int)bi, status);
+}
+
+void call_failed(struct call *c, int b, int status)
+{
+	report(c, b, status);
+	if (!c->answered)
+		end_media(c, b < 0 && !c->nb ? "no branch" : "the INVITE failed");
+}
+
+void call_resdp(struct calls *cs, const char *call_id, unsigned leg,
+		const struct ph_addr *src, const struct call_sdp *sdp,
+		struct call_edit *e)
+{
+	struct call *c = find(cs, call_id);
+	struct route_side side = {.sip_src = *src};
+
+	memset(e, 0, sizeof *e);
+	if (!c || !c->g.n || c->route != ROUTE_RELAY || !sdp)
+		return;
+	expect(c, leg, &side, &sdp->fw);
+	edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
+}
+
+void call_bye(struct calls *cs, const char *call_id)
+{
+	struct call *c = find(cs, call_id);
+
+	if (c)
+		end_media(c, "BYE");
+}

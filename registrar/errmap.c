@@ -1,0 +1,34 @@
+/* errno -> SIP status and reason phrase. */
+#include "config.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "errmap.h"
+
+static const struct {
+	int err;
+	struct sipstatus s;
+} table[] = {
+	{0, {200, "OK"}},
+	{ENOMEM, {500, "Out of Memory"}},
+	{EIO, {500, "Store Failure"}},
+	{ENOSPC, {503, "Location Store Full"}},
+	{ENOTCONN, {480, "Temporarily Unavailable: connection closed"}},
+	{EHOSTUNREACH, {503, "Service Unavailable: no binding reachable"}},
+	/* the relay (mcall's reservation): why a call has no relay ports */
+	{EBUSY, {503, "Service Unavailable: relay ports exhausted"}},
+	{EAFNOSUPPORT, {503, "Service Unavailable: no direct media path, and "
+			     "no relay for this address family"}},
+	{ENOTSUP, {503, "Service Unavailable: no direct media path and the "
+			"relay is off"}},
+	{EPROTO, {500, "Server Internal Error: cannot forward"}},
+};
+
+struct sipstatus errmap(int err)
+{
+	for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+		if (table[i].err == err)
+			return table[i].s;
+	return (struct sipstatus){500, "Server Internal Error"};
+}

@@ -1,0 +1,228 @@
+/* Flows over sofia-sip's transports: a table of the TCP connections
+ * requests came in on, by id and by transport, each holding one reference
+ * to its transport until the connection closes and a sweep forgets it. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sofia-sip/msg_addr.h>
+#include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
+#include <sofia-sip/url.h>
+
+#include "flow.h"
+
+#define BUCKETS 1024
+
+struct conn {
+	struct conn *by_id, *by_tp;   /* hash chains */
+	uint64_t id;
+	tport_t *tp;
+};
+
+struct flows {
+	nta_agent_t *agent;
+	uint64_t next_id;
+	unsigned n;
+	struct conn *id_bucket[BUCKETS];
+	struct conn *tp_bucket[BUCKETS];
+};
+
+static unsigned id_hash(uint64_t id)
+{
+	return (unsigned)(id % BUCKETS);
+}
+
+static unsigned tp_hash(const tport_t *tp)
+{
+	return (unsigned)(((uintptr_t)tp >> 4) % BUCKETS);
+}
+
+int flows_alloc(struct flows **fp, nta_agent_t *agent)
+{
+	struct flows *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return ENOMEM;
+	f->agent = agent;
+	f->next_id = 1;
+	*fp = f;
+	return 0;
+}
+
+static void forget(struct flows *f, struct conn *c)
+{
+	struct conn **pp;
+
+	for (pp = &f->id_bucket[id_hash(c->id)]; *pp != c; pp = &(*pp)->by_id)
+		;
+	*pp = c->by_id;
+	for (pp = &f->tp_bucket[tp_hash(c->tp)]; *pp != c; pp = &(*pp)->by_tp)
+		;
+	*pp = c->by_tp;
+	tport_unref(c->tp);
+	free(c);
+	f->n--;
+}
+
+void flows_free(struct flows *f)
+{
+	if (!f)
+		return;
+	for (unsigned i = 0; i < BUCKETS; i++)
+		while (f->id_bucket[i])
+			forget(f, f->id_bucket[i]);
+	free(f);
+}
+
+static struct conn *by_tp(const struct flows *f, const tport_t *tp)
+{
+	struct conn *c = f->tp_bucket[tp_hash(tp)];
+
+	while (c && c->tp != tp)
+		c = c->by_tp;
+	return c;
+}
+
+static struct conn *by_id(const struct flows *f, uint64_t id)
+{
+	struct conn *c = f->id_bucket[id_hash(id)];
+
+	while (c && c->id != id)
+		c = c->by_id;
+	return c;
+}
+
+/* The id of a connection, numbered the first time a request uses it.
+ * Takes the caller's reference to tp. */
+static uint64_t conn_id(struct flows *f, tport_t *tp)
+{
+	struct conn *c = by_tp(f, tp);
+
+	if (c) {
+		tport_unref(tp);
+		return c->id;
+	}
+	if (!(c = calloc(1, sizeof *c))) {
+		tport_unref(tp);
+		return 0;
+	}
+	c->id = f->next_id++;
+	c->tp = tp;
+	c->by_id = f->id_bucket[id_hash(c->id)];
+	f->id_bucket[id_hash(c->id)] = c;
+	c->by_tp = f->tp_bucket[tp_hash(tp)];
+	f->tp_bucket[tp_hash(tp)] = c;
+	f->n++;
+	return c->id;
+}
+
+int flows_of_msg(struct flows *f, msg_t *msg, struct flow *out)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	tport_t *tp;
+
+	memset(out, 0, sizeof *out);
+	if (!ai || ph_addr_from_sa(&out->src, ai->ai_addr,
+				   (socklen_t)ai->ai_addrlen))
+		return EINVAL;
+	if (ai->ai_protocol != IPPROTO_TCP)
+		return 0;
+	out->transport = FLOW_TCP;
+	tp = nta_incoming_transport(f->agent, NULL, msg);
+	if (tp && tport_is_secondary(tp) && !tport_is_closed(tp))
+		out->id = conn_id(f, tp);
+	else
+		tport_unref(tp);
+	return 0;
+}
+
+bool flows_open(const struct flows *f, const struct flow *fl)
+{
+	const struct conn *c;
+
+	if (fl->transport != FLOW_TCP)
+		return true;
+	c = fl->id ? by_id(f, fl->id) : NULL;
+	return c && !tport_is_closed(c->tp);
+}
+
+unsigned flows_sweep(struct flows *f)
+{
+	unsigned gone = 0;
+
+	for (unsigned i = 0; i < BUCKETS; i++)
+		for (struct conn *c = f->id_bucket[i], *next; c; c = next) {
+			next = c->by_id;
+			if (tport_is_closed(c->tp)) {
+				forget(f, c);
+				gone++;
+			}
+		}
+	return gone;
+}
+
+unsigned flows_count(const struct flows *f)
+{
+	return f->n;
+}
+
+const char *flow_transport_name(enum flow_transport t)
+{
+	return t == FLOW_TCP ? "tcp" : "udp";
+}
+
+void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
+		  enum flow_transport t)
+{
+	char s[PH_ADDR_STRLEN];
+
+	ph_addr_print(a, s, sizeof s);
+	snprintf(buf, size, "sip:%s;transport=%s", s, flow_transport_name(t));
+}
+
+int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
+		  const struct flow *a, const struct flow *b)
+{
+	char host[PH_ADDR_STRLEN], sa[PH_ADDR_STRLEN], sb[PH_ADDR_STRLEN];
+	int n;
+
+	ph_addr_print(me, host, sizeof host);
+	ph_addr_print(&a->src, sa, sizeof sa);
+	ph_addr_print(&b->src, sb, sizeof sb);
+	n = snprintf(buf, size, "<sip:%s;lr;ph-a=%s;ph-at=%s;ph-b=%s;ph-bt=%s>",
+		     host, sa, flow_transport_name(a->transport), sb,
+		     flow_transport_name(b->transport));
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
+}
+
+static int rr_side(const char *params, const char *addr_key,
+		   const char *t_key, struct flow *out)
+{
+	char v[64], t[8] = "";
+
+	memset(out, 0, sizeof *out);
+	if (url_param(params, addr_key, v, sizeof v) <= 0 ||
+	    ph_addr_parse(&out->src, v, strlen(v), 5060))
+		return EINVAL;
+	url_param(params, t_key, t, sizeof t);
+	out->transport = !strcmp(t, "tcp") ? FLOW_TCP : FLOW_UDP;
+	return 0;
+}
+
+int flow_rr_read(const char *params, struct flow *a, struct flow *b)
+{
+	char v[64];
+
+	if (!params || url_param(params, "ph-a", v, sizeof v) <= 0 ||
+	    url_param(params, "ph-b", v, sizeof v) <= 0)
+		return ENOENT;
+	if (rr_side(params, "ph-a", "ph-at", a) ||
+	    rr_side(params, "ph-b", "ph-bt", b))
+		return EINVAL;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/* Flows: how pinholed reaches a phone again, over the socket or the
+ * connection its request came in on (RFC 3581; RFC 5626 section 5.3).
+ * This module and sipd are the only ones that know sofia-sip's
+ * transports: everything else, the location store included, names a flow
+ * by its source address, transport and an id, never by a pointer, so that
+ * a durable or shared store can keep it. A flow's id is 0 over UDP (the
+ * address is the flow) and, over TCP, numbers the connection; once that
+ * connection closes, the id names nothing any more. */
+#ifndef PINHOLED_FLOW_H
+#define PINHOLED_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <pinhole/addr.h>
+
+struct msg_s;          /* sofia-sip's msg_t */
+struct nta_agent_s;    /* sofia-sip's nta_agent_t */
+
+enum flow_transport { FLOW_UDP = 0, FLOW_TCP = 1 };
+
+struct flow {
+	struct ph_addr src;
+	enum flow_transport transport;
+	uint64_t id;
+};
+
+struct flows;
+
+int flows_alloc(struct flows **fp, struct nta_agent_s *agent);
+/* Drops the references to every connection. */
+void flows_free(struct flows *f);
+
+/* The flow msg came over; a new connection gets an id. */
+int flows_of_msg(struct flows *f, struct msg_s *msg, struct flow *out);
+/* Over TCP: its connection is still open. Over UDP: always. */
+bool flows_open(const struct flows *f, const struct flow *fl);
+/* Forgets connections that have closed; returns how many. */
+unsigned flows_sweep(struct flows *f);
+unsigned flows_count(const struct flows *f);
+
+const char *flow_transport_name(enum flow_transport t);
+/* "sip:IP:PORT;transport=T": a next hop for nta. */
+void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
+		  enum flow_transport t);
+
+/* The flow token pinholed puts in its Record-Route URI: both sides' flows
+ * (ph-a: the caller's, ph-b: the callee's), so that in-dialog requests go
+ * back over the flow each side called or registered from. */
+#define FLOW_RR_MAX 256
+int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
+		  const struct flow *a, const struct flow *b);
+/* The parameters of a Route URI of ours: both flows (ids 0). ENOENT when
+ * the URI is not ours, EINVAL when it is but names no address. */
+int flow_rr_read(const char *url_params, struct flow *a, struct flow *b);
+
+#endif
