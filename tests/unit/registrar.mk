@@ -7,7 +7,8 @@ registrar_unit_tests = \
 	tests/unit/test_stund \
 	tests/unit/test_route \
 	tests/unit/test_sdpfw \
-	tests/unit/test_sdpcheck
+	tests/unit/test_sdpcheck \
+	tests/unit/test_call
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
 reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
@@ -32,4 +33,7 @@ tests_unit_test_sdpfw_LDADD = $(unit_reg_ldadd)
 tests_unit_test_sdpcheck_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_sdpcheck_CFLAGS = $(unit_cflags)
 tests_unit_test_sdpcheck_LDADD = $(unit_reg_ldadd)
+tests_unit_test_call_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_call_CFLAGS = $(unit_cflags)
+tests_unit_test_call_LDADD = $(unit_reg_ldadd)
 endif
