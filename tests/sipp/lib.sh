@@ -7,6 +7,7 @@ set -u
 SIPP_DIR=$top_srcdir/tests/sipp
 PINHOLED=$top_builddir/registrar/pinholed
 SIPCHECK=$top_builddir/tests/sipp/sipcheck
+SENDCAP=$top_builddir/tests/sipp/.libs/sendcap.so
 SIPCHECK_ARGS=	# -e in a test in which pinholed sends no SIP at all
 PH_PID=
 PH_RUNS=0
@@ -18,6 +19,9 @@ fail() { echo "FAIL: $*"; [ -f "$WORK/pinholed.log" ] && sed 's/^/  pinholed: /'
 command -v sipp >/dev/null 2>&1 || skip "sipp not installed (Debian package sip-tester)"
 [ -x "$PINHOLED" ] || fail "$PINHOLED not built"
 [ -x "$SIPCHECK" ] || fail "$SIPCHECK not built (make check builds it)"
+[ -f "$SENDCAP" ] || fail "$SENDCAP not built (make check builds it)"
+# absolute: LD_PRELOAD is read wherever pinholed's libtool wrapper runs it
+SENDCAP=$(cd "$(dirname "$SENDCAP")" && pwd)/sendcap.so
 
 ph_cleanup() {
 	rc=$?
@@ -27,20 +31,21 @@ ph_cleanup() {
 		kill -9 "$PH_PID" 2>/dev/null
 	fi
 	# a test passes only if all pinholed sent reads right (sipcheck)
-	[ "$rc" = 0 ] && ! sip_check "$WORK"/tport-*.dump && rc=1
+	[ "$rc" = 0 ] && ! sip_check "$WORK"/sent-*.cap && rc=1
 	rm -rf "$WORK"
 	exit "$rc"
 }
 trap ph_cleanup EXIT
 trap 'exit 130' INT TERM
 
-# sip_check DUMP...: every message pinholed sent, as its TPORT_DUMP files
-# recorded them, read by libosip2 and sofia-sip alike (tests/sipp/sipcheck.c);
-# says what differs and returns 1 otherwise. The fuzz tests may call it on
-# their own pinholed's dump (TPORT_DUMP=FILE), or run
-# tests/sipp/sipcheck [-e] FILE directly (-e: a dump with no message passes).
+# sip_check FILE...: every message pinholed sent, as sendcap recorded them
+# (tests/sipp/sendcap.c), read by libosip2 and sofia-sip alike
+# (tests/sipp/sipcheck.c); says what differs and returns 1 otherwise. Other
+# tests may run their own pinholed with LD_PRELOAD=.../sendcap.so
+# SENDCAP_FILE=FILE and call it, or run tests/sipp/sipcheck [-e] FILE
+# directly (-e: a file with no message passes).
 sip_check() {
-	[ -e "$1" ] || { echo "FAIL: sipcheck: no TPORT_DUMP file in $WORK"; return 1; }
+	[ -e "$1" ] || { echo "FAIL: sipcheck: no sendcap file in $WORK"; return 1; }
 	"$SIPCHECK" $SIPCHECK_ARGS "$@" >"$WORK/sipcheck.out" 2>&1 && { tail -1 "$WORK/sipcheck.out"; return 0; }
 	cat "$WORK/sipcheck.out"
 	echo "FAIL: what pinholed sent does not read right (above)"
@@ -70,12 +75,17 @@ ph_start() {
 	base=$(free_base 12) || fail "no free ports"
 	SIP_PORT=$base
 	STUN_PORT=$((base + 2))
-	# sofia-sip writes every message it sends and receives there; one file
-	# per pinholed, since a test may run two at once
+	# sendcap.so writes every byte pinholed sends there (not sofia-sip's
+	# TPORT_DUMP: that leaves out most bodies); one file per pinholed, since
+	# a test may run two at once. An ASan pinholed (--enable-sanitizers)
+	# refuses a library preloaded before its runtime unless told not to
+	# check the order: sendcap.so hands each send on to ASan's own wrapper.
 	PH_RUNS=$((PH_RUNS + 1))
 	# relay ports above free_base's range; parallel tests share them (a
 	# port in use is skipped)
-	TPORT_DUMP=$WORK/tport-$PH_RUNS.dump \
+	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
+	LD_PRELOAD=$SENDCAP${LD_PRELOAD:+:$LD_PRELOAD} \
+	SENDCAP_FILE=$WORK/sent-$PH_RUNS.cap \
 	"$PINHOLED" -f -o "listen=$PH_IP" -o "sip_port=$SIP_PORT" \
 		-o "stun_port=$STUN_PORT" -o relay_ports=50000-51999 \
 		-o log_level=debug "$@" \

@@ -22,10 +22,16 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
 	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py
-# sipcheck: every message pinholed sent (its TPORT_DUMP), read by libosip2
-# and sofia-sip; lib.sh runs it at the end of every test above.
+# sipcheck: every message pinholed sent (recorded by sendcap), read by
+# libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck
 tests_sipp_sipcheck_SOURCES = tests/sipp/sipcheck.c tests/sipp/sipcheck_cmp.c \
 	tests/sipp/sipcheck.h
 tests_sipp_sipcheck_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(OSIP_CFLAGS)
 tests_sipp_sipcheck_LDADD = $(SOFIA_LIBS) $(OSIP_LIBS)
+# sendcap: the LD_PRELOAD library that records what pinholed sends; a
+# module with an -rpath so that libtool builds it shared though not installed
+check_LTLIBRARIES += tests/sipp/sendcap.la
+tests_sipp_sendcap_la_SOURCES = tests/sipp/sendcap.c
+tests_sipp_sendcap_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
+tests_sipp_sendcap_la_LIBADD = -ldl

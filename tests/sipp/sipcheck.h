@@ -1,14 +1,11 @@
 /* sipcheck: an independent reading of every SIP message pinholed sent.
- * sipcheck.c reads sofia-sip's TPORT_DUMP file, frames the messages and
+ * sipcheck.c reads what sendcap.c recorded pinholed send, frames the messages and
  * reads each line by line itself; sipcheck_cmp.c parses each message with
  * libosip2 and with sofia-sip and compares what the two read. */
 #ifndef PH_SIPCHECK_H
 #define PH_SIPCHECK_H
 
 #include <stddef.h>
-
-/* stands for a byte sent that the dump left out (see next_rec()) */
-#define UNSEEN '\x7f'
 
 /* One framed message, as the checker's own line reading saw it. */
 struct sc_msg {
@@ -17,7 +14,6 @@ struct sc_msg {
 	size_t hdr_len;		/* start line, headers and the empty line */
 	long clen;		/* Content-Length, -1 when absent */
 	char ctype[64];		/* Content-Type's type/subtype, lowercase */
-	size_t seen;		/* body bytes before the first UNSEEN one */
 	const char *where;	/* names the message in failure lines */
 };
 

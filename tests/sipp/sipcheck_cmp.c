@@ -42,7 +42,7 @@ size_t sc_header_name_len(const char *l, size_t ll)
  * line), except in a message/... body, which is made of them. */
 void sc_check_body(const struct sc_msg *m)
 {
-	const char *b = m->p + m->hdr_len, *end = b + m->seen;
+	const char *b = m->p + m->hdr_len, *end = m->p + m->len;
 	int sdp = !strcmp(m->ctype, "application/sdp");
 	unsigned line;
 
@@ -50,16 +50,13 @@ void sc_check_body(const struct sc_msg *m)
 		return;
 	if (!m->ctype[0])
 		sc_fail(m, "a %zu-byte body without Content-Type", m->len - m->hdr_len);
-	if (sdp && (m->seen >= 5 || m->seen == m->len - m->hdr_len) &&
-	    (end - b < 5 || memcmp(b, "v=0\r\n", 5)))
+	if (sdp && (end - b < 5 || memcmp(b, "v=0\r\n", 5)))
 		sc_fail(m, "the SDP body does not start with v=0: \"%.40s\"", b);
 	for (line = 1; b < end && line <= MAX_BODY_LINES; line++) {
 		const char *nl = memchr(b, '\n', (size_t)(end - b));
 		size_t ll = nl ? (size_t)(nl - b) : (size_t)(end - b);
 		size_t sl = ll && b[ll - 1] == '\r' ? ll - 1 : ll;
 
-		if (!nl && m->seen < m->len - m->hdr_len)
-			break;	/* the line goes on where the dump does not */
 		if (strncmp(m->ctype, "message/", 8) && sc_header_name_len(b, sl))
 			sc_fail(m, "a header in the body (body line %u): \"%.*s\"",
 				line, (int)(sl < 60 ? sl : 60), b);
@@ -250,14 +247,13 @@ static void cmp_body(const struct sc_msg *m, const osip_message_t *o, const sip_
 	    strcasecmp(s->sip_content_type ? s->sip_content_type->c_type : "", m->ctype))
 		sc_fail(m, "Content-Type: libosip2 reads \"%s\", sofia-sip \"%s\", the line \"%s\"",
 			oct, s->sip_content_type ? s->sip_content_type->c_type : "", m->ctype);
-	/* the bytes compared are those in the dump (m->seen) */
 	if ((s->sip_payload ? s->sip_payload->pl_len : 0) != n ||
-	    (n && memcmp(s->sip_payload->pl_data, raw, m->seen)))
+	    (n && memcmp(s->sip_payload->pl_data, raw, n)))
 		sc_fail(m, "sofia-sip's body is not the %zu bytes after the empty line", n);
 	if (!strncmp(m->ctype, "multipart/", 10))
 		return;	/* libosip2 splits it in parts */
 	osip_message_get_body(o, 0, &ob);
-	if (n ? !ob || ob->length != n || memcmp(ob->body, raw, m->seen)
+	if (n ? !ob || ob->length != n || memcmp(ob->body, raw, n)
 	      : ob && ob->length)
 		sc_fail(m, "libosip2's body is not the %zu bytes after the empty line", n);
 }
