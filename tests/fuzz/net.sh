@@ -12,6 +12,7 @@ set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 PINHOLED=$top_builddir/registrar/pinholed
 OUT=${FUZZ_NET_OUT:-$top_builddir/fuzz-net-out}
+case $OUT in /*) ;; *) OUT=$(pwd)/$OUT ;; esac
 
 skip() { echo "SKIP: $*"; exit 77; }
 
