@@ -61,3 +61,20 @@ fuzz:
 	@echo "fuzz targets need: ./configure --with-fuzzing CC=clang"; exit 1
 endif
 .PHONY: fuzz
+
+# The network fuzzer: the real pinholed in a private network namespace,
+# SIP and STUN over UDP and TCP (tests/fuzz/net.sh, net_fuzz.py). A short
+# run in `make check`; `make fuzz-net` runs FUZZ_NET_SECONDS and goes on
+# after a failure to find more than one.
+TESTS += tests/fuzz/net.sh
+EXTRA_DIST += tests/fuzz/net.sh tests/fuzz/net_fuzz.py
+FUZZ_NET_SECONDS = 600
+fuzz-net: registrar/pinholed
+	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
+	FUZZ_NET_SECONDS='$(FUZZ_NET_SECONDS)' FUZZ_NET_KEEP_GOING=1 \
+		$(SHELL) $(top_srcdir)/tests/fuzz/net.sh
+.PHONY: fuzz-net
+clean-local: clean-fuzz-net
+clean-fuzz-net:
+	rm -rf fuzz-net-out
+.PHONY: clean-fuzz-net

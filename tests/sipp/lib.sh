@@ -1,7 +1,9 @@
 # tests/sipp/lib.sh: run the real pinholed on free loopback ports and drive
 # it with SIPp. Sourced by the tests in this folder. Everything is bounded:
 # start-up waits at most 5 s, each SIPp run at most 20 s, and the trap
-# stops pinholed and removes the work folder whatever happens.
+# stops pinholed and removes the work folder whatever happens. A test fails
+# when pinholed died under it or its log has a sanitizer report (builds
+# configured with --enable-sanitizers; leaks at exit are not checked here).
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 SIPP_DIR=$top_srcdir/tests/sipp
@@ -23,17 +25,44 @@ command -v sipp >/dev/null 2>&1 || skip "sipp not installed (Debian package sip-
 # absolute: LD_PRELOAD is read wherever pinholed's libtool wrapper runs it
 SENDCAP=$(cd "$(dirname "$SENDCAP")" && pwd)/sendcap.so
 
+# A sanitizer finding stops pinholed (abort_on_error, halt_on_error) and
+# its report goes to the log.
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# ph_alive: pinholed runs (a zombie, dead and not yet waited for, does not)
+ph_alive() {
+	[ -n "$PH_PID" ] && [ -r "/proc/$PH_PID/stat" ] &&
+		! sed 's/^.*) //' "/proc/$PH_PID/stat" 2>/dev/null | grep -q '^[ZX]'
+}
+
+# ph_log_clean: 1 (with the report) when pinholed's log has a sanitizer report
+ph_log_clean() {
+	[ -f "$WORK/pinholed.log" ] || return 0
+	grep -Eq 'runtime error:|AddressSanitizer' "$WORK/pinholed.log" || return 0
+	echo "FAIL: sanitizer report in pinholed's log:"
+	grep -Em1 -A40 'runtime error:|AddressSanitizer' "$WORK/pinholed.log" | sed 's/^/  pinholed: /'
+	return 1
+}
+
 ph_cleanup() {
-	rc=$?
+	st=$?
 	if [ -n "$PH_PID" ]; then
+		if ! ph_alive; then
+			echo "FAIL: pinholed (pid $PH_PID) died during the test"
+			tail -40 "$WORK/pinholed.log" 2>/dev/null | sed 's/^/  pinholed: /'
+			st=1
+		fi
 		kill "$PH_PID" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$PH_PID" 2>/dev/null || break; sleep 0.2; done
+		for _ in 1 2 3 4 5 6 7 8 9 10; do ph_alive || break; sleep 0.2; done
 		kill -9 "$PH_PID" 2>/dev/null
 	fi
+	ph_log_clean || st=1
 	# a test passes only if all pinholed sent reads right (sipcheck)
-	[ "$rc" = 0 ] && ! sip_check "$WORK"/sent-*.cap && rc=1
+	[ "$st" = 0 ] && ! sip_check "$WORK"/sent-*.cap && st=1
 	rm -rf "$WORK"
-	exit "$rc"
+	trap - EXIT
+	exit "$st"
 }
 trap ph_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -72,6 +101,9 @@ free_base() {
 # ph_start [-o KEY=VALUE]...: start pinholed; sets SIP_PORT, STUN_PORT, PH_IP.
 ph_start() {
 	PH_IP=${PH_IP:-127.0.0.1}
+	PH_PID=
+	# the pinholed before this one, if any
+	ph_log_clean || { rm -f "$WORK/pinholed.log"; exit 1; }
 	base=$(free_base 12) || fail "no free ports"
 	SIP_PORT=$base
 	STUN_PORT=$((base + 2))
