@@ -1,143 +1,22 @@
-/* One call: both sides, the route per branch, the edits, the relay
- * streams, the reports. See call.h. */
+/* One call: what pinholed knows of both sides, the route per branch, the
+ * edits of each message, the reports. See call.h; the table and the relay
+ * streams are in calls.c. */
 #include "config.h"
 
 #include <errno.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "call.h"
+#include "call_int.h"
 #include "log.h"
 #include "stunsock.h"
-
-#define BUCKETS 4096
-
-struct branch {
-	struct route_side callee;
-	struct route rt;
-};
-
-struct call {
-	struct call *next;            /* hash chain */
-	struct calls *cs;
-	char *call_id;
-	unsigned refs;                /* the table's, and each transaction's */
-	bool listed;                  /* in the table */
-	struct route_side caller;
-	bool has_offer;
-	struct sdpfw offer;
-	unsigned nb;
-	struct branch b[CALL_MAX_BRANCHES];
-	struct ph_addr ips[PH_RELAY_MAX_EXPECT]; /* the callee leg's, so far */
-	unsigned nips;
-	int relay_err;                /* why there are no streams */
-	struct relay_grant g;         /* the streams (g.n: 0 for none) */
-	struct ph_addr media[RELAYCTL_MAX_STREAMS][2]; /* each leg's SDP address */
-	struct ph_relay_stats last[RELAYCTL_MAX_STREAMS];
-	enum route_kind route;        /* as decided for the answering branch */
-	bool answered;
-};
-
-struct calls {
-	struct relayctl *relay;
-	struct stund *stund;
-	struct loc_store *store;
-	unsigned n;
-	struct call *bucket[BUCKETS];
-};
-
-static unsigned hash(const char *s)
-{
-	uint32_t h = 2166136261u; /* FNV-1a */
-
-	while (*s)
-		h = (h ^ (uint8_t)*s++) * 16777619u;
-	return h % BUCKETS;
-}
 
 void call_edit_reset(struct call_edit *e)
 {
 	free(e->body);
 	memset(e, 0, sizeof *e);
 }
-
-int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
-		struct loc_store *store)
-{
-	struct calls *cs = calloc(1, sizeof *cs);
-
-	if (!cs)
-		return ENOMEM;
-	cs->relay = relay;
-	cs->stund = stund;
-	cs->store = store;
-	*cp = cs;
-	return 0;
-}
-
-static void drop(struct call *c)
-{
-	if (--c->refs)
-		return;
-	free(c->call_id);
-	free(c);
-}
-
-/* Out of the table, which drops its reference. */
-static void unlist(struct call *c)
-{
-	struct calls *cs = c->cs;
-
-	for (struct call **pp = &cs->bucket[hash(c->call_id)]; *pp;
-	     pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	c->listed = false;
-	cs->n--;
-	drop(c);
-}
-
-/* A call without relay streams has nothing to keep once its last
- * transaction lets go: in-dialog requests do nothing with it. */
-void call_unref(struct call *c)
-{
-	if (!c)
-		return;
-	if (c->listed && !c->g.n && c->refs == 2)
-		unlist(c);
-	drop(c);
-}
-
-void calls_free(struct calls *cs)
-{
-	if (!cs)
-		return;
-	for (unsigned i = 0; i < BUCKETS; i++)
-		while (cs->bucket[i]) {
-			struct call *c = cs->bucket[i];
-			c->refs = 1; /* the transactions went with the agent */
-			unlist(c);
-		}
-	free(cs);
-}
-
-unsigned calls_count(const struct calls *cs)
-{
-	return cs->n;
-}
-
-static struct call *find(struct calls *cs, const char *call_id)
-{
-	for (struct call *c = cs->bucket[hash(call_id)]; c; c = c->next)
-		if (!strcmp(c->call_id, call_id))
-			return c;
-	return NULL;
-}
-
 /* ---- what pinholed knows of each side -------------------------------- */
 
 static void side_fw(struct route_side *side, const char *value)
@@ -195,122 +74,6 @@ static void caller_side(struct call *c, const char *from_aor,
 	if (c->has_offer)
 		side_windows(c->cs, &c->caller, &c->offer, "caller");
 }
-
-/* ---- the relay streams ------------------------------------------------ */
-
-/* Leg `leg` is `side`, its media as `sdp` says: where it may send from
- * and, once its SDP address changes (a re-INVITE), latched anew. */
-static void expect(struct call *c, unsigned leg, const struct route_side *side,
-		   const struct sdpfw *sdp)
-{
-	struct relayctl *r = c->cs->relay;
-
-	for (unsigned i = 0; i < c->g.n && i < sdp->n; i++) {
-		struct ph_addr ips[3];
-		unsigned n = 0;
-		bool moved = ph_addr_isset(&c->media[i][leg]) &&
-			     !ph_addr_eq(&c->media[i][leg], &sdp->m[i].media);
-
-		ips[n++] = side->sip_src;
-		if (side->has_fw)
-			ips[n++] = side->fw.host;
-		if (ph_addr_isset(&sdp->m[i].window))
-			ips[n++] = sdp->m[i].window;
-		c->media[i][leg] = sdp->m[i].media;
-		r->ops->expect(r, c->g.id[i], leg, ips, n, &sdp->m[i].media, moved);
-	}
-}
-
-/* Before it answers, the callee leg may send from this branch's callee
- * too: its first packet latches, even a null packet sent before it
- * answers. Said before the INVITE leaves, which that packet could
- * otherwise outrun. */
-static void expect_callee(struct call *c, const struct route_side *cs)
-{
-	const struct ph_addr *cand[2] = {&cs->sip_src,
-					 cs->has_fw ? &cs->fw.host : NULL};
-	struct relayctl *r = c->cs->relay;
-
-	for (unsigned j = 0; j < 2; j++) {
-		bool dup = !cand[j];
-		for (unsigned x = 0; x < c->nips && !dup; x++)
-			dup = ph_addr_ip_eq(&c->ips[x], cand[j]);
-		if (!dup && c->nips < PH_RELAY_MAX_EXPECT)
-			c->ips[c->nips++] = *cand[j];
-	}
-	for (unsigned i = 0; i < c->g.n; i++)
-		r->ops->expect(r, c->g.id[i], 1, c->ips, c->nips, NULL, false);
-}
-
-static void sum(const struct call *c, unsigned leg, uint64_t *rx,
-		uint64_t *foreign)
-{
-	*rx = *foreign = 0;
-	for (unsigned i = 0; i < c->g.n; i++) {
-		*rx += c->last[i].leg[leg].rx;
-		*foreign += c->last[i].leg[leg].foreign;
-	}
-}
-
-static void media_report(const struct call *c, const char *why)
-{
-	uint64_t rx[2], foreign[2];
-	const char *took;
-
-	sum(c, 0, &rx[0], &foreign[0]);
-	sum(c, 1, &rx[1], &foreign[1]);
-	if (!rx[0] && !rx[1])
-		took = c->route == ROUTE_RELAY ? "none (nothing reached the relay)"
-					       : "not the relay";
-	else if (c->route == ROUTE_RELAY)
-		took = "relay";
-	else
-		took = "relay (fell back from the direct path)";
-	log_notice("call %s: media ended (%s) after %" PRIu64 " s; route %s; "
-		   "media took %s; relay received %" PRIu64 " from the caller, "
-		   "%" PRIu64 " from the callee, dropped %" PRIu64
-		   " from third addresses",
-		   c->call_id, why, c->last[0].age_ms / 1000,
-		   route_kind_name(c->route), took, rx[0], rx[1],
-		   foreign[0] + foreign[1]);
-}
-
-/* Frees the streams, reports what they carried, forgets the call. */
-static void end_media(struct call *c, const char *why)
-{
-	struct relayctl *r = c->cs->relay;
-
-	if (!c->listed)
-		return;
-	for (unsigned i = 0; i < c->g.n; i++)
-		r->ops->free(r, c->g.id[i], &c->last[i]);
-	if (c->g.n)
-		media_report(c, why);
-	unlist(c);
-}
-
-void calls_tick(struct calls *cs)
-{
-	struct relayctl *r = cs->relay;
-
-	for (unsigned b = 0; r && b < BUCKETS; b++)
-		for (struct call *c = cs->bucket[b], *next; c; c = next) {
-			bool live = false;
-
-			next = c->next;
-			/* a call still ringing is not idle; an answered
-			 * one's counters are kept for its report */
-			for (unsigned i = 0; i < c->g.n; i++)
-				if (!c->answered ? !r->ops->touch(r, c->g.id[i])
-						 : !r->ops->stats(r, c->g.id[i], &c->last[i]))
-					live = true;
-			if (!live && c->g.n) {
-				media_report(c, "idle");
-				unlist(c);
-			}
-		}
-}
-
 /* ---- the INVITE ------------------------------------------------------- */
 
 struct reserve {
@@ -327,7 +90,7 @@ static void granted(int err, const struct relay_grant *g, void *arg)
 	c->relay_err = err;
 	if (!err) {
 		c->g = *g;
-		expect(c, 0, &c->caller, &c->offer);
+		call_expect(c, 0, &c->caller, &c->offer);
 	} else if (err != ENOTSUP && err != EAFNOSUPPORT) {
 		log_warn("proxy: call %s: no relay ports: %s", c->call_id,
 			 strerror(err));
@@ -335,39 +98,18 @@ static void granted(int err, const struct relay_grant *g, void *arg)
 	rs->ready(err, rs->arg);
 	free(rs);
 }
-
-static int call_new(struct calls *cs, const char *call_id, struct call **cp)
-{
-	struct call *c = calloc(1, sizeof *c);
-	unsigned h = hash(call_id);
-
-	if (!c || !(c->call_id = strdup(call_id))) {
-		free(c);
-		return ENOMEM;
-	}
-	c->cs = cs;
-	c->refs = 1;
-	c->listed = true;
-	c->relay_err = ENOTSUP;
-	c->next = cs->bucket[h];
-	cs->bucket[h] = c;
-	cs->n++;
-	*cp = c;
-	return 0;
-}
-
 int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	       const struct flow *caller, const char *fwwin,
 	       const struct call_sdp *offer, call_ready_h *ready, void *arg,
 	       struct call **cp)
 {
-	struct call *c = find(cs, call_id);
+	struct call *c = calls_find(cs, call_id);
 	struct reserve *rs;
 	struct ph_addr media[RELAYCTL_MAX_STREAMS];
 	int err;
 
 	/* a new INVITE of the same call (after a 401) keeps its streams */
-	if (!c && (err = call_new(cs, call_id, &c)))
+	if (!c && (err = calls_add(cs, call_id, &c)))
 		return err;
 	c->refs++;
 	c->has_offer = offer != NULL;
@@ -378,7 +120,7 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	*cp = c;
 	if (c->g.n || !offer || !cs->relay) {
 		if (c->g.n)
-			expect(c, 0, &c->caller, &c->offer);
+			call_expect(c, 0, &c->caller, &c->offer);
 		ready(c->g.n ? 0 : c->relay_err, arg);
 		return 0;
 	}
@@ -467,7 +209,7 @@ int call_branch(struct call *c, const struct flow *flow,
 	role = !c->has_offer ? PH_ROLE_NONE
 	       : b->rt.kind == ROUTE_RELAY ? PH_ROLE_RELAY : b->rt.callee;
 	if (c->g.n)
-		expect_callee(c, &b->callee);
+		call_expect_callee(c, &b->callee);
 	if (edit(c, role, &c->offer, 1, c->has_offer ? offer : NULL, e))
 		return EBADMSG;
 	*bp = c->nb++;
@@ -525,7 +267,7 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 		c->route = b->rt.kind;
 		c->answered = true;
 		if (c->g.n)
-			expect(c, 1, &b->callee, &ans->fw);
+			call_expect(c, 1, &b->callee, &ans->fw);
 	}
 	if (b->rt.kind == ROUTE_RELAY)
 		edit(c, PH_ROLE_RELAY, NULL, 0, ans, e);
@@ -538,27 +280,26 @@ void call_failed(struct call *c, int b, int status)
 {
 	report(c, b, status);
 	if (!c->answered)
-		end_media(c, b < 0 && !c->nb ? "no branch" : "the INVITE failed");
+		call_end_media(c, b < 0 && !c->nb ? "no branch" : "the INVITE failed");
 }
 
 void call_resdp(struct calls *cs, const char *call_id, unsigned leg,
 		const struct ph_addr *src, const struct call_sdp *sdp,
 		struct call_edit *e)
 {
-	struct call *c = find(cs, call_id);
+	struct call *c = calls_find(cs, call_id);
 	struct route_side side = {.sip_src = *src};
 
 	memset(e, 0, sizeof *e);
 	if (!c || !c->g.n || c->route != ROUTE_RELAY || !sdp)
 		return;
-	expect(c, leg, &side, &sdp->fw);
+	call_expect(c, leg, &side, &sdp->fw);
 	edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
 }
-
 void call_bye(struct calls *cs, const char *call_id)
 {
-	struct call *c = find(cs, call_id);
+	struct call *c = calls_find(cs, call_id);
 
 	if (c)
-		end_media(c, "BYE");
+		call_end_media(c, "BYE");
 }

@@ -12,8 +12,10 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/errmap.c registrar/errmap.h \
 	registrar/flow.c registrar/flow.h \
 	registrar/relayctl.c registrar/relayctl.h \
-	registrar/call.c registrar/call.h \
-	registrar/proxy.c registrar/proxy.h \
+	registrar/call.c registrar/call.h registrar/call_int.h \
+	registrar/calls.c \
+	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
+	registrar/fork.c \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h

@@ -1,0 +1,228 @@
+/* The table of calls by Call-ID, their lifetimes (a reference for the
+ * table and one per transaction), and their relay streams: what the relay
+ * is told, what it carried, idleness. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "call_int.h"
+#include "log.h"
+
+static unsigned hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h % CALLS_BUCKETS;
+}
+int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
+		struct loc_store *store)
+{
+	struct calls *cs = calloc(1, sizeof *cs);
+
+	if (!cs)
+		return ENOMEM;
+	cs->relay = relay;
+	cs->stund = stund;
+	cs->store = store;
+	*cp = cs;
+	return 0;
+}
+
+static void drop(struct call *c)
+{
+	if (--c->refs)
+		return;
+	free(c->call_id);
+	free(c);
+}
+
+/* Out of the table, which drops its reference. */
+static void unlist(struct call *c)
+{
+	struct calls *cs = c->cs;
+
+	for (struct call **pp = &cs->bucket[hash(c->call_id)]; *pp;
+	     pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	c->listed = false;
+	cs->n--;
+	drop(c);
+}
+
+/* A call without relay streams has nothing to keep once its last
+ * transaction lets go: in-dialog requests do nothing with it. */
+void call_unref(struct call *c)
+{
+	if (!c)
+		return;
+	if (c->listed && !c->g.n && c->refs == 2)
+		unlist(c);
+	drop(c);
+}
+
+void calls_free(struct calls *cs)
+{
+	if (!cs)
+		return;
+	for (unsigned i = 0; i < CALLS_BUCKETS; i++)
+		while (cs->bucket[i]) {
+			struct call *c = cs->bucket[i];
+			c->refs = 1; /* the transactions went with the agent */
+			unlist(c);
+		}
+	free(cs);
+}
+
+unsigned calls_count(const struct calls *cs)
+{
+	return cs->n;
+}
+
+struct call *calls_find(struct calls *cs, const char *call_id)
+{
+	for (struct call *c = cs->bucket[hash(call_id)]; c; c = c->next)
+		if (!strcmp(c->call_id, call_id))
+			return c;
+	return NULL;
+}
+
+int calls_add(struct calls *cs, const char *call_id, struct call **cp)
+{
+	struct call *c = calloc(1, sizeof *c);
+	unsigned h = hash(call_id);
+
+	if (!c || !(c->call_id = strdup(call_id))) {
+		free(c);
+		return ENOMEM;
+	}
+	c->cs = cs;
+	c->refs = 1;
+	c->listed = true;
+	c->relay_err = ENOTSUP;
+	c->next = cs->bucket[h];
+	cs->bucket[h] = c;
+	cs->n++;
+	*cp = c;
+	return 0;
+}
+/* ---- the relay streams ------------------------------------------------ */
+
+/* Where leg `leg` may send from and, once its SDP address changes (a
+ * re-INVITE), latched anew. */
+void call_expect(struct call *c, unsigned leg, const struct route_side *side,
+		 const struct sdpfw *sdp)
+{
+	struct relayctl *r = c->cs->relay;
+
+	for (unsigned i = 0; i < c->g.n && i < sdp->n; i++) {
+		struct ph_addr ips[3];
+		unsigned n = 0;
+		bool moved = ph_addr_isset(&c->media[i][leg]) &&
+			     !ph_addr_eq(&c->media[i][leg], &sdp->m[i].media);
+
+		ips[n++] = side->sip_src;
+		if (side->has_fw)
+			ips[n++] = side->fw.host;
+		if (ph_addr_isset(&sdp->m[i].window))
+			ips[n++] = sdp->m[i].window;
+		c->media[i][leg] = sdp->m[i].media;
+		r->ops->expect(r, c->g.id[i], leg, ips, n, &sdp->m[i].media, moved);
+	}
+}
+
+/* Before it answers, the callee leg may send from this branch's callee
+ * too: its first packet latches, even a null packet sent before it
+ * answers. Said before the INVITE leaves, which that packet could
+ * otherwise outrun. */
+void call_expect_callee(struct call *c, const struct route_side *cs)
+{
+	const struct ph_addr *cand[2] = {&cs->sip_src,
+					 cs->has_fw ? &cs->fw.host : NULL};
+	struct relayctl *r = c->cs->relay;
+
+	for (unsigned j = 0; j < 2; j++) {
+		bool dup = !cand[j];
+		for (unsigned x = 0; x < c->nips && !dup; x++)
+			dup = ph_addr_ip_eq(&c->ips[x], cand[j]);
+		if (!dup && c->nips < PH_RELAY_MAX_EXPECT)
+			c->ips[c->nips++] = *cand[j];
+	}
+	for (unsigned i = 0; i < c->g.n; i++)
+		r->ops->expect(r, c->g.id[i], 1, c->ips, c->nips, NULL, false);
+}
+
+static void sum(const struct call *c, unsigned leg, uint64_t *rx,
+		uint64_t *foreign)
+{
+	*rx = *foreign = 0;
+	for (unsigned i = 0; i < c->g.n; i++) {
+		*rx += c->last[i].leg[leg].rx;
+		*foreign += c->last[i].leg[leg].foreign;
+	}
+}
+
+static void media_report(const struct call *c, const char *why)
+{
+	uint64_t rx[2], foreign[2];
+	const char *took;
+
+	sum(c, 0, &rx[0], &foreign[0]);
+	sum(c, 1, &rx[1], &foreign[1]);
+	if (!rx[0] && !rx[1])
+		took = c->route == ROUTE_RELAY ? "none (nothing reached the relay)"
+					       : "not the relay";
+	else if (c->route == ROUTE_RELAY)
+		took = "relay";
+	else
+		took = "relay (fell back from the direct path)";
+	log_notice("call %s: media ended (%s) after %" PRIu64 " s; route %s; "
+		   "media took %s; relay received %" PRIu64 " from the caller, "
+		   "%" PRIu64 " from the callee, dropped %" PRIu64
+		   " from third addresses",
+		   c->call_id, why, c->last[0].age_ms / 1000,
+		   route_kind_name(c->route), took, rx[0], rx[1],
+		   foreign[0] + foreign[1]);
+}
+
+void call_end_media(struct call *c, const char *why)
+{
+	struct relayctl *r = c->cs->relay;
+
+	if (!c->listed)
+		return;
+	for (unsigned i = 0; i < c->g.n; i++)
+		r->ops->free(r, c->g.id[i], &c->last[i]);
+	if (c->g.n)
+		media_report(c, why);
+	unlist(c);
+}
+
+void calls_tick(struct calls *cs)
+{
+	struct relayctl *r = cs->relay;
+
+	for (unsigned b = 0; r && b < CALLS_BUCKETS; b++)
+		for (struct call *c = cs->bucket[b], *next; c; c = next) {
+			bool live = false;
+
+			next = c->next;
+			/* a call still ringing is not idle; an answered
+			 * one's counters are kept for its report */
+			for (unsigned i = 0; i < c->g.n; i++)
+				if (!c->answered ? !r->ops->touch(r, c->g.id[i])
+						 : !r->ops->stats(r, c->g.id[i], &c->last[i]))
+					live = true;
+			if (!live && c->g.n) {
+				media_report(c, "idle");
+				unlist(c);
+			}
+		}
+}

@@ -1,0 +1,282 @@
+/* Where the proxy's requests go (RFC 3261 section 16.5-16.6): an initial
+ * request to every binding of its user, an INVITE once its call is ready;
+ * a request in a dialog along pinholed's own Record-Route, over the flow
+ * the other side called or registered from (RFC 3581; the flow-token idea
+ * of RFC 5626 section 5.3); ACK and stray answers statelessly. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "proxy_int.h"
+
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/sip_status.h>
+#include <sofia-sip/sip_util.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "log.h"
+#include "register.h"
+
+/* ---- loose routing through our own Record-Route ----------------------- */
+
+/* Pops the Route entries that are ours. The leg the request came from
+ * (0: the caller's flow, 1: the callee's), with *next the flow on the
+ * other side of the dialog; -1 when no Route was ours. */
+static int pop_our_routes(msg_t *msg, sip_t *sip, const struct flow *src,
+			  struct flow *next)
+{
+	struct flow a, b;
+	int err, leg = -1;
+
+	while (sip->sip_route &&
+	       (err = flow_rr_read(sip->sip_route->r_url->url_params, &a,
+				   &b)) != ENOENT) {
+		if (!err) {
+			leg = ph_addr_eq(&src->src, &a.src) ? 0 : 1;
+			*next = leg ? a : b;
+		}
+		sip_route_remove(msg, sip);
+	}
+	return leg;
+}
+
+/* ---- requests -------------------------------------------------------- */
+
+/* Where a binding's requests go: to its Contact when that names the very
+ * IP the REGISTER came from (no NAT between; the Contact's port is the
+ * one it listens on, which a third-party registration need not have sent
+ * from), else back over the flow the REGISTER came in on (RFC 3581). */
+static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
+{
+	char buf[512];
+	url_t url[1];
+	struct ph_addr a;
+
+	*hop = c->flow.src;
+	if (strlen(c->uri) >= sizeof buf)
+		return;
+	strcpy(buf, c->uri);
+	if (url_d(url, buf) < 0 || !url->url_host ||
+	    ph_addr_set(&a, url->url_host,
+			url->url_port ? (uint16_t)atoi(url->url_port) : 5060))
+		return;
+	if (ph_addr_ip_eq(&a, &c->flow.src))
+		*hop = a;
+}
+
+/* One branch per binding, each with the call's edits for it. *err says
+ * why none went when none did. */
+static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
+		    int *err)
+{
+	bool invite = t->sip->sip_request->rq_method == sip_method_invite;
+
+	for (unsigned i = 0; i < n && t->n < MAX_BRANCHES; i++) {
+		struct branch *b = &t->b[t->n];
+		struct call_edit e = {{0}, NULL};
+		int berr = 0;
+
+		if (!flows_open(t->p->flows, &c[i].flow)) {
+			log_debug("proxy: %s to %s: its TCP connection has closed",
+				  t->sip->sip_call_id->i_id, c[i].uri);
+			*err = *err ? *err : ENOTCONN;
+			continue;
+		}
+		memset(b, 0, sizeof *b);
+		binding_hop(&c[i], &b->flow.src);
+		b->flow.transport = c[i].flow.transport;
+		if (t->call)
+			berr = call_branch(t->call, &c[i].flow, &b->flow.src,
+					   c[i].fwwin, t->has_offer ? &t->offer : NULL,
+					   &e, &b->call_branch);
+		if (!berr)
+			berr = ptx_branch(t, b, c[i].uri, invite, &e);
+		call_edit_reset(&e);
+		if (!berr)
+			t->n++;
+		else if (!*err || *err == ENOTCONN)
+			*err = berr;
+	}
+}
+
+/* The call's relay is ready, or there is none (the call knows why): fork,
+ * unless a CANCEL came while a remote relay was reserving. */
+static void forward_invite(int err, void *arg)
+{
+	struct ptx *t = arg;
+	const struct loc_contact *c = NULL;
+	char aor[REG_AOR_MAX];
+	unsigned n = 0;
+	int ferr = 0;
+
+	(void)err;
+	if (t->cancelled) {
+		call_failed(t->call, -1, 487);
+		ptx_reply(t, SIP_487_REQUEST_TERMINATED);
+		return ptx_free(t);
+	}
+	if (!reg_aor(t->sip->sip_request->rq_url, aor, sizeof aor))
+		loc_get(t->p->store, aor, &c, &n);
+	fork_to(t, c, n, &ferr);
+	if (t->n)
+		return;
+	call_failed(t->call, -1, ferr == ENOTCONN ? 480 : 503);
+	ptx_reply_err(t, ferr ? ferr : EHOSTUNREACH);
+	ptx_free(t);
+}
+
+/* An initial request to a registered user: one branch per binding. */
+static void to_user(struct ptx *t)
+{
+	const url_t *ru = t->sip->sip_request->rq_url;
+	const struct loc_contact *c;
+	char aor[REG_AOR_MAX], from[REG_AOR_MAX];
+	unsigned n;
+	int err = 0;
+
+	if (reg_aor(ru, aor, sizeof aor) || !ru->url_user) {
+		ptx_reply(t, 404, "Not Found: no user in the Request-URI");
+		return ptx_free(t);
+	}
+	loc_get(t->p->store, aor, &c, &n);
+	if (!n) {
+		ptx_reply(t, 480, "Temporarily Unavailable: not registered");
+		return ptx_free(t);
+	}
+	if (t->sip->sip_request->rq_method == sip_method_invite) {
+		bool known = t->sip->sip_from &&
+			     !reg_aor(t->sip->sip_from->a_url, from, sizeof from);
+
+		/* forward_invite() runs once the call's relay is ready */
+		if (call_offer(t->p->calls, t->sip->sip_call_id->i_id,
+			       known ? from : NULL, &t->src,
+			       proxy_header(t->sip, "Firewall-Window"),
+			       t->has_offer ? &t->offer : NULL, forward_invite,
+			       t, &t->call)) {
+			ptx_reply_err(t, ENOMEM);
+			ptx_free(t);
+		}
+		return;
+	}
+	fork_to(t, c, n, &err);
+	if (!t->n) {
+		ptx_reply_err(t, err == ENOTCONN ? ENOTCONN : EHOSTUNREACH);
+		ptx_free(t);
+	}
+}
+
+/* A request inside a dialog: to the Request-URI, over the flow our
+ * Record-Route names for it. */
+static void in_dialog(struct ptx *t, const struct flow *next)
+{
+	struct branch *b = &t->b[0];
+	struct call_edit e = {{0}, NULL};
+	char ruri[512];
+	const char *id = t->sip->sip_call_id->i_id;
+
+	memset(b, 0, sizeof *b);
+	b->flow = *next;
+	url_e(ruri, sizeof ruri, t->sip->sip_request->rq_url);
+	if (t->sip->sip_request->rq_method == sip_method_bye)
+		call_bye(t->p->calls, id);
+	else if (t->has_offer)
+		call_resdp(t->p->calls, id, (unsigned)t->from_leg, &t->src.src,
+			   &t->offer, &e);
+	if (!ptx_branch(t, b, ruri, false, &e)) {
+		t->n = 1;
+	} else {
+		ptx_reply_err(t, EPROTO);
+		ptx_free(t);
+	}
+	call_edit_reset(&e);
+}
+
+/* ACK to a 2xx is its own transaction-less request: forwarded as it is. */
+static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
+			const struct flow *next)
+{
+	char hop[128];
+
+	if (sip->sip_max_forwards)
+		sip->sip_max_forwards->mf_count--;
+	flow_hop_url(hop, sizeof hop, &next->src, next->transport);
+	nta_msg_tsend(p->agent, msg, (url_string_t *)hop, TAG_END());
+}
+
+void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)
+{
+	/* our Via on top, the next one tells where it goes */
+	if (!sip->sip_via || !sip->sip_via->v_next) {
+		msg_destroy(msg);
+		return;
+	}
+	sip_via_remove(msg, sip);
+	nta_msg_tsend(p->agent, msg, NULL, TAG_END());
+}
+
+/* An INVITE's or UPDATE's offer: read, or the request answered 400. */
+static bool offer_ok(struct ptx *t)
+{
+	const sip_t *sip = t->sip;
+	const char *why;
+	char phrase[128];
+
+	if (!sip->sip_payload || (sip->sip_request->rq_method != sip_method_invite &&
+				  sip->sip_request->rq_method != sip_method_update))
+		return true;
+	t->offer.body = sip->sip_payload->pl_data;
+	t->offer.len = sip->sip_payload->pl_len;
+	if (sdpfw_read(t->offer.body, t->offer.len, &t->offer.fw, &why)) {
+		snprintf(phrase, sizeof phrase, "Bad Request: %s", why);
+		ptx_reply(t, 400, phrase);
+		return false;
+	}
+	t->has_offer = true;
+	return true;
+}
+
+void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
+{
+	struct flow src, next;
+	struct ptx *t;
+	int leg;
+
+	/* RFC 3261 16.3 step 3 */
+	if (sip->sip_max_forwards && sip->sip_max_forwards->mf_count == 0) {
+		if (sip->sip_request->rq_method == sip_method_ack)
+			msg_destroy(msg);
+		else
+			nta_msg_treply(p->agent, msg, SIP_483_TOO_MANY_HOPS, TAG_END());
+		return;
+	}
+	if (flows_of_msg(p->flows, msg, &src)) {
+		nta_msg_treply(p->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
+		return;
+	}
+	leg = pop_our_routes(msg, sip, &src, &next);
+	if (sip->sip_request->rq_method == sip_method_ack) {
+		if (leg >= 0)
+			forward_ack(p, msg, sip, &next);
+		else
+			msg_destroy(msg); /* not ours to route */
+		return;
+	}
+	if (!(t = ptx_new(p, msg, sip)))
+		return;
+	t->src = src;
+	t->from_leg = leg;
+	if (!offer_ok(t))
+		return ptx_free(t);
+	if (leg >= 0) {
+		in_dialog(t, &next);
+	} else if (sip->sip_to && sip->sip_to->a_tag) {
+		ptx_reply(t, 403, "Forbidden: in-dialog request not routed through us");
+		ptx_free(t);
+	} else {
+		to_user(t);
+	}
+}

@@ -1,0 +1,66 @@
+/* Inside the proxy: its transactions, shared by proxy.c (server and
+ * client transactions, answers going up) and fork.c (where requests go:
+ * bindings, dialogs). Nothing else includes this. */
+#ifndef PINHOLED_PROXY_INT_H
+#define PINHOLED_PROXY_INT_H
+
+#ifndef NTA_INCOMING_MAGIC_T
+#define NTA_INCOMING_MAGIC_T struct ptx
+#define NTA_OUTGOING_MAGIC_T struct branch
+#endif
+#include <sofia-sip/nta.h>
+#include <sofia-sip/sip.h>
+
+#include "proxy.h"
+
+#define MAX_BRANCHES CALL_MAX_BRANCHES
+
+struct proxy {
+	nta_agent_t *agent;
+	struct loc_store *store;
+	struct flows *flows;
+	struct calls *calls;
+	const struct pconf *conf;
+};
+
+struct branch {
+	struct ptx *t;
+	nta_outgoing_t *orq;
+	int status;
+	struct flow flow;             /* the callee's: where its requests go */
+	unsigned call_branch;         /* its index in the call */
+};
+
+/* One proxied server transaction and its client branches. */
+struct ptx {
+	struct proxy *p;
+	nta_incoming_t *irq;
+	msg_t *req;
+	sip_t *sip;
+	struct flow src;              /* where the request came from */
+	int from_leg;                 /* in a dialog: 0 caller, 1 callee; else -1 */
+	struct call_sdp offer;
+	bool has_offer;
+	struct call *call;            /* an initial INVITE's */
+	unsigned n, finals;
+	struct branch b[MAX_BRANCHES];
+	int best;                     /* best final non-2xx so far */
+	int best_b;                   /* its branch, -1: none */
+	msg_t *best_msg;
+	bool answered;
+	bool cancelled;               /* before its branches went */
+};
+
+/* A new server transaction for msg; NULL when nta refuses it. */
+struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip);
+void ptx_free(struct ptx *t);
+void ptx_reply(struct ptx *t, int status, const char *phrase);
+/* The answer errmap gives err. */
+void ptx_reply_err(struct ptx *t, int err);
+/* One branch: a copy of the request to ruri over the flow b->flow, with
+ * the call's edits for its receiver (e may be NULL). */
+int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
+	       bool record_route, const struct call_edit *e);
+const char *proxy_header(const sip_t *sip, const char *name);
+
+#endif
