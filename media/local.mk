@@ -9,8 +9,7 @@ media_libpinhole_la_SOURCES = \
 	media/stunc.c \
 	media/probe.c \
 	media/path.c \
-	media/sock.c \
-	media/relay.c
+	media/sock.c
 media_libpinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS) -pthread
 media_libpinhole_la_LIBADD = -lpthread
 media_libpinhole_la_LDFLAGS = -version-info 0:0:0 -no-undefined
@@ -22,11 +21,20 @@ pinholeinc_HEADERS = \
 	media/include/pinhole/addr.h \
 	media/include/pinhole/stun.h \
 	media/include/pinhole/fwwin.h \
-	media/include/pinhole/media.h \
-	media/include/pinhole/relay.h
+	media/include/pinhole/media.h
 
 pkgconfig_DATA += media/pinhole.pc
 EXTRA_DIST += media/pinhole.pc.in
 
 bin_PROGRAMS += media/pinhole-probe
 media_pinhole_probe_LDADD = media/libpinhole.la
+
+# The relay engine: the server side's, with threads, epoll and sockets of
+# its own, so it is not part of libpinhole (which owns none); pinholed,
+# its tests and the relay benchmark link it.
+noinst_LTLIBRARIES += media/relay/libphrelay.la
+media_relay_libphrelay_la_SOURCES = \
+	media/relay/relay.c media/relay/relay.h media/relay/relay_int.h \
+	media/relay/forward.c
+media_relay_libphrelay_la_CFLAGS = $(AM_CFLAGS) -pthread
+media_relay_libphrelay_la_LIBADD = media/libpinhole.la -lpthread

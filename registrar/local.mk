@@ -20,7 +20,8 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h
 registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
-registrar_libpinholed_la_LIBADD = media/libpinhole.la $(SOFIA_LIBS) $(CRYPTO_LIBS)
+registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \
+	$(SOFIA_LIBS) $(CRYPTO_LIBS)
 
 sbin_PROGRAMS += registrar/pinholed
 registrar_pinholed_SOURCES = registrar/main.c

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include <pinhole/relay.h>
+#include "relay.h"
 
 #include "conf.h"
 

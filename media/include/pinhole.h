@@ -7,6 +7,5 @@
 #include "pinhole/stun.h"
 #include "pinhole/fwwin.h"
 #include "pinhole/media.h"
-#include "pinhole/relay.h"
 
 #endif

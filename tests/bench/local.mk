@@ -2,7 +2,7 @@
 # `make bench-register` and `make bench-relay` one each.
 EXTRA_DIST += tests/bench/register tests/bench/relay
 noinst_PROGRAMS += tests/bench/relay-ng
-tests_bench_relay_ng_LDADD = media/libpinhole.la
+tests_bench_relay_ng_LDADD = media/relay/libphrelay.la media/libpinhole.la
 bench: bench-register bench-relay
 bench-register: all
 	BUILD=$(abs_top_builddir) $(top_srcdir)/tests/bench/register

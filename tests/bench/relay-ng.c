@@ -24,7 +24,7 @@
 #include <sys/socket.h>
 
 #include <pinhole/media.h>
-#include <pinhole/relay.h>
+#include "relay.h"
 
 #define MAX_CALLS 65536
 #define CALLID_MAX 128

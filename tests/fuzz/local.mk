@@ -27,7 +27,8 @@ fuzz_media = media/addr.c media/lex.c media/stun.c media/fwwin.c media/sdpattr.c
 # UBSan findings abort, so libFuzzer keeps them as crashes.
 fuzz_sanitize = -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 fuzz_cflags = $(AM_CFLAGS) $(fuzz_sanitize) -I$(top_srcdir)/media
-fuzz_registrar = $(registrar_libpinholed_la_SOURCES) $(media_libpinhole_la_SOURCES)
+fuzz_registrar = $(registrar_libpinholed_la_SOURCES) $(media_libpinhole_la_SOURCES) \
+	$(media_relay_libphrelay_la_SOURCES)
 fuzz_reg_cflags = $(fuzz_cflags) $(fuzz_reg_cppflags)
 fuzz_reg_libs = $(SOFIA_LIBS) $(CRYPTO_LIBS) -lpthread
 noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr \

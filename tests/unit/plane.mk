@@ -11,5 +11,5 @@ tests_unit_test_path_LDADD = $(unit_ldadd)
 tests_unit_test_sock_CFLAGS = $(unit_cflags)
 tests_unit_test_sock_LDADD = $(unit_ldadd)
 tests_unit_test_relay_CFLAGS = $(unit_cflags)
-tests_unit_test_relay_LDADD = $(unit_ldadd)
+tests_unit_test_relay_LDADD = media/relay/libphrelay.la $(unit_ldadd)
 endif

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include <pinhole/media.h>
-#include <pinhole/relay.h>
+#include "relay.h"
 
 static struct ph_relay *r;
 

@@ -12,7 +12,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -22,74 +21,7 @@
 #include <sys/socket.h>
 
 #include "pinhole/media.h"
-#include "pinhole/relay.h"
-
-#define BATCH 64          /* datagrams per recvmmsg/sendmmsg */
-#define PKT_MAX 2048      /* larger datagrams are dropped */
-#define EVENTS 256
-#define STOP_EVENT UINT64_MAX
-#define SWEEP_MS 1000
-
-struct rsock {
-	int fd;
-	bool latched;
-	struct ph_addr peer;
-};
-
-struct rleg {
-	struct rsock s[2];                /* RTP, RTCP */
-	unsigned pair;                    /* index in the pool */
-	struct ph_addr expect[PH_RELAY_MAX_EXPECT];
-	unsigned n_expect;
-	struct ph_addr media;             /* from its SDP */
-	bool media_ok;                    /* and trusted before latching */
-	struct ph_relay_leg_stats st;
-};
-
-struct rslot {
-	bool taken;                       /* the pool's: allocated or being set up */
-	bool used;                        /* the worker's: forwarding */
-	uint32_t gen;
-	struct rleg leg[2];
-	uint64_t born_ms, last_ms;
-};
-
-struct worker {
-	struct ph_relay *r;
-	unsigned idx;
-	pthread_t th;
-	bool started;
-	int ep, evfd;
-	pthread_mutex_t mu;
-	struct mmsghdr in[BATCH], out[BATCH];
-	struct iovec iov[BATCH], oiov[BATCH];
-	struct sockaddr_storage names[BATCH];
-	uint8_t buf[BATCH][PKT_MAX];
-};
-
-struct ph_relay {
-	struct ph_relay_conf conf;
-	struct rslot *slots;
-	unsigned nslots;
-	struct worker *w;
-	unsigned nw;
-	atomic_bool stop;
-	pthread_mutex_t pool_mu;      /* everything below */
-	uint8_t *pair_used;
-	unsigned npairs, pair_cursor, slot_cursor, used;
-	uint16_t first_port;
-};
-
-static struct worker *worker_of(struct ph_relay *r, unsigned slot)
-{
-	return &r->w[slot % r->nw];
-}
-
-static uint64_t ev_data(uint32_t gen, unsigned slot, unsigned leg,
-			unsigned comp)
-{
-	return (uint64_t)gen << 32 | slot << 2 | leg << 1 | comp;
-}
+#include "relay_int.h"
 
 /* ---- the pool -------------------------------------------------------- */
 
@@ -159,118 +91,6 @@ static int pair_take(struct ph_relay *r, struct rleg *l)
 	return EBUSY;
 }
 
-/* ---- forwarding ------------------------------------------------------ */
-
-static bool expected(const struct rleg *l, const struct ph_addr *src)
-{
-	for (unsigned i = 0; i < l->n_expect; i++)
-		if (ph_addr_ip_eq(&l->expect[i], src))
-			return true;
-	return false;
-}
-
-/* Latch or check one datagram's source (RFC 7362 section 5): the first
- * packet from an expected IP latches; later ones must come from there,
- * or from the same IP (a NAT that moved the port). */
-static bool accept_from(struct rleg *l, struct rsock *s,
-			const struct ph_addr *src)
-{
-	if (s->latched && ph_addr_eq(&s->peer, src))
-		return true;
-	if (s->latched ? !ph_addr_ip_eq(&s->peer, src) : !expected(l, src)) {
-		l->st.foreign++;
-		return false;
-	}
-	if (s->latched)
-		l->st.relatched++;
-	s->latched = true;
-	s->peer = *src;
-	if (s == &l->s[0]) {
-		l->st.latched = true;
-		l->st.from = *src;
-	}
-	return true;
-}
-
-/* Where media for leg o's component comp goes, or NULL: to its latched
- * source, else to its SDP address when that is trusted. */
-static const struct ph_addr *dest_of(struct rleg *o, unsigned comp,
-				     struct ph_addr *tmp)
-{
-	if (o->s[comp].latched)
-		return &o->s[comp].peer;
-	if (!o->media_ok)
-		return NULL;
-	*tmp = o->media;
-	ph_addr_set_port(tmp, (uint16_t)(ph_addr_port(&o->media) + comp));
-	return tmp;
-}
-
-static void send_all(struct worker *w, int fd, unsigned n)
-{
-	unsigned done = 0;
-
-	/* one bad datagram stops sendmmsg: skip it and go on, at most n
-	 * times; a full socket buffer drops the rest (it is media: late is
-	 * as good as lost) */
-	for (unsigned tries = 0; done < n && tries < n; tries++) {
-		int k = sendmmsg(fd, w->out + done, n - done, MSG_DONTWAIT);
-		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
-		done += k > 0 ? (unsigned)k : 1;
-	}
-}
-
-static void forward(struct worker *w, struct rslot *sl, unsigned leg,
-		    unsigned comp, uint64_t now)
-{
-	struct rleg *l = &sl->leg[leg], *o = &sl->leg[!leg];
-	struct rsock *s = &l->s[comp];
-	struct ph_addr src, tmp;
-	const struct ph_addr *dst;
-	unsigned nout = 0;
-	int n;
-
-	/* (the receive slots are ready: worker_init, and below after use) */
-	n = recvmmsg(s->fd, w->in, BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return;
-	dst = dest_of(o, comp, &tmp);
-	for (int i = 0; i < n; i++) {
-		struct msghdr *h = &w->in[i].msg_hdr;
-		unsigned len = w->in[i].msg_len;
-
-		if (ph_addr_from_sa(&src, (struct sockaddr *)h->msg_name,
-				    h->msg_namelen) ||
-		    (h->msg_flags & MSG_TRUNC) || !accept_from(l, s, &src))
-			continue;
-		l->st.rx++;
-		l->st.rx_bytes += len;
-		sl->last_ms = now;
-		if (!len)
-			continue; /* a null packet: it only opens and latches */
-		if (!dst) {
-			o->st.unlatched++;
-			continue;
-		}
-		w->oiov[nout].iov_base = w->buf[i];
-		w->oiov[nout].iov_len = len;
-		nout++;
-	}
-	for (int i = 0; i < n; i++) { /* what recvmmsg wrote, for the next */
-		w->iov[i].iov_len = PKT_MAX;
-		w->in[i].msg_hdr.msg_namelen = sizeof w->names[i];
-	}
-	if (!nout)
-		return;
-	for (unsigned i = 0; i < nout; i++) {
-		w->out[i].msg_hdr.msg_name = (void *)&dst->u.sa;
-		w->out[i].msg_hdr.msg_namelen = ph_addr_len(dst);
-	}
-	o->st.tx += nout;
-	send_all(w, o->s[comp].fd, nout);
-}
-
 /* ---- slots ----------------------------------------------------------- */
 
 static void leg_close(struct ph_relay *r, struct rleg *l)
@@ -292,8 +112,7 @@ static void fill_stats(const struct rslot *sl, struct ph_relay_stats *st,
 	st->idle_ms = now - sl->last_ms;
 }
 
-/* With the worker's mutex held. */
-static void slot_free(struct ph_relay *r, struct rslot *sl)
+void relay_slot_free(struct ph_relay *r, struct rslot *sl)
 {
 	leg_close(r, &sl->leg[0]);
 	leg_close(r, &sl->leg[1]);
@@ -303,48 +122,6 @@ static void slot_free(struct ph_relay *r, struct rslot *sl)
 	sl->taken = false;
 	r->used--;
 	pthread_mutex_unlock(&r->pool_mu);
-}
-
-static void sweep(struct worker *w, uint64_t now)
-{
-	struct ph_relay *r = w->r;
-	uint64_t idle = (uint64_t)r->conf.idle_s * 1000;
-
-	for (unsigned i = w->idx; i < r->nslots; i += r->nw)
-		if (r->slots[i].used && now - r->slots[i].last_ms >= idle)
-			slot_free(r, &r->slots[i]);
-}
-
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct ph_relay *r = w->r;
-	struct epoll_event ev[EVENTS];
-	uint64_t last_sweep = ph_now_ms();
-
-	while (!atomic_load(&r->stop)) {
-		int n = epoll_wait(w->ep, ev, EVENTS, SWEEP_MS);
-		uint64_t now = ph_now_ms();
-
-		pthread_mutex_lock(&w->mu);
-		for (int i = 0; i < n; i++) {
-			uint64_t d = ev[i].data.u64;
-			unsigned si = (uint32_t)d >> 2;
-			struct rslot *sl;
-
-			if (d == STOP_EVENT || si >= r->nslots)
-				continue;
-			sl = &r->slots[si];
-			if (sl->used && sl->gen == (uint32_t)(d >> 32))
-				forward(w, sl, d >> 1 & 1, d & 1, now);
-		}
-		if (now - last_sweep >= SWEEP_MS) {
-			sweep(w, now);
-			last_sweep = now;
-		}
-		pthread_mutex_unlock(&w->mu);
-	}
-	return NULL;
 }
 
 /* ---- control --------------------------------------------------------- */
@@ -366,7 +143,7 @@ static struct rslot *slot_get(struct ph_relay *r, uint64_t id,
 	return NULL;
 }
 
-PH_API int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
+int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 			  struct ph_addr ports[2])
 {
 	struct rslot *sl = NULL;
@@ -424,12 +201,12 @@ PH_API int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 	}
 	*id = (uint64_t)sl->gen << 32 | si;
 	if (err)
-		slot_free(r, sl);
+		relay_slot_free(r, sl);
 	pthread_mutex_unlock(&w->mu);
 	return err;
 }
 
-PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
+int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
 			   const struct ph_addr *ips, unsigned n,
 			   const struct ph_addr *media, bool relatch)
 {
@@ -445,7 +222,7 @@ PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
 		if (ph_addr_isset(&ips[i]))
 			l->expect[l->n_expect++] = ips[i];
 	l->media_ok = media && ph_addr_isset(media) && ph_addr_port(media) &&
-		      expected(l, media);
+		      relay_expects(l, media);
 	if (media)
 		l->media = *media;
 	if (relatch)
@@ -455,7 +232,7 @@ PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
 	return 0;
 }
 
-PH_API int ph_relay_touch(struct ph_relay *r, uint64_t id)
+int ph_relay_touch(struct ph_relay *r, uint64_t id)
 {
 	struct worker *w;
 	struct rslot *sl = slot_get(r, id, &w);
@@ -467,7 +244,7 @@ PH_API int ph_relay_touch(struct ph_relay *r, uint64_t id)
 	return 0;
 }
 
-PH_API int ph_relay_stats(struct ph_relay *r, uint64_t id,
+int ph_relay_stats(struct ph_relay *r, uint64_t id,
 			  struct ph_relay_stats *st)
 {
 	struct worker *w;
@@ -480,7 +257,7 @@ PH_API int ph_relay_stats(struct ph_relay *r, uint64_t id,
 	return 0;
 }
 
-PH_API int ph_relay_free(struct ph_relay *r, uint64_t id,
+int ph_relay_free(struct ph_relay *r, uint64_t id,
 			 struct ph_relay_stats *st)
 {
 	struct worker *w;
@@ -490,12 +267,12 @@ PH_API int ph_relay_free(struct ph_relay *r, uint64_t id,
 		return ENOENT;
 	if (st)
 		fill_stats(sl, st, ph_now_ms());
-	slot_free(r, sl);
+	relay_slot_free(r, sl);
 	pthread_mutex_unlock(&w->mu);
 	return 0;
 }
 
-PH_API void ph_relay_usage(struct ph_relay *r, unsigned *used, unsigned *max)
+void ph_relay_usage(struct ph_relay *r, unsigned *used, unsigned *max)
 {
 	pthread_mutex_lock(&r->pool_mu);
 	*used = r->used;
@@ -530,7 +307,7 @@ static int worker_init(struct ph_relay *r, struct worker *w, unsigned idx)
 	return 0;
 }
 
-PH_API int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c)
+int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c)
 {
 	struct ph_relay *r;
 	unsigned first, last;
@@ -570,7 +347,7 @@ PH_API int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c)
 			goto fail;
 	}
 	for (unsigned i = 0; i < r->nw; i++) {
-		if ((err = pthread_create(&r->w[i].th, NULL, worker_main, &r->w[i])))
+		if ((err = pthread_create(&r->w[i].th, NULL, relay_worker_main, &r->w[i])))
 			goto fail;
 		r->w[i].started = true;
 	}
@@ -581,7 +358,7 @@ fail:
 	return err;
 }
 
-PH_API void ph_relay_stop(struct ph_relay *r)
+void ph_relay_stop(struct ph_relay *r)
 {
 	if (!r)
 		return;

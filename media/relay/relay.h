@@ -48,30 +48,30 @@ struct ph_relay_stats {
 
 struct ph_relay;
 
-PH_API int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c);
-PH_API void ph_relay_stop(struct ph_relay *r);
+int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c);
+void ph_relay_stop(struct ph_relay *r);
 
 /* One stream: *id names it, ports[0] and ports[1] are where leg 0 and
  * leg 1 send (the RTP port; RTCP is one above). EBUSY when the pool is
  * exhausted. */
-PH_API int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
+int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 			  struct ph_addr ports[2]);
 /* Where leg `leg` may send from: its IPs (any port) and the address its
  * SDP names (sent to before it latches, when its IP is one of those).
  * relatch: forget the latched addresses, as after a re-INVITE. */
-PH_API int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
+int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,
 			   const struct ph_addr *ips, unsigned n,
 			   const struct ph_addr *media, bool relatch);
 /* Signalling about the stream (a call still ringing): not idle yet. */
-PH_API int ph_relay_touch(struct ph_relay *r, uint64_t id);
+int ph_relay_touch(struct ph_relay *r, uint64_t id);
 /* ENOENT once the stream is freed (by ph_relay_free or idleness). */
-PH_API int ph_relay_stats(struct ph_relay *r, uint64_t id,
+int ph_relay_stats(struct ph_relay *r, uint64_t id,
 			  struct ph_relay_stats *st);
 /* Frees the stream's ports; st (may be NULL) gets its last counters. */
-PH_API int ph_relay_free(struct ph_relay *r, uint64_t id,
+int ph_relay_free(struct ph_relay *r, uint64_t id,
 			 struct ph_relay_stats *st);
 /* Streams in use and the most there can be. */
-PH_API void ph_relay_usage(struct ph_relay *r, unsigned *used,
+void ph_relay_usage(struct ph_relay *r, unsigned *used,
 			   unsigned *max);
 
 #endif
