@@ -36,7 +36,16 @@ static const char usage[] =
 "Exit status: 0 when measured, 1 when the server did not answer,\n"
 "2 on bad arguments or a socket error.\n";
 
-int main(int argc, char **argv)
+struct args {
+	struct ph_probe_conf conf;
+	struct ph_addr bind_to;
+	unsigned timeout_s;
+	bool verbose;
+	const char *server;
+};
+
+/* 0, or the exit status for bad arguments or --help. */
+static int parse_args(int argc, char **argv, struct args *a)
 {
 	static const struct option lopts[] = {
 		{"verbose", no_argument, NULL, 'v'},
@@ -46,61 +55,86 @@ int main(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
-	struct ph_probe_conf conf = {
-		.stun = {200, 4, 4}, /* a person is waiting: ~1.8 s per request */
-		.fallback_hops = 2,
-	};
-	struct ph_addr bind_to = {0};
 	const char *local = NULL;
-	unsigned timeout_s = 10;
-	bool verbose = false;
-	struct ph_probe *p;
-	struct ph_fwwin w;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	char out[PH_FWWIN_STRLEN], why[1024];
-	int c, fd, err;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "vl:f:t:h", lopts, NULL)) != -1) {
 		switch (c) {
-		case 'v': verbose = true; break;
+		case 'v': a->verbose = true; break;
 		case 'l': local = optarg; break;
-		case 'f': conf.fallback_hops = (unsigned)atoi(optarg); break;
-		case 't': timeout_s = (unsigned)atoi(optarg); break;
+		case 'f': a->conf.fallback_hops = (unsigned)atoi(optarg); break;
+		case 't': a->timeout_s = (unsigned)atoi(optarg); break;
 		case 'h': fputs(usage, stdout); return 0;
 		default: fputs(usage, stderr); return 2;
 		}
 	}
-	if (argc - optind != 1 || ph_addr_parse(&conf.server, argv[optind], strlen(argv[optind]), 3478) ||
-	    (local && ph_addr_parse(&bind_to, local, strlen(local), 0)) ||
-	    conf.fallback_hops < 1 || conf.fallback_hops > PH_FW_MAX_HOPS ||
-	    !timeout_s) {
+	a->server = argc - optind == 1 ? argv[optind] : NULL;
+	if (!a->server ||
+	    ph_addr_parse(&a->conf.server, a->server, strlen(a->server), 3478) ||
+	    (local && ph_addr_parse(&a->bind_to, local, strlen(local), 0)) ||
+	    a->conf.fallback_hops < 1 || a->conf.fallback_hops > PH_FW_MAX_HOPS ||
+	    !a->timeout_s) {
 		fputs(usage, stderr);
 		return 2;
 	}
-	if (!local) {
-		ph_addr_set(&bind_to, ph_addr_af(&conf.server) == AF_INET6 ? "::"
-									  : "0.0.0.0", 0);
+	if (!local)
+		ph_addr_set(&a->bind_to, ph_addr_af(&a->conf.server) == AF_INET6
+						 ? "::" : "0.0.0.0", 0);
+	return -1;
+}
+
+/* The probing socket; conf->local is the routed source IP with the port
+ * it holds. */
+static int open_socket(struct args *a, int *fdp)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	struct ph_addr bound;
+	int err;
+
+	if ((err = ph_sock_open(fdp, &a->bind_to)))
+		return err;
+	if (getsockname(*fdp, (struct sockaddr *)&ss, &sl) ||
+	    ph_addr_from_sa(&bound, (struct sockaddr *)&ss, sl))
+		err = errno ? errno : EINVAL;
+	else
+		err = ph_sock_route_src(&a->conf.server, &a->conf.local);
+	if (err) {
+		close(*fdp);
+		return err;
 	}
-	if ((err = ph_sock_open(&fd, &bind_to)) ||
-	    getsockname(fd, (struct sockaddr *)&ss, &sl) ||
-	    (err = ph_sock_route_src(&conf.server, &conf.local))) {
-		fprintf(stderr, "pinhole-probe: socket: %s\n", strerror(err ? err : errno));
+	ph_addr_set_port(&a->conf.local, ph_addr_port(&bound));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {
+		.conf = {
+			.stun = {200, 4, 4}, /* a person is waiting: ~1.8 s per request */
+			.fallback_hops = 2,
+		},
+		.timeout_s = 10,
+	};
+	struct ph_probe *p;
+	struct ph_fwwin w;
+	char out[PH_FWWIN_STRLEN], why[1024];
+	int fd, err, st = parse_args(argc, argv, &a);
+
+	if (st >= 0)
+		return st;
+	if ((err = open_socket(&a, &fd))) {
+		fprintf(stderr, "pinhole-probe: socket: %s\n", strerror(err));
 		return 2;
 	}
-	{	/* our address: the routed source IP, and the port we hold */
-		struct ph_addr bound;
-		ph_addr_from_sa(&bound, (struct sockaddr *)&ss, sl);
-		ph_addr_set_port(&conf.local, ph_addr_port(&bound));
-	}
-	if ((err = ph_probe_alloc(&p, &conf, ph_sock_send, &fd))) {
+	if ((err = ph_probe_alloc(&p, &a.conf, ph_sock_send, &fd))) {
 		fprintf(stderr, "pinhole-probe: %s\n", strerror(err));
 		return 2;
 	}
-	err = ph_sock_probe(fd, p, timeout_s * 1000);
+	err = ph_sock_probe(fd, p, a.timeout_s * 1000);
 	if (!err)
 		err = ph_probe_result(p, &w);
-	if (verbose && !ph_probe_explain(p, why, sizeof why))
+	if (a.verbose && !ph_probe_explain(p, why, sizeof why))
 		fputs(why, stderr);
 	if (!err)
 		err = ph_fwwin_encode(&w, out, sizeof out);
@@ -108,7 +142,7 @@ int main(int argc, char **argv)
 	close(fd);
 	if (err) {
 		fprintf(stderr, "pinhole-probe: %s did not answer (%s)\n",
-			argv[optind], strerror(err));
+			a.server, strerror(err));
 		return 1;
 	}
 	puts(out);
