@@ -277,6 +277,8 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		proxy_stray_response(d->proxy, msg, sip);
 	else if (sip->sip_error && sip->sip_request->rq_method != sip_method_ack)
 		reject_bad_header(d, msg, sip);
+	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
+		msg_destroy(msg);
 	else if (sip->sip_request->rq_method == sip_method_register)
 		on_register(d, msg, sip);
 	else if (for_us(sip))

@@ -33,4 +33,22 @@ ip link set lo up || { echo "FAIL: cannot bring up lo in the namespace"; exit 1;
 set -- --pinholed "$PINHOLED" --out "$OUT" --seconds "${FUZZ_NET_SECONDS:-25}"
 [ -n "${FUZZ_NET_SEED:-}" ] && set -- "$@" --seed "$FUZZ_NET_SEED"
 [ "${FUZZ_NET_KEEP_GOING:-0}" = 1 ] && set -- "$@" --keep-going
+# every message pinholed sends under fuzzing is read by libosip2 and
+# sofia-sip too (tests/sipp/sipcheck), as in the SIPp tests
+SENDCAP=$top_builddir/tests/sipp/.libs/sendcap.so
+SIPCHECK=$top_builddir/tests/sipp/sipcheck
+mkdir -p "$OUT" && rm -f "$OUT"/sent-*.cap
+[ -f "$SENDCAP" ] && [ -x "$SIPCHECK" ] &&
+	set -- "$@" --sendcap "$(cd "$(dirname "$SENDCAP")" && pwd)/sendcap.so"
 python3 "$top_srcdir/tests/fuzz/net_fuzz.py" "$@"
+rc=$?
+if ls "$OUT"/sent-*.cap >/dev/null 2>&1; then
+	if "$SIPCHECK" -e -f "$OUT"/sent-*.cap >"$OUT/sipcheck.out" 2>&1; then
+		tail -2 "$OUT/sipcheck.out"
+	else
+		grep -v '^ *|' "$OUT/sipcheck.out" | tail -20
+		echo "FAIL: what pinholed sent under fuzzing does not read right (all of it: $OUT/sipcheck.out)"
+		rc=1
+	fi
+fi
+exit "$rc"

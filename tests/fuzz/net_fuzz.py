@@ -362,6 +362,11 @@ class Fuzzer:
 		env = dict(os.environ)
 		env["ASAN_OPTIONS"] = "abort_on_error=1:detect_leaks=0"
 		env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+		if self.a.sendcap:
+			# every byte pinholed sends, for sipcheck (tests/sipp/sendcap.c)
+			env["LD_PRELOAD"] = self.a.sendcap
+			env["SENDCAP_FILE"] = os.path.join(self.a.out, "sent-%d.cap" % self.seed)
+			env["ASAN_OPTIONS"] += ":verify_asan_link_order=0"
 		self.log = open(self.log_path, "ab")
 		self.log_off = self.log.tell()
 		self.run_off = self.log_off
@@ -1002,6 +1007,8 @@ def main():
 	ap.add_argument("--keep-going", action="store_true",
 		help="after a failure, restart pinholed and go on (to find more than one)")
 	ap.add_argument("--replay", metavar="FILE")
+	ap.add_argument("--sendcap", metavar="SO",
+			help="preload this sendcap.so into pinholed (OUT/sent-SEED.cap)")
 	a = ap.parse_args()
 	if not only_loopback():
 		print("net_fuzz: refusing to run: this network namespace has interfaces besides lo "
