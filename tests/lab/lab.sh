@@ -37,6 +37,27 @@ lab_skip() {
 	echo "SKIP: $*"; exit 77
 }
 
+# lab_list VAR DEFAULT [ALL]: the pairs in the environment variable VAR;
+# DEFAULT when it is unset, empty or blank (an empty list would silently
+# drop the section); ALL when it says "all". A list that narrows the run
+# says so, and fails with PH_REQUIRE_ALL set: CI runs every section.
+lab_list() {
+	local v
+	eval "v=\${$1:-}"
+	v=$(echo $v)
+	if [ -z "$v" ]; then
+		echo "$2"
+	elif [ "$v" = all ] && [ $# -ge 3 ]; then
+		echo "$3"
+	elif [ "${PH_REQUIRE_ALL:-0}" != 0 ]; then
+		echo "FAIL: $1=$v narrows the run, and PH_REQUIRE_ALL is set" >&2
+		return 1
+	else
+		echo "note: $1=$v: only those pairs" >&2
+		echo "$v"
+	fi
+}
+
 lab_field() { # JSON KEY: a value from a one-line JSON report
 	echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
 }

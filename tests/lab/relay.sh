@@ -11,7 +11,8 @@
 #    call report says the media fell back;
 #  - SIPp caller and SIPp callee, both plain (no plugin) behind NATs: their
 #    RTP reaches each side through the relay (nft counters at the hosts).
-# RELAY_PAIRS (env) narrows the first part, e.g. RELAY_PAIRS=sym:nat.
+# RELAY_PAIRS (env) narrows the first part, e.g. RELAY_PAIRS=sym:nat (set
+# empty: all four; with PH_REQUIRE_ALL set, narrowing fails the test).
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
 PC=$top_builddir/plugin/pinhole-call
@@ -62,7 +63,8 @@ explain() {
 	grep ' call ' "$LAB_DIR/pinholed.log" | tail -3 | sed 's/^/  pinholed: /'
 }
 
-for pair in ${RELAY_PAIRS-sym:sym sym:nat sym:natopen sym:fw}; do
+relay_pairs=$(lab_list RELAY_PAIRS "sym:sym sym:nat sym:natopen sym:fw") || exit 1
+for pair in $relay_pairs; do
 	set -- $(echo "$pair" | tr : " ")
 	name="$1 x $2"
 	lab_up "$1" "$2" || { bad "lab $name"; lab_down; continue; }
