@@ -66,14 +66,6 @@ NFT
 }
 rtp_in() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
 
-wait_registered() { # USER: until pinholed has a binding for USER (5 s at most)
-	for _ in $(seq 1 50); do
-		grep -q "REGISTER $1@[^ ]* from [^ ]*: 200" "$LAB_DIR/pinholed.log" && return 0
-		sleep 0.1
-	done
-	echo "(no registration of $1 within 5 s)"
-}
-
 # call: bob answers, alice calls; sets RA RB (RTP
 # datagrams at hosts a and b), OTHER (at pinholed's host), RELAY (caller
 # callee packets at the relay), ROUTE (as pinholed decided)
@@ -81,7 +73,7 @@ call() {
 	count_rtp a && count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 12
-	wait_registered bob
+	lab_wait_registered bob
 	# alice: about 2 s to measure her firewall and register, then the call
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 7 -e "/dial bob@$LAB_SRV_IP"
 	sleep 8
@@ -138,7 +130,7 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 4
 	count_rtp a && count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/pc.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 20 -d 4
-	wait_registered bob
+	lab_wait_registered bob
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 9 -e "/dial bob@$LAB_SRV_IP"
 	sleep 10
 	B=$(tail -1 "$LAB_DIR/pc.out") RA=$(rtp_in a)

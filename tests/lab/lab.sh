@@ -233,3 +233,28 @@ lab_start_pinholed() {
 	echo "pinholed did not start:"; cat "$LAB_DIR/pinholed.log"
 	return 1
 }
+
+# lab_wait_for SECONDS FILE PATTERN: until a line of FILE matches PATTERN
+# (grep); 1, saying so, if none does within SECONDS.
+lab_wait_for() {
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		grep -q -- "$3" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "(nothing matched '$3' in $(basename "$2") within $1 s)"
+	return 1
+}
+
+# lab_wait_registered USER [SECONDS]: until pinholed (log_level=debug) has
+# answered a REGISTER of USER 200 (5 s at most unless told).
+lab_wait_registered() {
+	lab_wait_for "${2:-5}" "$LAB_DIR/pinholed.log" "REGISTER $1@[^ ]* from [^ ]*: 200"
+}
+
+# lab_wait_pc_registered LOG [SECONDS]: until the pinhole-call (run with -v)
+# writing LOG has its REGISTER answered 200 (10 s at most unless told: its
+# firewall measurement comes first, about 2 s).
+lab_wait_pc_registered() {
+	lab_wait_for "${2:-10}" "$1" '^pinhole-call: REGISTER: 200'
+}

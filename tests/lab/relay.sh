@@ -43,9 +43,9 @@ spray() {
 
 call() { # [pinhole-call ARGS]: sets A, B (the two reports)
 	lab_start_pinholed -o log_level=notice || exit 1
-	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 "$@"
+	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 -v "$@"
 	pb=$LAB_LAST_PID
-	sleep 3 # bob measures and registers (STUN probe: about 2 s)
+	lab_wait_pc_registered "$LAB_DIR/bob.out" # bob measures (about 2 s), then registers
 	lab_bg a "$LAB_DIR/alice.out" "$PC" -r "$LAB_SRV_IP" -u alice --call bob -t 25 "$@"
 	pa=$LAB_LAST_PID
 	spray & sp=$!
