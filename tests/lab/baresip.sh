@@ -6,13 +6,23 @@
 # section 5 calls direct, RTP flows both ways (nft counters at both hosts)
 # and none of it reaches pinholed's host; for the others it flows through
 # the relay (the relay's own counters). Then mixed calls: the module
-# against pinhole-call, a plain baresip (no module) against the module;
-# and a module with a pinhole_server that never answers: its call still
-# completes, through the relay. LAB_PAIRS (env): the pairs (default: a
-# sample of every kind; all: every pair), LAB_MIXED=0 skips the mixed calls.
+# against pinhole-call both ways round (direct, and none of the media at
+# pinholed's host), a plain baresip (no module) against the module; and a
+# module with a pinhole_server that never answers: its call still
+# completes, through the relay. LAB_PAIRS (env): the pairs (unset or empty:
+# a sample of every kind; all: every pair); LAB_MIXED=0 skips the mixed
+# calls (unset or empty: 1). With PH_REQUIRE_ALL set, a narrowed run fails.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
 command -v baresip >/dev/null || lab_skip "baresip not installed"
+case ${LAB_MIXED:-1} in
+1) mixed=1 ;;
+0)	if [ "${PH_REQUIRE_ALL:-0}" != 0 ]; then
+		echo "FAIL: LAB_MIXED=0 skips the mixed calls, and PH_REQUIRE_ALL is set"; exit 1
+	fi
+	echo "note: LAB_MIXED=0: the mixed calls are not run"; mixed=0 ;;
+*) echo "FAIL: LAB_MIXED=$LAB_MIXED: want 1 (the default) or 0 (no mixed calls)"; exit 1 ;;
+esac
 MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
 [ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
 PC=$top_builddir/plugin/pinhole-call
@@ -57,14 +67,6 @@ NFT
 }
 rtp_in() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
 
-wait_registered() { # USER: until pinholed has a binding for USER (5 s at most)
-	for _ in $(seq 1 50); do
-		grep -q "REGISTER $1@[^ ]* from [^ ]*: 200" "$LAB_DIR/pinholed.log" && return 0
-		sleep 0.1
-	done
-	echo "(no registration of $1 within 5 s)"
-}
-
 # call: bob answers, alice calls; sets RA RB (RTP
 # datagrams at hosts a and b), OTHER (at pinholed's host), RELAY (caller
 # callee packets at the relay), ROUTE (as pinholed decided)
@@ -72,7 +74,7 @@ call() {
 	count_rtp a && count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 12
-	wait_registered bob
+	lab_wait_registered bob
 	# alice: about 2 s to measure her firewall and register, then the call
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 7 -e "/dial bob@$LAB_SRV_IP"
 	sleep 8
@@ -101,8 +103,8 @@ check() { # NAME ROUTE
 }
 
 # make check: a sample of each kind of pair; LAB_PAIRS=all: every pair
-pairs=${LAB_PAIRS-open:open fw:nat nat:nat natopen:natopen sym:open open:sym sym:sym sym:fw}
-[ "$pairs" = all ] && pairs="$LAB_DIRECT_PAIRS sym:sym sym:nat sym:natopen sym:fw"
+pairs=$(lab_list LAB_PAIRS "open:open fw:nat nat:nat natopen:natopen sym:open open:sym sym:sym sym:fw" \
+	"$LAB_DIRECT_PAIRS sym:sym sym:nat sym:natopen sym:fw") || exit 1
 for pair in $pairs; do
 	set -- $(echo "$pair" | tr : " ")
 	case $pair in sym:sym|sym:nat|sym:natopen|sym:fw) want=relay ;; *) want=direct ;; esac
@@ -115,30 +117,60 @@ done
 
 # The module against pinhole-call (both ways round) and against a plain
 # baresip, behind NATs: each completes with audio.
-if [ "${LAB_MIXED:-1}" = 1 ]; then
-	lab_up nat nat || bad "lab nat x nat"
-	phone a alice pinhole
+if [ "$mixed" = 1 ]; then
 	# pinhole-call speaks G.711 at 8 kHz, which ausine (48 kHz) cannot
 	# feed: a 10 s 8 kHz sine from aufile instead
 	python3 -c 'import math, struct, sys, wave
 w = wave.open(sys.argv[1], "wb"); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
 w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 440 / 8000))) for i in range(80000)))' \
 		"$LAB_DIR/sine8k.wav"
-	sed -i "s|^audio_source.*|audio_source		aufile,$LAB_DIR/sine8k.wav|" "$LAB_DIR/alice/config"
-	sed -i 's|audio_codecs=opus/48000/2|audio_codecs=PCMU/8000/1|' "$LAB_DIR/alice/accounts"
+	g711_phone() { # X USER: phone X USER pinhole, playing the 8 kHz sine in PCMU
+		phone "$1" "$2" pinhole
+		sed -i "s|^audio_source.*|audio_source		aufile,$LAB_DIR/sine8k.wav|" "$LAB_DIR/$2/config"
+		sed -i 's|audio_codecs=opus/48000/2|audio_codecs=PCMU/8000/1|' "$LAB_DIR/$2/accounts"
+	}
+	# check_mixed NAME REPORT RTP: pinhole-call's REPORT says direct and >= 100
+	# packets in, >= 100 RTP datagrams reached the baresip's host, none
+	# reached pinholed's host
+	check_mixed() {
+		if [ "$(lab_field "$2" route)" = direct ] && [ "$(lab_field "$2" received)" -ge 100 ] 2>/dev/null &&
+		   [ "${3:-0}" -ge 100 ] && [ "$OTHER" = 0 ]; then
+			echo "ok: $1: direct, pinhole-call got $(lab_field "$2" received), baresip's host $3," \
+				"pinholed's host $OTHER"
+		else
+			bad "$1: want direct, >= 100 packets each way, none at pinholed's host" \
+				"(pinhole-call: $2; RTP in at baresip's host: $3; at pinholed's host: $OTHER)"
+			return 1
+		fi
+	}
+
+	# baresip (module) at a calls pinhole-call at b
+	lab_up nat nat || bad "lab nat x nat"
+	g711_phone a alice
 	count_rtp a && count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/pc.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 20 -d 4
-	wait_registered bob
+	lab_wait_registered bob
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 9 -e "/dial bob@$LAB_SRV_IP"
 	sleep 10
-	B=$(tail -1 "$LAB_DIR/pc.out") RA=$(rtp_in a)
-	if [ "$(lab_field "$B" route)" = direct ] && [ "$(lab_field "$B" received)" -ge 100 ] 2>/dev/null &&
-	   [ "${RA:-0}" -ge 100 ]; then
-		echo "ok: baresip (module) -> pinhole-call: direct, pinhole-call got $(lab_field "$B" received), baresip's host $RA"
-	else
-		bad "baresip (module) -> pinhole-call: $B; RTP in at a: $RA"; explain
-	fi
+	B=$(tail -1 "$LAB_DIR/pc.out") RA=$(rtp_in a) OTHER=$(lab_srv_other_udp)
+	check_mixed "baresip (module) -> pinhole-call" "$B" "$RA" || explain
+	lab_down
+
+	# pinhole-call at a calls baresip (module) at b
+	lab_up nat nat || bad "lab nat x nat"
+	g711_phone b bob
+	count_rtp a && count_rtp b
+	lab_start_pinholed -o log_level=debug || exit 1
+	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 16
+	lab_wait_registered bob
+	lab_bg a "$LAB_DIR/pc.out" "$PC" -r "$LAB_SRV_IP" -u alice --call bob -t 14 -d 4
+	wait "$LAB_LAST_PID" # pinhole-call: the call ended, or its -t 14
+	A=$(tail -1 "$LAB_DIR/pc.out") RB=$(rtp_in b) OTHER=$(lab_srv_other_udp)
+	check_mixed "pinhole-call -> baresip (module)" "$A" "$RB" || {
+		grep -a 'pinhole:\|call:\|session closed' "$LAB_DIR/bob.log" | sed 's/^/  bob:   /' | cut -c1-160
+		grep ' call ' "$LAB_DIR/pinholed.log" | tail -2 | sed 's/^/  pinholed: /' | cut -c1-300
+	}
 	lab_down
 
 	lab_up nat nat || bad "lab nat x nat"

@@ -14,9 +14,9 @@ fails=0
 
 call() { # sets A, B (the two reports) and OTHER (datagrams at pinholed's host)
 	lab_start_pinholed -o log_level=notice || exit 1
-	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25
+	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 -v
 	pb=$LAB_LAST_PID
-	sleep 3 # bob measures and registers (STUN probe: about 2 s)
+	lab_wait_pc_registered "$LAB_DIR/bob.out" # bob measures (about 2 s), then registers
 	lab_bg a "$LAB_DIR/alice.out" "$PC" -r "$LAB_SRV_IP" -u alice --call bob -t 25
 	pa=$LAB_LAST_PID
 	wait "$pa" "$pb" 2>/dev/null

@@ -28,7 +28,35 @@ LAB_DIRECT_PAIRS="open:open open:fw open:nat open:natopen fw:open fw:fw fw:nat f
 	nat:open nat:fw nat:nat nat:natopen natopen:open natopen:fw natopen:nat
 	natopen:natopen sym:open open:sym"
 
-lab_skip() { echo "SKIP: $*"; exit 77; }
+# A test that cannot run skips (exit 77), saying why; with PH_REQUIRE_ALL=1
+# (.ci/run sets it: CI runs as root with everything installed) it fails.
+lab_skip() {
+	if [ "${PH_REQUIRE_ALL:-0}" != 0 ]; then
+		echo "FAIL: cannot run, and PH_REQUIRE_ALL is set: $*"; exit 1
+	fi
+	echo "SKIP: $*"; exit 77
+}
+
+# lab_list VAR DEFAULT [ALL]: the pairs in the environment variable VAR;
+# DEFAULT when it is unset, empty or blank (an empty list would silently
+# drop the section); ALL when it says "all". A list that narrows the run
+# says so, and fails with PH_REQUIRE_ALL set: CI runs every section.
+lab_list() {
+	local v
+	eval "v=\${$1:-}"
+	v=$(echo $v)
+	if [ -z "$v" ]; then
+		echo "$2"
+	elif [ "$v" = all ] && [ $# -ge 3 ]; then
+		echo "$3"
+	elif [ "${PH_REQUIRE_ALL:-0}" != 0 ]; then
+		echo "FAIL: $1=$v narrows the run, and PH_REQUIRE_ALL is set" >&2
+		return 1
+	else
+		echo "note: $1=$v: only those pairs" >&2
+		echo "$v"
+	fi
+}
 
 lab_field() { # JSON KEY: a value from a one-line JSON report
 	echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
@@ -204,4 +232,29 @@ lab_start_pinholed() {
 	done
 	echo "pinholed did not start:"; cat "$LAB_DIR/pinholed.log"
 	return 1
+}
+
+# lab_wait_for SECONDS FILE PATTERN: until a line of FILE matches PATTERN
+# (grep); 1, saying so, if none does within SECONDS.
+lab_wait_for() {
+	local i
+	for i in $(seq 1 $(($1 * 10))); do
+		grep -q -- "$3" "$2" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	echo "(nothing matched '$3' in $(basename "$2") within $1 s)"
+	return 1
+}
+
+# lab_wait_registered USER [SECONDS]: until pinholed (log_level=debug) has
+# answered a REGISTER of USER 200 (5 s at most unless told).
+lab_wait_registered() {
+	lab_wait_for "${2:-5}" "$LAB_DIR/pinholed.log" "REGISTER $1@[^ ]* from [^ ]*: 200"
+}
+
+# lab_wait_pc_registered LOG [SECONDS]: until the pinhole-call (run with -v)
+# writing LOG has its REGISTER answered 200 (10 s at most unless told: its
+# firewall measurement comes first, about 2 s).
+lab_wait_pc_registered() {
+	lab_wait_for "${2:-10}" "$1" '^pinhole-call: REGISTER: 200'
 }

@@ -11,7 +11,8 @@
 #    call report says the media fell back;
 #  - SIPp caller and SIPp callee, both plain (no plugin) behind NATs: their
 #    RTP reaches each side through the relay (nft counters at the hosts).
-# RELAY_PAIRS (env) narrows the first part, e.g. RELAY_PAIRS=sym:nat.
+# RELAY_PAIRS (env) narrows the first part, e.g. RELAY_PAIRS=sym:nat (set
+# empty: all four; with PH_REQUIRE_ALL set, narrowing fails the test).
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
 PC=$top_builddir/plugin/pinhole-call
@@ -42,9 +43,9 @@ spray() {
 
 call() { # [pinhole-call ARGS]: sets A, B (the two reports)
 	lab_start_pinholed -o log_level=notice || exit 1
-	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 "$@"
+	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 -v "$@"
 	pb=$LAB_LAST_PID
-	sleep 3 # bob measures and registers (STUN probe: about 2 s)
+	lab_wait_pc_registered "$LAB_DIR/bob.out" # bob measures (about 2 s), then registers
 	lab_bg a "$LAB_DIR/alice.out" "$PC" -r "$LAB_SRV_IP" -u alice --call bob -t 25 "$@"
 	pa=$LAB_LAST_PID
 	spray & sp=$!
@@ -62,7 +63,8 @@ explain() {
 	grep ' call ' "$LAB_DIR/pinholed.log" | tail -3 | sed 's/^/  pinholed: /'
 }
 
-for pair in ${RELAY_PAIRS-sym:sym sym:nat sym:natopen sym:fw}; do
+relay_pairs=$(lab_list RELAY_PAIRS "sym:sym sym:nat sym:natopen sym:fw") || exit 1
+for pair in $relay_pairs; do
 	set -- $(echo "$pair" | tr : " ")
 	name="$1 x $2"
 	lab_up "$1" "$2" || { bad "lab $name"; lab_down; continue; }

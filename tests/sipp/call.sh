@@ -8,7 +8,25 @@
 NC=$top_builddir/tests/sipp/netcheck
 
 ph_start
-uas=$(free_base 1) || fail "no port for the callee"
+# The media ports (windows) at free ports, not fixed ones that another test
+# running in parallel may hold: the scenarios' 41000 (caller), 41001, 41002
+# (callee) and 41004 (a window never seen) become MP, MP+1, MP+2, MP+4, in
+# copies of the scenarios. (Chosen once pinholed holds its ports; the
+# callee's port is another: free_base's ports are multiples of 10.)
+MP=$(free_base 6) || fail "no free media ports"
+mkdir "$WORK/sf"
+for f in register_user.xml call_uas.xml call_uac.xml call_refused.xml; do
+	sed -e "s/\b41000\b/$MP/g" -e "s/\b41001\b/$((MP + 1))/g" \
+	    -e "s/\b41002\b/$((MP + 2))/g" -e "s/\b41004\b/$((MP + 4))/g" \
+		"$SIPP_DIR/$f" >"$WORK/sf/$f" || fail "cannot copy $f"
+done
+SIPP_DIR=$WORK/sf
+uas=$MP
+for _ in 1 2 3 4 5; do
+	[ "$uas" = "$MP" ] || break
+	uas=$(free_base 1) || fail "no port for the callee"
+done
+[ "$uas" != "$MP" ] || fail "no port for the callee"
 timeout 30 sipp -sf "$SIPP_DIR/call_uas.xml" -i 127.0.0.1 -p "$uas" -m 1 \
 	-timeout 20s -nostdin -trace_err -error_file "$WORK/uas-err.log" \
 	>"$WORK/uas.out" 2>&1 &
@@ -16,8 +34,9 @@ uas_pid=$!
 sipp_run register_user.xml -key user bob -key uas "$uas"
 
 # the media ports' windows, as pinholed's STUN service sees them
-"$NC" stun -l 41000 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for 41000"
-"$NC" stun -l 41002 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for 41002"
+for p in "$MP" $((MP + 2)); do
+	"$NC" stun -l "$p" 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for $p"
+done
 sipp_run call_uac.xml
 wait "$uas_pid" || { cat "$WORK/uas-err.log"; fail "the callee's side of the call failed"; }
 grep -q "call .*: 200; route direct (both keep their windows: callee opens, caller transmits); caller transmit" \
@@ -30,6 +49,6 @@ kill "$PH_PID"; wait "$PH_PID" 2>/dev/null
 ph_start -o relay=off
 sipp_run register_user.xml -key user bob -key uas "$uas"
 sipp_run call_refused.xml
-grep -q "caller's a=fw-window 127.0.0.1:41004 not seen" "$WORK/pinholed.log" ||
+grep -q "caller's a=fw-window 127.0.0.1:$((MP + 4)) not seen" "$WORK/pinholed.log" ||
 	fail "the unseen window is not logged"
 echo "ok: refused calls answered with reasons"

@@ -4,7 +4,10 @@
 # still carries SIP (a REGISTER answered 200 on it) before and after.
 # bash for /dev/tcp; make check runs this with /bin/sh.
 if [ -z "${BASH_VERSION:-}" ]; then
-	command -v bash >/dev/null 2>&1 || { echo "SKIP: needs bash"; exit 77; }
+	command -v bash >/dev/null 2>&1 || {
+		[ "${PH_REQUIRE_ALL:-0}" != 0 ] && { echo "FAIL: needs bash (PH_REQUIRE_ALL is set)"; exit 1; }
+		echo "SKIP: needs bash"; exit 77
+	}
 	exec bash "$0" "$@"
 fi
 . "${top_srcdir:-.}/tests/sipp/lib.sh"

@@ -6,19 +6,101 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <poll.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <pinhole/media.h>
 #include "relay.h"
 
 static struct ph_relay *r;
 
-/* A pool of `streams` streams at a port range unlikely to be in use. */
+/* Ports for the pool that nothing else takes while the test runs: a slot
+ * of SLOT ports above the kernel's ephemeral range (no socket bound to
+ * port 0 lands there, and the SIPp tests' ports are all below it), claimed
+ * against this file's other tests running in parallel (an abstract socket
+ * name per slot, released when the process ends), each port free now. */
+#define SLOT 16u
+static int claim = -1;
+
+static bool slot_free(unsigned base)
+{
+	struct sockaddr_un un = {.sun_family = AF_UNIX};
+	int len, fd[SLOT];
+	unsigned i;
+
+	len = snprintf(un.sun_path + 1, sizeof un.sun_path - 1,
+		       "pinhole-test_relay-%u", base);
+	claim = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	cr_assert_geq(claim, 0);
+	if (bind(claim, (struct sockaddr *)&un,
+		 (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)len))) {
+		close(claim);
+		claim = -1;
+		return false;
+	}
+	for (i = 0; i < SLOT; i++) {
+		struct ph_addr a;
+
+		ph_addr_set(&a, "127.0.0.1", (uint16_t)(base + i));
+		fd[i] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		if (fd[i] < 0)
+			break;
+		if (bind(fd[i], &a.u.sa, ph_addr_len(&a))) {
+			close(fd[i]);
+			break;
+		}
+	}
+	bool ok = i == SLOT;
+	while (i--)
+		close(fd[i]);
+	if (!ok) {
+		close(claim);
+		claim = -1;
+	}
+	return ok;
+}
+
+static unsigned free_ports(unsigned n)
+{
+	unsigned lo = 32768, hi = 60999, first, last, slots;
+	FILE *f = fopen("/proc/sys/net/ipv4/ip_local_port_range", "r");
+
+	if (f) {
+		if (fscanf(f, "%u %u", &lo, &hi) != 2)
+			lo = 32768, hi = 60999;
+		fclose(f);
+	}
+	cr_assert_leq(n, SLOT);
+	/* above the ephemeral range or, where that leaves too little room,
+	 * below it; slots start even (relay pairs do) */
+	if (hi + 1 + 20 * SLOT <= 65536)
+		first = hi + 1, last = 65535;
+	else
+		first = 1024, last = lo - 1;
+	first = (first + 1) & ~1u;
+	slots = last >= first ? (last + 1 - first) / SLOT : 0;
+	cr_assert_geq(slots, 20, "no room for test ports outside %u-%u", lo, hi);
+	srand((unsigned)getpid() ^ (unsigned)ph_now_ms());
+	for (unsigned tries = 0; tries < 200; tries++) {
+		unsigned base = first + (unsigned)rand() % slots * SLOT;
+
+		if (slot_free(base))
+			return base;
+	}
+	cr_assert_fail("no %u free ports in %u-%u", SLOT, first, last);
+	return 0;
+}
+
+/* A pool of `streams` streams at free ports. */
 static void start(unsigned streams, unsigned idle_s)
 {
 	struct ph_relay_conf c = {.idle_s = idle_s, .threads = 2};
-	unsigned base = 41000 + (unsigned)(getpid() % 400) * 40;
+	unsigned base = free_ports(4 * streams);
 
 	ph_addr_set(&c.addr, "127.0.0.1", 0);
 	c.port_min = (uint16_t)base;
@@ -30,6 +112,9 @@ static void stop(void)
 {
 	ph_relay_stop(r);
 	r = NULL;
+	if (claim >= 0)
+		close(claim);
+	claim = -1;
 }
 
 static int sock(const char *ip)
