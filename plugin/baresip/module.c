@@ -1,19 +1,12 @@
 /* pinhole: a media-NAT module for baresip 1.0.0 (medianat=pinhole).
  *
- * Per stream, on baresip's own RTP socket, through libpinhole: the
- * socket's window from pinholed's STUN service goes into the SDP (c=,
- * m= port, a=fw-window, a=fw-local); the remote SDP's a=fw-punch says
- * this side's part (open, transmit, local, relay), which libpinhole plays
- * (the opener's null packet with TTL hops, latching, the fall back to the
- * reserved relay after 2 s of silence, keepalives at lifetime/2, consent);
- * media is held (wait_connected) until the path is ready, then connected
- * to where libpinhole says. Without a=fw-punch (a peer or server that
- * knows nothing of pinhole) the stream connects to the remote SDP address.
- *
- * pinholed learns this phone's firewall from the module's own REGISTER,
- * which carries Firewall-Window (baresip 1.0.0 has no REGISTER header
- * hook): accounts with medianat=pinhole should say regint=0, and the
- * module registers them, measured from a socket of its own.
+ * Three parts: mnat.c plays each call's streams through libpinhole
+ * (windows into the SDP, a=fw-punch's part, media held until the path is
+ * ready); probe.c measures this host's firewall once at start; reg.c
+ * registers the accounts with medianat=pinhole itself, with
+ * Firewall-Window (baresip 1.0.0 has no REGISTER header hook), so those
+ * accounts should say regint=0. This file reads the config and holds the
+ * parts for the module's lifetime.
  *
  * Config keys (baresip's config file): pinhole_server IP[:PORT] (pinholed's
  * STUN service; default: the account's stunserver), pinhole_hops N
@@ -21,643 +14,70 @@
  * pinhole_regint SECONDS (default 600). Without a server, or when it does
  * not answer, calls go as a plain phone's (pinholed relays them), and the
  * log says so. */
-#include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <pinhole.h>
+#include "pinhole.h"
 
-#include "baresip.h"
+static struct pinhole_conf cfg;
+static struct probe *probe;    /* only with a server and registration */
+static struct reg *reg;
 
-struct mnat_sess {
-	struct list medial;
-	mnat_estab_h *estabh;
-	void *arg;
-	struct tmr tmr;
-	struct ph_addr server;
-	bool have_server;
-	unsigned pending;            /* media still probing */
-	bool offerer, established;
-};
-
-struct mnat_media {
-	struct le le;
-	struct mnat_sess *sess;
-	struct sdp_media *sdpm;
-	struct udp_sock *sock;
-	bool rtcp_sock;              /* RTCP on its own socket (no rtcp_mux) */
-	struct udp_helper *uh;
-	int fd;
-	struct ph_addr local;
-	struct ph_stunc stun;        /* the window: one Binding transaction */
-	bool probing, probed, have_window;
-	struct ph_addr window;
-	struct ph_punch punch;       /* from the remote SDP; role NONE: none */
-	bool path_started, connected;
-	struct ph_addr conn_to;      /* where baresip sends now */
-	struct ph_path path;
-	enum ph_path_state reported;
-	mnat_connected_h *connh;
-	void *arg;
-	struct tmr tmr;
-};
-
-static struct {
-	unsigned hops;               /* 0: the hop test's */
-	bool do_register;
-	uint32_t regint;
-	struct ph_addr server;
-	bool have_server;
-	/* the module's own registration */
-	int fd;
-	struct ph_probe *probe;
-	struct tmr tmr;
-	char fwwin[PH_FWWIN_STRLEN];
-	struct ph_fwwin fw;          /* the firewall, as the probe found it */
-	bool have_fw, measuring;
-	struct list regs;
-} g;
-
-/* ---- addresses ------------------------------------------------------- */
-
-static void to_sa(const struct ph_addr *a, struct sa *sa)
-{
-	char ip[PH_ADDR_STRLEN];
-
-	ph_addr_ip_print(a, ip, sizeof ip);
-	sa_set_str(sa, ip, ph_addr_port(a));
-}
-
-static int from_sa(struct ph_addr *a, const struct sa *sa)
-{
-	return ph_addr_from_sa(a, &sa->u.sa, sa->len);
-}
-
-/* ---- the path: roles, latching, fallback ------------------------------ */
-
-static void media_schedule(struct mnat_media *m);
-
-/* Tell baresip where the stream's media goes, once the path knows. */
-static void maybe_connect(struct mnat_media *m)
-{
-	const struct ph_addr *t;
-	struct sa ra, rtcp;
-
-	if (!m->path_started || m->path.state == m->reported)
-		return;
-	/* (an opener is connected to the window it opened toward, so that
-	 * baresip answers; send_h holds its media until the peer's first
-	 * packet, which may come from elsewhere: then it moves there) */
-	t = ph_path_target(&m->path);
-	if (!t)
-		return;
-	m->reported = m->path.state;
-	if (m->connected && ph_addr_eq(t, &m->conn_to))
-		return; /* latched where it already sends */
-	m->conn_to = *t;
-	to_sa(t, &ra);
-	if (m->path.state == PH_PATH_RELAYED && m->path.stats.fell_back)
-		info("pinhole: no media on the direct path for 2 s: "
-		     "moved to the relay %J\n", &ra);
-	else
-		info("pinhole: %s: media to %J\n", ph_role_name(m->path.role), &ra);
-	m->connected = true;
-	/* RTCP: on the RTP port with rtcp_mux; else the relay's is one above
-	 * (a direct peer's RTCP window is not known: rtcp_mux yes, please) */
-	rtcp = ra;
-	if (m->rtcp_sock && m->path.state == PH_PATH_RELAYED)
-		sa_set_port(&rtcp, sa_port(&ra) + 1);
-	m->connh(&ra, &rtcp, m->arg);
-}
-
-static void path_start(struct mnat_media *m)
-{
-	unsigned hops = g.hops ? g.hops : g.have_fw ? g.fw.hops : 2;
-	unsigned life = g.have_fw && g.fw.lifetime ? g.fw.lifetime : 30;
-
-	const struct sa *ra = sdp_media_raddr(m->sdpm);
-
-	if (m->path_started || !m->probed)
-		return;
-	if (m->punch.role == PH_ROLE_NONE ||
-	    ph_path_start(&m->path, &m->punch, hops, life, ph_sock_send, &m->fd,
-			  ph_now_ms())) {
-		/* no instruction (a plain peer, or not through pinholed), or
-		 * one we cannot play: media to the remote SDP's address, never
-		 * a call left waiting */
-		if (m->punch.role != PH_ROLE_NONE)
-			warning("pinhole: cannot play a=fw-punch: media to the "
-				"remote SDP address\n");
-		if (ra && sa_isset(ra, SA_ALL) && !m->connected) {
-			m->connected = true;
-			m->connh(ra, ra, m->arg);
-		}
-		return;
-	}
-	m->path_started = true;
-	m->reported = PH_PATH_IDLE;
-	maybe_connect(m);
-	media_schedule(m);
-}
-
-/* ---- probing ------------------------------------------------------------ */
-
-static void probe_drop(struct ph_probe **pp)
-{
-	ph_probe_free(*pp);
-	*pp = NULL;
-}
-
-static void sdp_write(struct mnat_media *m)
-{
-	char ip[PH_ADDR_STRLEN], lip[PH_ADDR_STRLEN];
-	struct sa sa;
-
-	if (!m->have_window)
-		return;
-	to_sa(&m->window, &sa);
-	sdp_media_set_laddr(m->sdpm, &sa);
-	ph_addr_ip_print(&m->window, ip, sizeof ip);
-	ph_addr_ip_print(&m->local, lip, sizeof lip);
-	sdp_media_set_lattr(m->sdpm, true, "fw-window", "%s %u", ip,
-			    ph_addr_port(&m->window));
-	sdp_media_set_lattr(m->sdpm, true, "fw-local", "%s %u", lip,
-			    ph_addr_port(&m->local));
-}
-
-static void estab_async(void *arg)
-{
-	struct mnat_sess *s = arg;
-
-	/* a call placed while the firewall is being measured waits for it
-	 * (about 2 s, once, at start) */
-	if (g.measuring) {
-		tmr_start(&s->tmr, 100, estab_async, s);
-		return;
-	}
-	/* the firewall on the INVITE too, fresher than any registration
-	 * (PROTOCOL.md section 2); the INVITE waits for estabh */
-	if (s->offerer && g.have_fw) {
-		struct list hdrs = LIST_INIT;
-		if (!custom_hdrs_add(&hdrs, "Firewall-Window", "%s", g.fwwin))
-			call_set_custom_hdrs(s->arg, &hdrs);
-		list_flush(&hdrs);
-	}
-	s->established = true;
-	s->estabh(0, 0, NULL, s->arg);
-}
-
-static void probe_done(struct mnat_media *m)
-{
-	struct mnat_sess *s = m->sess;
-	const struct ph_addr *win = ph_stunc_window(&m->stun);
-	char w[PH_ADDR_STRLEN];
-
-	m->probed = true;
-	m->probing = false;
-	if (win) {
-		m->window = *win;
-		m->have_window = true;
-		ph_addr_print(&m->window, w, sizeof w);
-		info("pinhole: stream window %s\n", w);
-	} else if (s->have_server) {
-		warning("pinhole: no answer from pinholed's STUN service: "
-			"this call goes as a plain phone's (relayed)\n");
-	}
-	sdp_write(m);
-	path_start(m); /* an instruction that came before the window */
-	if (s->pending && !--s->pending && !s->established)
-		tmr_start(&s->tmr, 0, estab_async, s);
-}
-
-static void media_tick(void *arg)
-{
-	struct mnat_media *m = arg;
-	uint64_t now = ph_now_ms();
-
-	if (m->probing) {
-		ph_stunc_tick(&m->stun, ph_sock_send, &m->fd, now);
-		if (m->stun.state != PH_STUNC_PENDING)
-			probe_done(m);
-	}
-	if (m->path_started) {
-		ph_path_tick(&m->path, now);
-		maybe_connect(m);
-	}
-	media_schedule(m);
-}
-
-static void media_schedule(struct mnat_media *m)
-{
-	uint64_t d = PH_NEVER, now = ph_now_ms();
-
-	if (m->probing)
-		d = ph_stunc_deadline(&m->stun);
-	if (m->path_started && ph_path_deadline(&m->path) < d)
-		d = ph_path_deadline(&m->path);
-	if (d == PH_NEVER)
-		tmr_cancel(&m->tmr);
-	else
-		tmr_start(&m->tmr, d > now ? d - now : 0, media_tick, m);
-}
-
-/* ---- packets on baresip's socket ------------------------------------- */
-
-static bool recv_h(struct sa *src, struct mbuf *mb, void *arg)
-{
-	struct mnat_media *m = arg;
-	struct ph_addr from;
-	uint64_t now = ph_now_ms();
-
-	if (from_sa(&from, src))
-		return false;
-	if (m->probing && ph_stun_is(mbuf_buf(mb), mbuf_get_left(mb))) {
-		struct ph_stun_msg msg;
-		if (!ph_stun_decode(&msg, mbuf_buf(mb), mbuf_get_left(mb)) &&
-		    !ph_stunc_recv(&m->stun, &from, &msg)) {
-			probe_done(m);
-			media_schedule(m);
-			return true;
-		}
-	}
-	if (!m->path_started)
-		return !mbuf_get_left(mb); /* a null packet is nobody's media */
-	if (!ph_path_recv(&m->path, &from, mbuf_get_left(mb), now))
-		return true; /* a null packet, or from an address not ours */
-	maybe_connect(m);
-	return false;
-}
-
-static bool send_h(int *err, struct sa *dst, struct mbuf *mb, void *arg)
-{
-	struct mnat_media *m = arg;
-
-	(void)dst;
-	(void)mb;
-	if (!m->path_started)
-		return false;
-	if (m->path.state == PH_PATH_NO_CONSENT ||
-	    (m->path.role == PH_ROLE_OPEN && m->path.state == PH_PATH_WAITING)) {
-		/* RFC 7675: no consent, stop; an opener: an early packet
-		 * could take the peer's port at its NAT (PROTOCOL.md 4) */
-		*err = 0;
-		return true;
-	}
-	m->path.stats.sent++;
-	m->path.last_tx_ms = ph_now_ms();
-	return false;
-}
-
-/* ---- baresip's handlers ----------------------------------------------- */
-
-static void sess_destructor(void *arg)
-{
-	struct mnat_sess *s = arg;
-
-	tmr_cancel(&s->tmr);
-	list_flush(&s->medial);
-}
-
-static void media_destructor(void *arg)
-{
-	struct mnat_media *m = arg;
-
-	list_unlink(&m->le);
-	tmr_cancel(&m->tmr);
-	mem_deref(m->uh);
-	mem_deref(m->sock);
-	mem_deref(m->sdpm);
-}
-
-/* A stream's window: 1 s in all, a lost answer costs a retransmission. */
-static const struct ph_stunc_conf window_stun = {100, 4, 4};
-
-static int probe_new(struct ph_probe **pp, const struct ph_addr *server,
-		     const struct ph_addr *local, int *fd)
-{
-	struct ph_probe_conf c = {.server = *server, .local = *local,
-				  .stun = ph_stunc_rfc8489, .fallback_hops = 2};
-	int err;
-
-	/* RFC 8489's 39.5 s is for the Internet at large: about 2 s here */
-	c.stun.rto_ms = 200;
-	c.stun.rc = 4;
-	c.stun.rm = 4;
-	if ((err = ph_probe_alloc(pp, &c, ph_sock_send, fd)))
-		return err;
-	if ((err = ph_probe_start(*pp, ph_now_ms()))) {
-		ph_probe_free(*pp);
-		*pp = NULL;
-	}
-	return err;
-}
-
-
-static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
-			 struct dnsc *dnsc, int af, const struct stun_uri *srv,
-			 const char *user, const char *pass,
-			 struct sdp_session *sdp, bool offerer,
-			 mnat_estab_h *estabh, void *arg)
-{
-	struct mnat_sess *s;
-
-	(void)mnat; (void)dnsc; (void)user; (void)pass; (void)sdp;
-	if (!sessp || !estabh)
-		return EINVAL;
-	if (af != AF_INET) {
-		warning("pinhole: IPv4 only for now: the call goes as a plain phone's\n");
-	}
-	s = mem_zalloc(sizeof *s, sess_destructor);
-	if (!s)
-		return ENOMEM;
-	s->estabh = estabh;
-	s->arg = arg;              /* baresip's struct call */
-	s->offerer = offerer;
-	s->server = g.server;
-	s->have_server = g.have_server;
-	if (!s->have_server && srv && srv->host &&
-	    !ph_addr_set(&s->server, srv->host, srv->port ? srv->port : 3478))
-		s->have_server = true;
-	if (!s->have_server)
-		warning("pinhole: no pinhole_server and no stunserver: calls go "
-			"as a plain phone's (pinholed relays them)\n");
-	/* nothing to measure until the streams exist: established then */
-	tmr_start(&s->tmr, 0, estab_async, s);
-	*sessp = s;
-	return 0;
-}
-
-static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
-		       struct udp_sock *sock1, struct udp_sock *sock2,
-		       struct sdp_media *sdpm, mnat_connected_h *connh,
-		       void *arg)
-{
-	struct mnat_media *m;
-	struct sa laddr;
-	int err;
-
-	/* the window is the RTP socket's; with rtcp_mux (conf/baresip/config)
-	 * RTCP rides on it */
-	if (!mp || !s || !sock1 || !sdpm || !connh) {
-		warning("pinhole: stream without a socket, SDP or handler\n");
-		return EINVAL;
-	}
-	m = mem_zalloc(sizeof *m, media_destructor);
-	if (!m)
-		return ENOMEM;
-	list_append(&s->medial, &m->le, m);
-	m->sess = s;
-	m->sdpm = mem_ref(sdpm);
-	m->sock = mem_ref(sock1);
-	m->rtcp_sock = sock2 != NULL;
-	m->connh = connh;
-	m->arg = arg;
-	m->fd = udp_sock_fd(sock1, AF_INET);
-	tmr_init(&m->tmr);
-	err = udp_local_get(sock1, &laddr) ? EINVAL : from_sa(&m->local, &laddr);
-	if (!err)
-		err = udp_register_helper(&m->uh, sock1, 0, send_h, recv_h, m);
-	if (!err && s->have_server && m->fd >= 0 &&
-	    !ph_stunc_start(&m->stun, &window_stun, &s->server, 0, 0, ph_sock_send,
-			    &m->fd, ph_now_ms())) {
-		m->probing = true;
-		/* estabh waits for this stream's window */
-		if (!s->pending++)
-			tmr_cancel(&s->tmr);
-		media_schedule(m);
-	} else if (!err) {
-		debug("pinhole: stream on %J: not measured\n", &laddr);
-		m->probed = true;
-	}
-	if (err) {
-		warning("pinhole: stream on %J: %m\n", &laddr, err);
-		mem_deref(m);
-		return err;
-	}
-	*mp = m;
-	return 0;
-}
-
-static int update(struct mnat_sess *s)
-{
-	for (struct le *le = s ? s->medial.head : NULL; le; le = le->next) {
-		struct mnat_media *m = le->data;
-		const char *v = sdp_media_rattr(m->sdpm, "fw-punch"), *why;
-		struct ph_punch p = {0};
-
-		debug("pinhole: remote SDP: a=fw-punch:%s\n", v ? v : "(none)");
-		if (v && ph_punch_sdp_decode(&p, v, strlen(v), &why)) {
-			warning("pinhole: a=fw-punch '%s': %s: ignored\n", v, why);
-			memset(&p, 0, sizeof p);
-		}
-		if (m->path_started && p.role != PH_ROLE_NONE &&
-		    (p.role != m->punch.role || !ph_addr_eq(&p.peer, &m->punch.peer))) {
-			/* a re-INVITE with a new part: begin it anew */
-			m->path_started = false;
-			m->connected = false;
-		}
-		if (!m->path_started) {
-			m->punch = p;
-			path_start(m);
-		}
-	}
-	return 0;
-}
-
-static struct mnat mnat_pinhole = {
-	.id = "pinhole",
-	.wait_connected = true,
-	.sessh = session_alloc,
-	.mediah = media_alloc,
-	.updateh = update,
-};
-
-/* ---- the module's own REGISTER with Firewall-Window -------------------- */
-
-static void reg_resp(int err, const struct sip_msg *msg, void *arg)
-{
-	const char *aor = arg;
-
-	if (err)
-		warning("pinhole: REGISTER %s: %m\n", aor, err);
-	else if (msg && msg->scode >= 300)
-		warning("pinhole: REGISTER %s: %u %r\n", aor, msg->scode, &msg->reason);
-	else if (msg && msg->scode >= 200)
-		info("pinhole: %s registered with Firewall-Window %s\n", aor, g.fwwin);
-}
-
-static void register_all(void)
-{
-	for (struct le *le = list_head(uag_list()); le; le = le->next) {
-		struct ua *ua = le->data;
-		struct account *acc = ua_account(ua);
-		const char *mn = acc ? account_medianat(acc) : NULL;
-		struct uri *luri = acc ? account_luri(acc) : NULL;
-		struct sipreg *reg = NULL;
-		char reg_uri[256];
-		int err;
-
-		if (!mn || strcmp(mn, "pinhole") || !luri)
-			continue;
-		re_snprintf(reg_uri, sizeof reg_uri, "sip:%r%s%u", &luri->host,
-			    luri->port ? ":" : "", luri->port);
-		if (!luri->port)
-			re_snprintf(reg_uri, sizeof reg_uri, "sip:%r", &luri->host);
-		err = sipreg_register(&reg, uag_sip(), reg_uri, ua_aor(ua), NULL,
-				      ua_aor(ua), g.regint, ua_cuser(ua), NULL, 0,
-				      0, NULL, NULL, false, reg_resp,
-				      (void *)ua_aor(ua), NULL,
-				      "Firewall-Window: %s\r\n", g.fwwin);
-		if (err) {
-			warning("pinhole: cannot register %s: %m\n", ua_aor(ua), err);
-			continue;
-		}
-		/* kept in g.regs until the module closes */
-		struct le *rle = mem_zalloc(sizeof *rle, NULL);
-		if (rle)
-			list_append(&g.regs, rle, reg);
-		else
-			mem_deref(reg);
-	}
-}
-
-static void reg_tick(void *arg);
-
-static void reg_fd(int flags, void *arg)
-{
-	uint8_t buf[1500];
-	struct ph_addr src;
-	ssize_t n;
-
-	(void)flags;
-	(void)arg;
-	while ((n = ph_sock_recv(g.fd, &src, buf, sizeof buf)) >= 0)
-		if (g.probe)
-			ph_probe_recv(g.probe, &src, buf, (size_t)n, ph_now_ms());
-	reg_tick(NULL); /* done now, or a new deadline */
-}
-
-static void reg_tick(void *arg)
-{
-	uint64_t now = ph_now_ms(), d;
-	struct ph_fwwin w;
-
-	(void)arg;
-	if (!g.probe)
-		return;
-	ph_probe_tick(g.probe, now);
-	if (!ph_probe_done(g.probe)) {
-		d = ph_probe_deadline(g.probe);
-		tmr_start(&g.tmr, d > now ? d - now : 0, reg_tick, NULL);
-		return;
-	}
-	if (ph_probe_result(g.probe, &w)) {
-		warning("pinhole: pinholed's STUN service did not answer: "
-			"not registering (calls go as a plain phone's)\n");
-	} else {
-		if (g.hops)
-			w.hops = g.hops;
-		g.fw = w;
-		g.have_fw = true;
-		ph_fwwin_encode(&w, g.fwwin, sizeof g.fwwin);
-		register_all();
-	}
-	probe_drop(&g.probe);
-	fd_close(g.fd);
-	close(g.fd);
-	g.fd = -1;
-	g.measuring = false;
-}
-
-static void reg_start(void *arg)
-{
-	struct ph_addr any, local;
-
-	(void)arg;
-	g.measuring = false; /* until the probe below runs */
-	/* the firewall, measured from a socket like the RTP ones */
-	if (ph_sock_route_src(&g.server, &local))
-		return warning("pinhole: no route to pinhole_server\n");
-	any = local;
-	ph_addr_set_port(&any, 0);
-	if (ph_sock_open(&g.fd, &any)) {
-		g.fd = -1;
-		return warning("pinhole: cannot open a probe socket\n");
-	}
-	{
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-		getsockname(g.fd, (struct sockaddr *)&ss, &len);
-		ph_addr_from_sa(&local, (struct sockaddr *)&ss, len);
-	}
-	if (fd_listen(g.fd, FD_READ, reg_fd, NULL) ||
-	    probe_new(&g.probe, &g.server, &local, &g.fd)) {
-		warning("pinhole: cannot start the firewall probe\n");
-		close(g.fd);
-		g.fd = -1;
-		return;
-	}
-	g.measuring = true;
-	reg_tick(NULL);
-}
-
-/* ---- module ------------------------------------------------------------ */
-
-static int module_init(void)
+static void conf_read(char *srv, size_t size)
 {
 	struct conf *conf = conf_cur();
-	char srv[128] = "";
 	uint32_t hops = 0;
 
-	g.do_register = true;
-	g.regint = 600;
-	g.fd = -1;
-	tmr_init(&g.tmr);
-	list_init(&g.regs);
+	cfg.do_register = true;
+	cfg.regint = 600;
 	if (conf) {
-		conf_get_str(conf, "pinhole_server", srv, sizeof srv);
+		conf_get_str(conf, "pinhole_server", srv, size);
 		conf_get_u32(conf, "pinhole_hops", &hops);
-		conf_get_bool(conf, "pinhole_register", &g.do_register);
-		conf_get_u32(conf, "pinhole_regint", &g.regint);
+		conf_get_bool(conf, "pinhole_register", &cfg.do_register);
+		conf_get_u32(conf, "pinhole_regint", &cfg.regint);
 	}
 	if (hops > 64) {
 		warning("pinhole: pinhole_hops %u out of range 1..64: ignored\n", hops);
 		hops = 0;
 	}
-	g.hops = hops;
+	cfg.hops = hops;
 	if (*srv) {
-		if (ph_addr_parse(&g.server, srv, strlen(srv), 3478))
+		if (ph_addr_parse(&cfg.server, srv, strlen(srv), 3478))
 			warning("pinhole: pinhole_server '%s' is not IP[:PORT]: "
 				"using each account's stunserver\n", srv);
 		else
-			g.have_server = true;
+			cfg.have_server = true;
 	}
-	mnat_register(baresip_mnatl(), &mnat_pinhole);
-	info("pinhole: media-NAT module, server %s\n", g.have_server ? srv : "(none)");
-	if (g.have_server && g.do_register) { /* once the accounts are loaded */
-		g.measuring = true;
-		tmr_start(&g.tmr, 200, reg_start, NULL);
+}
+
+static int module_init(void)
+{
+	char srv[128] = "";
+	int err;
+
+	memset(&cfg, 0, sizeof cfg);
+	conf_read(srv, sizeof srv);
+	/* the firewall is measured for the registration: once the accounts
+	 * are loaded (200 ms) */
+	if (cfg.have_server && cfg.do_register) {
+		err = probe_alloc(&probe, &cfg.server, cfg.hops, 200);
+		if (!err)
+			err = reg_alloc(&reg, probe, cfg.regint);
+		if (err) {
+			warning("pinhole: cannot start the firewall probe: %m\n", err);
+			reg = mem_deref(reg);
+			probe = mem_deref(probe);
+		}
 	}
+	mnat_pinhole_register(&cfg, probe);
+	info("pinhole: media-NAT module, server %s\n", cfg.have_server ? srv : "(none)");
 	return 0;
 }
 
 static int module_close(void)
 {
-	tmr_cancel(&g.tmr);
-	for (struct le *le = g.regs.head; le;) {
-		struct le *next = le->next;
-		mem_deref(le->data);
-		list_unlink(le);
-		mem_deref(le);
-		le = next;
-	}
-	probe_drop(&g.probe);
-	if (g.fd >= 0) {
-		fd_close(g.fd);
-		close(g.fd);
-		g.fd = -1;
-	}
-	mnat_unregister(&mnat_pinhole);
+	mnat_pinhole_unregister();
+	reg = mem_deref(reg);
+	probe = mem_deref(probe);
 	return 0;
 }
 
