@@ -104,6 +104,17 @@ PH_API int ph_path_send(struct ph_path *p, const void *buf, size_t len,
 	return p->sendh(dst, buf, len, 0, p->arg);
 }
 
+PH_API int ph_path_host_send(struct ph_path *p, uint64_t now)
+{
+	if (p->state == PH_PATH_IDLE || p->state == PH_PATH_NO_CONSENT)
+		return ENOTCONN;
+	if (p->role == PH_ROLE_OPEN && p->state == PH_PATH_WAITING)
+		return EAGAIN;
+	p->last_tx_ms = now;
+	p->stats.sent++;
+	return 0;
+}
+
 PH_API void ph_path_tick(struct ph_path *p, uint64_t now)
 {
 	if (p->state == PH_PATH_IDLE)

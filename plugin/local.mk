@@ -10,9 +10,14 @@ plugin_pinhole_call_LDADD = media/libpinhole.la $(SOFIA_LIBS) -lm
 if HAVE_BARESIP
 baresipmoddir = $(libdir)/baresip/modules
 baresipmod_LTLIBRARIES = plugin/baresip/pinhole.la
-plugin_baresip_pinhole_la_SOURCES = plugin/baresip/pinhole.c plugin/baresip/baresip.h
+plugin_baresip_pinhole_la_SOURCES = plugin/baresip/module.c \
+	plugin/baresip/mnat.c plugin/baresip/probe.c plugin/baresip/reg.c \
+	plugin/baresip/pinhole.h plugin/baresip/baresip.h
 plugin_baresip_pinhole_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBRE_CFLAGS) \
 	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6
+# hidden: the parts' shared functions (reg_alloc, probe_wait, ...) stay
+# inside the module, never bound to baresip's own reg_* and the like
+plugin_baresip_pinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS)
 plugin_baresip_pinhole_la_LDFLAGS = -module -avoid-version -shared
 plugin_baresip_pinhole_la_LIBADD = media/libpinhole.la
 endif

@@ -1,6 +1,7 @@
 /* A stream's path on a fake clock: the opener's TTL, latching, third
  * parties, relay fallback at 2 s, keepalive at lifetime/2, consent at 30 s. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <string.h>
 
 #include <pinhole/media.h>
@@ -141,4 +142,36 @@ Test(path, consent_stops_transmission_after_thirty_seconds)
 	/* the peer is back: consent again */
 	cr_assert(ph_path_recv(&p, &pu.peer, 172, 31000));
 	cr_assert_not_null(ph_path_target(&p));
+}
+
+Test(path, host_send_counts_and_holds_an_opener_until_the_peer_is_heard)
+{
+	struct ph_path p;
+	struct ph_punch op = punch(PH_ROLE_OPEN, true);
+	struct ph_punch tx = punch(PH_ROLE_TRANSMIT, false);
+
+	memset(&p, 0, sizeof p);
+	cr_assert_eq(ph_path_host_send(&p, 0), ENOTCONN, "not started");
+
+	/* an opener: nothing leaves before the peer's first packet */
+	nsent = 0;
+	ph_path_start(&p, &op, 2, 30, rec_send, NULL, 0);
+	cr_assert_eq(ph_path_host_send(&p, 10), EAGAIN);
+	cr_assert_eq(p.stats.sent, 0);
+	ph_path_recv(&p, &op.peer, 172, 20);
+	cr_assert_eq(ph_path_host_send(&p, 30), 0);
+	cr_assert_eq(p.stats.sent, 1);
+	cr_assert_eq(nsent, 1, "the host sends it, not the path");
+
+	/* a transmitter sends at once; each one defers the keepalive */
+	ph_path_start(&p, &tx, 2, 20, rec_send, NULL, 0);
+	cr_assert_eq(ph_path_host_send(&p, 5000), 0);
+	cr_assert_eq(p.stats.sent, 1);
+	cr_assert_eq(ph_path_deadline(&p), 15000, "lifetime/2 after the last send");
+
+	/* no consent: hold */
+	ph_path_tick(&p, 30000);
+	cr_assert_eq(p.state, PH_PATH_NO_CONSENT);
+	cr_assert_eq(ph_path_host_send(&p, 30010), ENOTCONN);
+	cr_assert_eq(p.stats.sent, 1);
 }

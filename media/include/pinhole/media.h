@@ -157,6 +157,14 @@ PH_API const struct ph_addr *ph_path_target(const struct ph_path *p);
 /* Send media through the path (counts it, refreshes the keepalive). */
 PH_API int ph_path_send(struct ph_path *p, const void *buf, size_t len,
 			uint64_t now);
+/* The host sends one media datagram to ph_path_target() on its own
+ * socket (a softphone's RTP socket, not through ph_path_send): 0 when it
+ * may, and it is counted as ph_path_send counts (stats.sent, the keepalive
+ * waits again); ENOTCONN when it must not go: the path is not started or
+ * consent is gone (RFC 7675); EAGAIN while an opener has heard nothing from
+ * the peer (an early packet could take the peer's port at its NAT,
+ * PROTOCOL.md section 4). */
+PH_API int ph_path_host_send(struct ph_path *p, uint64_t now);
 PH_API void ph_path_tick(struct ph_path *p, uint64_t now);
 PH_API uint64_t ph_path_deadline(const struct ph_path *p);
 

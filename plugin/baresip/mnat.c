@@ -1,4 +1,4 @@
-/* pinhole: a media-NAT module for baresip 1.0.0 (medianat=pinhole).
+/* The media-NAT adapter (baresip's struct mnat, medianat=pinhole).
  *
  * Per stream, on baresip's own RTP socket, through libpinhole: the
  * socket's window from pinholed's STUN service goes into the SDP (c=,
@@ -10,30 +10,29 @@
  * to where libpinhole says. Without a=fw-punch (a peer or server that
  * knows nothing of pinhole) the stream connects to the remote SDP address.
  *
- * pinholed learns this phone's firewall from the module's own REGISTER,
- * which carries Firewall-Window (baresip 1.0.0 has no REGISTER header
- * hook): accounts with medianat=pinhole should say regint=0, and the
- * module registers them, measured from a socket of its own.
- *
- * Config keys (baresip's config file): pinhole_server IP[:PORT] (pinholed's
- * STUN service; default: the account's stunserver), pinhole_hops N
- * (override the hop test), pinhole_register yes|no (default yes),
- * pinhole_regint SECONDS (default 600). Without a server, or when it does
- * not answer, calls go as a plain phone's (pinholed relays them), and the
- * log says so. */
+ * Without a server, or when it does not answer, calls go as a plain
+ * phone's (pinholed relays them), and the log says so. */
 #include <errno.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <pinhole.h>
+#include "pinhole.h"
 
-#include "baresip.h"
+/* The registered struct mnat and what its calls need of the module:
+ * sessh gets the struct mnat back, the first member. */
+struct mnat_pinhole {
+	struct mnat mnat;
+	const struct pinhole_conf *cfg;
+	struct probe *probe;
+};
 
 struct mnat_sess {
 	struct list medial;
 	mnat_estab_h *estabh;
 	void *arg;
 	struct tmr tmr;
+	const struct pinhole_conf *cfg;
+	struct probe *probe;         /* the firewall (NULL: not measured) */
+	struct probe_wait *pw;       /* estabh waits for the measurement */
 	struct ph_addr server;
 	bool have_server;
 	unsigned pending;            /* media still probing */
@@ -61,22 +60,6 @@ struct mnat_media {
 	void *arg;
 	struct tmr tmr;
 };
-
-static struct {
-	unsigned hops;               /* 0: the hop test's */
-	bool do_register;
-	uint32_t regint;
-	struct ph_addr server;
-	bool have_server;
-	/* the module's own registration */
-	int fd;
-	struct ph_probe *probe;
-	struct tmr tmr;
-	char fwwin[PH_FWWIN_STRLEN];
-	struct ph_fwwin fw;          /* the firewall, as the probe found it */
-	bool have_fw, measuring;
-	struct list regs;
-} g;
 
 /* ---- addresses ------------------------------------------------------- */
 
@@ -120,7 +103,7 @@ static void maybe_connect(struct mnat_media *m)
 		info("pinhole: no media on the direct path for 2 s: "
 		     "moved to the relay %J\n", &ra);
 	else
-		info("pinhole: %s: media to %J\n", ph_role_name(m->path.role), &ra);
+		info("pinhole: %s: media to %J\n", ph_role_name(m->punch.role), &ra);
 	m->connected = true;
 	/* RTCP: on the RTP port with rtcp_mux; else the relay's is one above
 	 * (a direct peer's RTCP window is not known: rtcp_mux yes, please) */
@@ -132,9 +115,10 @@ static void maybe_connect(struct mnat_media *m)
 
 static void path_start(struct mnat_media *m)
 {
-	unsigned hops = g.hops ? g.hops : g.have_fw ? g.fw.hops : 2;
-	unsigned life = g.have_fw && g.fw.lifetime ? g.fw.lifetime : 30;
-
+	const struct pinhole_conf *cfg = m->sess->cfg;
+	const struct ph_fwwin *fw = probe_fw(m->sess->probe);
+	unsigned hops = cfg->hops ? cfg->hops : fw ? fw->hops : 2;
+	unsigned life = fw && fw->lifetime ? fw->lifetime : 30;
 	const struct sa *ra = sdp_media_raddr(m->sdpm);
 
 	if (m->path_started || !m->probed)
@@ -160,13 +144,7 @@ static void path_start(struct mnat_media *m)
 	media_schedule(m);
 }
 
-/* ---- probing ------------------------------------------------------------ */
-
-static void probe_drop(struct ph_probe **pp)
-{
-	ph_probe_free(*pp);
-	*pp = NULL;
-}
+/* ---- the stream's window ------------------------------------------------ */
 
 static void sdp_write(struct mnat_media *m)
 {
@@ -190,16 +168,24 @@ static void estab_async(void *arg)
 	struct mnat_sess *s = arg;
 
 	/* a call placed while the firewall is being measured waits for it
-	 * (about 2 s, once, at start) */
-	if (g.measuring) {
+	 * (about 2 s, once, at start): the probe calls back when it ends.
+	 * One wait at a time, whoever calls. */
+	s->pw = mem_deref(s->pw);
+	switch (probe_wait(&s->pw, s->probe, estab_async, s)) {
+	case EALREADY:
+		break; /* measured, failed, or nothing to measure */
+	case 0:
+		return;
+	default: /* no memory for a wait: look again soon */
 		tmr_start(&s->tmr, 100, estab_async, s);
 		return;
 	}
 	/* the firewall on the INVITE too, fresher than any registration
 	 * (PROTOCOL.md section 2); the INVITE waits for estabh */
-	if (s->offerer && g.have_fw) {
+	if (s->offerer && probe_fw(s->probe)) {
 		struct list hdrs = LIST_INIT;
-		if (!custom_hdrs_add(&hdrs, "Firewall-Window", "%s", g.fwwin))
+		if (!custom_hdrs_add(&hdrs, "Firewall-Window", "%s",
+				     probe_fwwin(s->probe)))
 			call_set_custom_hdrs(s->arg, &hdrs);
 		list_flush(&hdrs);
 	}
@@ -207,7 +193,7 @@ static void estab_async(void *arg)
 	s->estabh(0, 0, NULL, s->arg);
 }
 
-static void probe_done(struct mnat_media *m)
+static void window_done(struct mnat_media *m)
 {
 	struct mnat_sess *s = m->sess;
 	const struct ph_addr *win = ph_stunc_window(&m->stun);
@@ -238,7 +224,7 @@ static void media_tick(void *arg)
 	if (m->probing) {
 		ph_stunc_tick(&m->stun, ph_sock_send, &m->fd, now);
 		if (m->stun.state != PH_STUNC_PENDING)
-			probe_done(m);
+			window_done(m);
 	}
 	if (m->path_started) {
 		ph_path_tick(&m->path, now);
@@ -275,7 +261,7 @@ static bool recv_h(struct sa *src, struct mbuf *mb, void *arg)
 		struct ph_stun_msg msg;
 		if (!ph_stun_decode(&msg, mbuf_buf(mb), mbuf_get_left(mb)) &&
 		    !ph_stunc_recv(&m->stun, &from, &msg)) {
-			probe_done(m);
+			window_done(m);
 			media_schedule(m);
 			return true;
 		}
@@ -296,15 +282,13 @@ static bool send_h(int *err, struct sa *dst, struct mbuf *mb, void *arg)
 	(void)mb;
 	if (!m->path_started)
 		return false;
-	if (m->path.state == PH_PATH_NO_CONSENT ||
-	    (m->path.role == PH_ROLE_OPEN && m->path.state == PH_PATH_WAITING)) {
-		/* RFC 7675: no consent, stop; an opener: an early packet
-		 * could take the peer's port at its NAT (PROTOCOL.md 4) */
+	/* baresip sends, libpinhole counts it, or holds it: no consent
+	 * (RFC 7675), or an opener whose early packet could take the peer's
+	 * port at its NAT (PROTOCOL.md 4) */
+	if (ph_path_host_send(&m->path, ph_now_ms())) {
 		*err = 0;
 		return true;
 	}
-	m->path.stats.sent++;
-	m->path.last_tx_ms = ph_now_ms();
 	return false;
 }
 
@@ -315,6 +299,7 @@ static void sess_destructor(void *arg)
 	struct mnat_sess *s = arg;
 
 	tmr_cancel(&s->tmr);
+	mem_deref(s->pw);
 	list_flush(&s->medial);
 }
 
@@ -332,37 +317,17 @@ static void media_destructor(void *arg)
 /* A stream's window: 1 s in all, a lost answer costs a retransmission. */
 static const struct ph_stunc_conf window_stun = {100, 4, 4};
 
-static int probe_new(struct ph_probe **pp, const struct ph_addr *server,
-		     const struct ph_addr *local, int *fd)
-{
-	struct ph_probe_conf c = {.server = *server, .local = *local,
-				  .stun = ph_stunc_rfc8489, .fallback_hops = 2};
-	int err;
-
-	/* RFC 8489's 39.5 s is for the Internet at large: about 2 s here */
-	c.stun.rto_ms = 200;
-	c.stun.rc = 4;
-	c.stun.rm = 4;
-	if ((err = ph_probe_alloc(pp, &c, ph_sock_send, fd)))
-		return err;
-	if ((err = ph_probe_start(*pp, ph_now_ms()))) {
-		ph_probe_free(*pp);
-		*pp = NULL;
-	}
-	return err;
-}
-
-
 static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 			 struct dnsc *dnsc, int af, const struct stun_uri *srv,
 			 const char *user, const char *pass,
 			 struct sdp_session *sdp, bool offerer,
 			 mnat_estab_h *estabh, void *arg)
 {
+	const struct mnat_pinhole *mp = (const struct mnat_pinhole *)mnat;
 	struct mnat_sess *s;
 
-	(void)mnat; (void)dnsc; (void)user; (void)pass; (void)sdp;
-	if (!sessp || !estabh)
+	(void)dnsc; (void)user; (void)pass; (void)sdp;
+	if (!sessp || !mnat || !estabh)
 		return EINVAL;
 	if (af != AF_INET) {
 		warning("pinhole: IPv4 only for now: the call goes as a plain phone's\n");
@@ -373,8 +338,10 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 	s->estabh = estabh;
 	s->arg = arg;              /* baresip's struct call */
 	s->offerer = offerer;
-	s->server = g.server;
-	s->have_server = g.have_server;
+	s->cfg = mp->cfg;
+	s->probe = mp->probe;
+	s->server = mp->cfg->server;
+	s->have_server = mp->cfg->have_server;
 	if (!s->have_server && srv && srv->host &&
 	    !ph_addr_set(&s->server, srv->host, srv->port ? srv->port : 3478))
 		s->have_server = true;
@@ -464,207 +431,26 @@ static int update(struct mnat_sess *s)
 	return 0;
 }
 
-static struct mnat mnat_pinhole = {
-	.id = "pinhole",
-	.wait_connected = true,
-	.sessh = session_alloc,
-	.mediah = media_alloc,
-	.updateh = update,
+static struct mnat_pinhole mnat_pinhole = {
+	.mnat = {
+		.id = "pinhole",
+		.wait_connected = true,
+		.sessh = session_alloc,
+		.mediah = media_alloc,
+		.updateh = update,
+	},
 };
 
-/* ---- the module's own REGISTER with Firewall-Window -------------------- */
-
-static void reg_resp(int err, const struct sip_msg *msg, void *arg)
+void mnat_pinhole_register(const struct pinhole_conf *cfg,
+			   struct probe *probe)
 {
-	const char *aor = arg;
-
-	if (err)
-		warning("pinhole: REGISTER %s: %m\n", aor, err);
-	else if (msg && msg->scode >= 300)
-		warning("pinhole: REGISTER %s: %u %r\n", aor, msg->scode, &msg->reason);
-	else if (msg && msg->scode >= 200)
-		info("pinhole: %s registered with Firewall-Window %s\n", aor, g.fwwin);
+	mnat_pinhole.cfg = cfg;
+	mnat_pinhole.probe = probe;
+	mnat_register(baresip_mnatl(), &mnat_pinhole.mnat);
 }
 
-static void register_all(void)
+void mnat_pinhole_unregister(void)
 {
-	for (struct le *le = list_head(uag_list()); le; le = le->next) {
-		struct ua *ua = le->data;
-		struct account *acc = ua_account(ua);
-		const char *mn = acc ? account_medianat(acc) : NULL;
-		struct uri *luri = acc ? account_luri(acc) : NULL;
-		struct sipreg *reg = NULL;
-		char reg_uri[256];
-		int err;
-
-		if (!mn || strcmp(mn, "pinhole") || !luri)
-			continue;
-		re_snprintf(reg_uri, sizeof reg_uri, "sip:%r%s%u", &luri->host,
-			    luri->port ? ":" : "", luri->port);
-		if (!luri->port)
-			re_snprintf(reg_uri, sizeof reg_uri, "sip:%r", &luri->host);
-		err = sipreg_register(&reg, uag_sip(), reg_uri, ua_aor(ua), NULL,
-				      ua_aor(ua), g.regint, ua_cuser(ua), NULL, 0,
-				      0, NULL, NULL, false, reg_resp,
-				      (void *)ua_aor(ua), NULL,
-				      "Firewall-Window: %s\r\n", g.fwwin);
-		if (err) {
-			warning("pinhole: cannot register %s: %m\n", ua_aor(ua), err);
-			continue;
-		}
-		/* kept in g.regs until the module closes */
-		struct le *rle = mem_zalloc(sizeof *rle, NULL);
-		if (rle)
-			list_append(&g.regs, rle, reg);
-		else
-			mem_deref(reg);
-	}
+	mnat_unregister(&mnat_pinhole.mnat);
+	mnat_pinhole.probe = NULL;
 }
-
-static void reg_tick(void *arg);
-
-static void reg_fd(int flags, void *arg)
-{
-	uint8_t buf[1500];
-	struct ph_addr src;
-	ssize_t n;
-
-	(void)flags;
-	(void)arg;
-	while ((n = ph_sock_recv(g.fd, &src, buf, sizeof buf)) >= 0)
-		if (g.probe)
-			ph_probe_recv(g.probe, &src, buf, (size_t)n, ph_now_ms());
-	reg_tick(NULL); /* done now, or a new deadline */
-}
-
-static void reg_tick(void *arg)
-{
-	uint64_t now = ph_now_ms(), d;
-	struct ph_fwwin w;
-
-	(void)arg;
-	if (!g.probe)
-		return;
-	ph_probe_tick(g.probe, now);
-	if (!ph_probe_done(g.probe)) {
-		d = ph_probe_deadline(g.probe);
-		tmr_start(&g.tmr, d > now ? d - now : 0, reg_tick, NULL);
-		return;
-	}
-	if (ph_probe_result(g.probe, &w)) {
-		warning("pinhole: pinholed's STUN service did not answer: "
-			"not registering (calls go as a plain phone's)\n");
-	} else {
-		if (g.hops)
-			w.hops = g.hops;
-		g.fw = w;
-		g.have_fw = true;
-		ph_fwwin_encode(&w, g.fwwin, sizeof g.fwwin);
-		register_all();
-	}
-	probe_drop(&g.probe);
-	fd_close(g.fd);
-	close(g.fd);
-	g.fd = -1;
-	g.measuring = false;
-}
-
-static void reg_start(void *arg)
-{
-	struct ph_addr any, local;
-
-	(void)arg;
-	g.measuring = false; /* until the probe below runs */
-	/* the firewall, measured from a socket like the RTP ones */
-	if (ph_sock_route_src(&g.server, &local))
-		return warning("pinhole: no route to pinhole_server\n");
-	any = local;
-	ph_addr_set_port(&any, 0);
-	if (ph_sock_open(&g.fd, &any)) {
-		g.fd = -1;
-		return warning("pinhole: cannot open a probe socket\n");
-	}
-	{
-		struct sockaddr_storage ss;
-		socklen_t len = sizeof ss;
-		getsockname(g.fd, (struct sockaddr *)&ss, &len);
-		ph_addr_from_sa(&local, (struct sockaddr *)&ss, len);
-	}
-	if (fd_listen(g.fd, FD_READ, reg_fd, NULL) ||
-	    probe_new(&g.probe, &g.server, &local, &g.fd)) {
-		warning("pinhole: cannot start the firewall probe\n");
-		close(g.fd);
-		g.fd = -1;
-		return;
-	}
-	g.measuring = true;
-	reg_tick(NULL);
-}
-
-/* ---- module ------------------------------------------------------------ */
-
-static int module_init(void)
-{
-	struct conf *conf = conf_cur();
-	char srv[128] = "";
-	uint32_t hops = 0;
-
-	g.do_register = true;
-	g.regint = 600;
-	g.fd = -1;
-	tmr_init(&g.tmr);
-	list_init(&g.regs);
-	if (conf) {
-		conf_get_str(conf, "pinhole_server", srv, sizeof srv);
-		conf_get_u32(conf, "pinhole_hops", &hops);
-		conf_get_bool(conf, "pinhole_register", &g.do_register);
-		conf_get_u32(conf, "pinhole_regint", &g.regint);
-	}
-	if (hops > 64) {
-		warning("pinhole: pinhole_hops %u out of range 1..64: ignored\n", hops);
-		hops = 0;
-	}
-	g.hops = hops;
-	if (*srv) {
-		if (ph_addr_parse(&g.server, srv, strlen(srv), 3478))
-			warning("pinhole: pinhole_server '%s' is not IP[:PORT]: "
-				"using each account's stunserver\n", srv);
-		else
-			g.have_server = true;
-	}
-	mnat_register(baresip_mnatl(), &mnat_pinhole);
-	info("pinhole: media-NAT module, server %s\n", g.have_server ? srv : "(none)");
-	if (g.have_server && g.do_register) { /* once the accounts are loaded */
-		g.measuring = true;
-		tmr_start(&g.tmr, 200, reg_start, NULL);
-	}
-	return 0;
-}
-
-static int module_close(void)
-{
-	tmr_cancel(&g.tmr);
-	for (struct le *le = g.regs.head; le;) {
-		struct le *next = le->next;
-		mem_deref(le->data);
-		list_unlink(le);
-		mem_deref(le);
-		le = next;
-	}
-	probe_drop(&g.probe);
-	if (g.fd >= 0) {
-		fd_close(g.fd);
-		close(g.fd);
-		g.fd = -1;
-	}
-	mnat_unregister(&mnat_pinhole);
-	return 0;
-}
-
-__attribute__((visibility("default")))
-const struct mod_export exports = {
-	"pinhole",
-	"mnat",
-	module_init,
-	module_close,
-};

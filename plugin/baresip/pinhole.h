@@ -1,0 +1,60 @@
+/* What the pinhole module's parts share: module.c (the export and the
+ * config), mnat.c (the media-NAT adapter), probe.c (the firewall
+ * measurement) and reg.c (the module's own REGISTER). Internal: nothing
+ * here leaves the module. */
+#ifndef PINHOLE_BARESIP_PINHOLE_H
+#define PINHOLE_BARESIP_PINHOLE_H
+
+#include <pinhole.h>
+
+#include "baresip.h"
+
+/* The module's config keys (baresip's config file). */
+struct pinhole_conf {
+	struct ph_addr server;   /* pinhole_server: pinholed's STUN service */
+	bool have_server;        /* else each account's stunserver */
+	unsigned hops;           /* pinhole_hops; 0: the hop test's */
+	bool do_register;        /* pinhole_register */
+	uint32_t regint;         /* pinhole_regint, seconds */
+};
+
+/* ---- probe.c: this host's firewall, measured once from a socket like
+ * the RTP ones, for Firewall-Window on REGISTER and INVITE ---- */
+
+struct probe;
+struct probe_wait;
+typedef void (probe_h)(void *arg);
+
+/* Starts measuring after delay_ms (so that baresip has loaded the
+ * accounts); busy from now until the measurement ends or fails. hops, when
+ * not 0, replaces the hop test's answer. */
+int probe_alloc(struct probe **pp, const struct ph_addr *server,
+		unsigned hops, uint32_t delay_ms);
+bool probe_busy(const struct probe *p);
+/* The firewall as measured: NULL without a probe, while busy, or when the
+ * measurement failed. */
+const struct ph_fwwin *probe_fw(const struct probe *p);
+/* ... and as a Firewall-Window header value ("" when probe_fw is NULL). */
+const char *probe_fwwin(const struct probe *p);
+/* h(arg) once the probe is no longer busy, whatever the result; EALREADY
+ * (and nothing to wait for) when it is not busy now. mem_deref(*wp) stops
+ * waiting. */
+int probe_wait(struct probe_wait **wp, struct probe *p, probe_h *h,
+	       void *arg);
+
+/* ---- reg.c: REGISTER with Firewall-Window for every account with
+ * medianat=pinhole, once the probe has measured the firewall ---- */
+
+struct reg;
+
+int reg_alloc(struct reg **rp, struct probe *probe, uint32_t regint);
+
+/* ---- mnat.c: the struct mnat adapter ---- */
+
+/* cfg and probe (which may be NULL: no Firewall-Window) must outlive the
+ * registration. */
+void mnat_pinhole_register(const struct pinhole_conf *cfg,
+			   struct probe *probe);
+void mnat_pinhole_unregister(void);
+
+#endif

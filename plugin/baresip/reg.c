@@ -1,0 +1,133 @@
+/* The module's own REGISTER, with Firewall-Window: pinholed learns this
+ * phone's firewall from it, and baresip 1.0.0 has no hook for REGISTER
+ * headers. So accounts with medianat=pinhole say regint=0, and once the
+ * probe has measured the firewall the module registers each of them with
+ * libre's sipreg, on baresip's SIP stack. Without a measurement (no
+ * answer from pinholed) nothing is registered: the probe says so. */
+#include <errno.h>
+#include <string.h>
+
+#include "pinhole.h"
+
+struct reg {
+	struct probe *probe;
+	struct probe_wait *pw;
+	uint32_t regint;
+	struct list ual;             /* struct reg_ua */
+};
+
+/* One account's registration. */
+struct reg_ua {
+	struct le le;
+	struct sipreg *sipreg;
+	const struct reg *reg;
+	const char *aor;             /* the ua's own */
+};
+
+static void reg_ua_destructor(void *arg)
+{
+	struct reg_ua *r = arg;
+
+	list_unlink(&r->le);
+	mem_deref(r->sipreg);
+}
+
+static void resp_h(int err, const struct sip_msg *msg, void *arg)
+{
+	const struct reg_ua *r = arg;
+
+	if (err)
+		warning("pinhole: REGISTER %s: %m\n", r->aor, err);
+	else if (msg && msg->scode >= 300)
+		warning("pinhole: REGISTER %s: %u %r\n", r->aor, msg->scode,
+			&msg->reason);
+	else if (msg && msg->scode >= 200)
+		info("pinhole: %s registered with Firewall-Window %s\n", r->aor,
+		     probe_fwwin(r->reg->probe));
+}
+
+/* The registrar: the host and port of the account's own URI. */
+static int ua_register(struct reg *reg, struct ua *ua, const struct uri *luri)
+{
+	struct reg_ua *r;
+	char reg_uri[256];
+	int err;
+
+	if (luri->port)
+		re_snprintf(reg_uri, sizeof reg_uri, "sip:%r:%u", &luri->host,
+			    luri->port);
+	else
+		re_snprintf(reg_uri, sizeof reg_uri, "sip:%r", &luri->host);
+	r = mem_zalloc(sizeof *r, reg_ua_destructor);
+	if (!r)
+		return ENOMEM;
+	r->reg = reg;
+	r->aor = ua_aor(ua);
+	err = sipreg_register(&r->sipreg, uag_sip(), reg_uri, r->aor, NULL,
+			      r->aor, reg->regint, ua_cuser(ua), NULL, 0, 0,
+			      NULL, NULL, false, resp_h, r, NULL,
+			      "Firewall-Window: %s\r\n", probe_fwwin(reg->probe));
+	if (err)
+		goto out;
+	list_append(&reg->ual, &r->le, r);
+ out:
+	if (err)
+		mem_deref(r);
+	return err;
+}
+
+static void register_all(void *arg)
+{
+	struct reg *reg = arg;
+
+	reg->pw = mem_deref(reg->pw);
+	if (!probe_fw(reg->probe))
+		return;
+	for (struct le *le = list_head(uag_list()); le; le = le->next) {
+		struct ua *ua = le->data;
+		struct account *acc = ua_account(ua);
+		const char *mn = acc ? account_medianat(acc) : NULL;
+		struct uri *luri = acc ? account_luri(acc) : NULL;
+		int err;
+
+		if (!mn || strcmp(mn, "pinhole") || !luri)
+			continue;
+		if ((err = ua_register(reg, ua, luri)))
+			warning("pinhole: cannot register %s: %m\n", ua_aor(ua),
+				err);
+	}
+}
+
+static void destructor(void *arg)
+{
+	struct reg *reg = arg;
+
+	mem_deref(reg->pw);
+	list_flush(&reg->ual);
+}
+
+int reg_alloc(struct reg **rp, struct probe *probe, uint32_t regint)
+{
+	struct reg *reg;
+	int err;
+
+	if (!rp || !probe)
+		return EINVAL;
+	reg = mem_zalloc(sizeof *reg, destructor);
+	if (!reg)
+		return ENOMEM;
+	reg->probe = probe;
+	reg->regint = regint;
+	list_init(&reg->ual);
+	/* the accounts are loaded by the time the probe ends */
+	err = probe_wait(&reg->pw, probe, register_all, reg);
+	if (err == EALREADY) {
+		err = 0;
+		register_all(reg);
+	}
+	if (err)
+		mem_deref(reg);
+	else
+		*rp = reg;
+	return err;
+}
