@@ -13,7 +13,7 @@ SENDCAP=$top_builddir/tests/sipp/.libs/sendcap.so
 SIPCHECK_ARGS=	# -e in a test in which pinholed sends no SIP at all
 PH_PID=
 PH_RUNS=0
-WORK=$(mktemp -d /tmp/ph-sipp.XXXXXX)
+WORK=
 
 # A test that cannot run skips (exit 77), saying why; with PH_REQUIRE_ALL=1
 # (.ci/run sets it) it fails instead.
@@ -23,7 +23,7 @@ skip() {
 	fi
 	echo "SKIP: $*"; exit 77
 }
-fail() { echo "FAIL: $*"; [ -f "$WORK/pinholed.log" ] && sed 's/^/  pinholed: /' "$WORK/pinholed.log" | tail -40; exit 1; }
+fail() { echo "FAIL: $*"; [ -n "$WORK" ] && [ -f "$WORK/pinholed.log" ] && sed 's/^/  pinholed: /' "$WORK/pinholed.log" | tail -40; exit 1; }
 
 command -v sipp >/dev/null 2>&1 || skip "sipp not installed (Debian package sip-tester)"
 [ -x "$PINHOLED" ] || fail "$PINHOLED not built"
@@ -31,6 +31,8 @@ command -v sipp >/dev/null 2>&1 || skip "sipp not installed (Debian package sip-
 [ -f "$SENDCAP" ] || fail "$SENDCAP not built (make check builds it)"
 # absolute: LD_PRELOAD is read wherever pinholed's libtool wrapper runs it
 SENDCAP=$(cd "$(dirname "$SENDCAP")" && pwd)/sendcap.so
+# made once the test can run, so that a skip leaves nothing behind
+WORK=$(mktemp -d /tmp/ph-sipp.XXXXXX)
 
 # A sanitizer finding stops pinholed (abort_on_error, halt_on_error) and
 # its report goes to the log.
