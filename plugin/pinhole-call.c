@@ -449,32 +449,71 @@ static void report(const struct app *a)
 	       a->punch.role == PH_ROLE_RELAY || st->fell_back ? "true" : "false");
 }
 
+/* The RTP socket, and a.local: the routed source IP with the port it holds. */
+static int open_rtp(struct app *a)
+{
+	struct ph_addr any, bound;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	int err;
+
+	ph_addr_set(&any, ph_addr_af(&a->registrar) == AF_INET6 ? "::" : "0.0.0.0", 0);
+	if ((err = ph_sock_open(&a->fd, &any)))
+		return err;
+	if (getsockname(a->fd, (struct sockaddr *)&ss, &sl) ||
+	    ph_addr_from_sa(&bound, (struct sockaddr *)&ss, sl))
+		return errno ? errno : EINVAL;
+	if ((err = ph_sock_route_src(&a->registrar, &a->local)))
+		return err;
+	ph_addr_set_port(&a->local, ph_addr_port(&bound));
+	return 0;
+}
+
+/* sofia-sip's loop and user agent, the RTP socket and the media tick on
+ * it, and the REGISTER with our Firewall-Window. */
+static int start_sip(struct app *a)
+{
+	char reg_url[128], aor[256], host[PH_ADDR_STRLEN];
+
+	su_init();
+	su_log_set_level(NULL, 0);
+	a->root = su_root_create(a);
+	a->nua = a->root ? nua_create(a->root, on_event, a,
+				      NUTAG_URL("sip:0.0.0.0:*"), NUTAG_MEDIA_ENABLE(0),
+				      NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
+				      TAG_END()) : NULL;
+	if (!a->nua)
+		return ENOMEM;
+	su_wait_create(a->wait, a->fd, SU_WAIT_IN);
+	su_root_register(a->root, a->wait, on_rtp, a, 0);
+	a->tick = su_timer_create(su_root_task(a->root), 20);
+	su_timer_set(a->tick, on_tick, a);
+	a->t_end = ph_now_ms() + a->timeout_s * 1000ULL;
+
+	ph_addr_print(&a->registrar, host, sizeof host);
+	snprintf(reg_url, sizeof reg_url, "sip:%s", host);
+	ph_addr_ip_print(&a->registrar, host, sizeof host);
+	snprintf(aor, sizeof aor, "sip:%s@%s", a->user, host);
+	a->reg = nua_handle(a->nua, a, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
+			    TAG_END());
+	nua_register(a->reg, NUTAG_REGISTRAR((url_string_t *)reg_url),
+		     NUTAG_M_USERNAME(a->user), SIPTAG_EXPIRES_STR("300"),
+		     SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct app a = {.fd = -1};
-	struct ph_addr any;
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof ss;
-	char reg_url[128], aor[256], host[PH_ADDR_STRLEN];
+	uint8_t r[PH_STUN_TID_LEN];
 	int err;
 
 	parse_args(argc, argv, &a);
-	{	/* a random SSRC (RFC 3550 section 8.1) */
-		uint8_t r[PH_STUN_TID_LEN];
-		ph_stun_tid_new(r);
-		memcpy(&a.ssrc, r, sizeof a.ssrc);
-	}
-	ph_addr_set(&any, ph_addr_af(&a.registrar) == AF_INET6 ? "::" : "0.0.0.0", 0);
-	if ((err = ph_sock_open(&a.fd, &any)) ||
-	    getsockname(a.fd, (struct sockaddr *)&ss, &sl) ||
-	    (err = ph_sock_route_src(&a.registrar, &a.local))) {
-		fprintf(stderr, "pinhole-call: RTP socket: %s\n", strerror(err ? err : errno));
+	ph_stun_tid_new(r); /* a random SSRC (RFC 3550 section 8.1) */
+	memcpy(&a.ssrc, r, sizeof a.ssrc);
+	if ((err = open_rtp(&a))) {
+		fprintf(stderr, "pinhole-call: RTP socket: %s\n", strerror(err));
 		return 2;
-	}
-	{
-		struct ph_addr bound;
-		ph_addr_from_sa(&bound, (struct sockaddr *)&ss, sl);
-		ph_addr_set_port(&a.local, ph_addr_port(&bound));
 	}
 	if ((err = probe(&a))) {
 		fprintf(stderr, "pinhole-call: pinholed's STUN service did not answer (%s)\n",
@@ -482,33 +521,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	say(&a, "%.*s", (int)strlen(a.fwhdr) - 2, a.fwhdr);
-
-	su_init();
-	su_log_set_level(NULL, 0);
-	a.root = su_root_create(&a);
-	a.nua = nua_create(a.root, on_event, &a, NUTAG_URL("sip:0.0.0.0:*"),
-			   NUTAG_MEDIA_ENABLE(0),
-			   NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
-			   TAG_END());
-	if (!a.root || !a.nua) {
+	if (start_sip(&a)) {
 		fprintf(stderr, "pinhole-call: cannot start the SIP stack\n");
 		return 2;
 	}
-	su_wait_create(a.wait, a.fd, SU_WAIT_IN);
-	su_root_register(a.root, a.wait, on_rtp, &a, 0);
-	a.tick = su_timer_create(su_root_task(a.root), 20);
-	su_timer_set(a.tick, on_tick, &a);
-	a.t_end = ph_now_ms() + a.timeout_s * 1000ULL;
-
-	ph_addr_print(&a.registrar, host, sizeof host);
-	snprintf(reg_url, sizeof reg_url, "sip:%s", host);
-	ph_addr_ip_print(&a.registrar, host, sizeof host);
-	snprintf(aor, sizeof aor, "sip:%s@%s", a.user, host);
-	a.reg = nua_handle(a.nua, &a, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
-			   TAG_END());
-	nua_register(a.reg, NUTAG_REGISTRAR((url_string_t *)reg_url),
-		     NUTAG_M_USERNAME(a.user), SIPTAG_EXPIRES_STR("300"),
-		     SIPTAG_HEADER_STR(a.fwhdr), TAG_END());
 	su_root_run(a.root);
 
 	report(&a);

@@ -128,15 +128,61 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		die("missing or bad arguments");
 }
 
+/* Media until both counts are reached or time is up; the opener answers
+ * only once it latched on the transmitter. The first packet's source. */
+static void exchange(const struct opts *o, struct ph_path *path,
+		     struct ph_addr *first_src)
+{
+	uint64_t next_tx = 0;
+
+	while (ph_now_ms() < end_ms &&
+	       (path->stats.sent < o->count || path->stats.received < o->count)) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		uint8_t buf[1500];
+		struct ph_addr src;
+		ssize_t n;
+		uint64_t now = ph_now_ms();
+
+		if (path->stats.sent < o->count && now >= next_tx &&
+		    (o->role == PH_ROLE_TRANSMIT || path->state == PH_PATH_LATCHED)) {
+			memset(buf, 0x55, 160);
+			ph_path_send(path, buf, 160, now);
+			next_tx = now + 10;
+		}
+		poll(&p, 1, 5);
+		while ((n = ph_sock_recv(fd, &src, buf, sizeof buf)) >= 0)
+			if (ph_path_recv(path, &src, (size_t)n, ph_now_ms()) &&
+			    path->stats.received == 1)
+				*first_src = src;
+	}
+}
+
+static void report(const struct opts *o, const struct ph_addr *window,
+		   const struct ph_punch *punch, const struct ph_path *path,
+		   const struct ph_addr *first_src)
+{
+	char w[PH_ADDR_STRLEN], pw[PH_ADDR_STRLEN], fs[PH_ADDR_STRLEN] = "-",
+	     tg[PH_ADDR_STRLEN] = "-";
+
+	ph_addr_print(window, w, sizeof w);
+	ph_addr_print(&punch->peer, pw, sizeof pw);
+	if (ph_addr_isset(first_src))
+		ph_addr_print(first_src, fs, sizeof fs);
+	if (ph_path_target(path))
+		ph_addr_print(ph_path_target(path), tg, sizeof tg);
+	printf("{\"name\":\"%s\",\"role\":\"%s\",\"window\":\"%s\",\"peer_window\":\"%s\","
+	       "\"first_src\":\"%s\",\"target\":\"%s\",\"sent\":%lu,\"received\":%lu,"
+	       "\"dropped\":%lu}\n", o->name, ph_role_name(o->role), w, pw, fs, tg,
+	       path->stats.sent, path->stats.received, path->stats.dropped);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o;
 	struct ph_addr any, window, first_src = {0};
 	struct ph_punch punch = {0};
 	struct ph_path path;
-	char text[128], w[PH_ADDR_STRLEN], pw[PH_ADDR_STRLEN], fs[PH_ADDR_STRLEN] = "-",
-	     tg[PH_ADDR_STRLEN] = "-";
-	uint64_t next_tx = 0;
+	char text[128];
 	const char *why;
 
 	parse_args(argc, argv, &o);
@@ -157,39 +203,8 @@ int main(int argc, char **argv)
 	ph_path_start(&path, &punch, o.hops, 30, ph_sock_send, &fd, ph_now_ms());
 	if (o.role == PH_ROLE_OPEN)
 		publish(&o, "opened", "1\n");
-
-	while (ph_now_ms() < end_ms &&
-	       (path.stats.sent < o.count || path.stats.received < o.count)) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		uint8_t buf[1500];
-		struct ph_addr src;
-		ssize_t n;
-		uint64_t now = ph_now_ms();
-
-		/* the opener answers only once it latched on the transmitter */
-		if (path.stats.sent < o.count && now >= next_tx &&
-		    (o.role == PH_ROLE_TRANSMIT || path.state == PH_PATH_LATCHED)) {
-			memset(buf, 0x55, 160);
-			ph_path_send(&path, buf, 160, now);
-			next_tx = now + 10;
-		}
-		poll(&p, 1, 5);
-		while ((n = ph_sock_recv(fd, &src, buf, sizeof buf)) >= 0) {
-			if (ph_path_recv(&path, &src, (size_t)n, ph_now_ms()) &&
-			    path.stats.received == 1)
-				first_src = src;
-		}
-	}
-	ph_addr_print(&window, w, sizeof w);
-	ph_addr_print(&punch.peer, pw, sizeof pw);
-	if (ph_addr_isset(&first_src))
-		ph_addr_print(&first_src, fs, sizeof fs);
-	if (ph_path_target(&path))
-		ph_addr_print(ph_path_target(&path), tg, sizeof tg);
-	printf("{\"name\":\"%s\",\"role\":\"%s\",\"window\":\"%s\",\"peer_window\":\"%s\","
-	       "\"first_src\":\"%s\",\"target\":\"%s\",\"sent\":%lu,\"received\":%lu,"
-	       "\"dropped\":%lu}\n", o.name, ph_role_name(o.role), w, pw, fs, tg,
-	       path.stats.sent, path.stats.received, path.stats.dropped);
+	exchange(&o, &path, &first_src);
+	report(&o, &window, &punch, &path, &first_src);
 	close(fd);
 	return path.stats.received >= o.count ? 0 : 1;
 }
