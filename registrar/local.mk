@@ -24,7 +24,9 @@ registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la 
 	$(SOFIA_LIBS) $(CRYPTO_LIBS)
 
 sbin_PROGRAMS += registrar/pinholed
-registrar_pinholed_SOURCES = registrar/main.c
+# sofiafix.c mends a sofia-sip function by defining it again: it has to be
+# in the executable itself, which a static archive member would not be.
+registrar_pinholed_SOURCES = registrar/main.c registrar/sofiafix.c
 registrar_pinholed_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) \
 	-DPH_SYSCONFDIR='"$(sysconfdir)"'
 registrar_pinholed_LDADD = registrar/libpinholed.la

@@ -5,7 +5,7 @@ gets 200 within 2 s.
 
     onepacket.py HOST PORT [CASE...]
 
-CASE is one of maxfwd, sdp, fork, deadflow (default: all). Prints one
+CASE is one of maxfwd, sdp, fork, deadflow, pipelined (default: all). Prints one
 "ok:" line per check; exits 1 at the first failure."""
 import socket
 import sys
@@ -212,7 +212,41 @@ def fork_cases():
     tcp_fork("INVITE", 2, "fork3")
 
 
+def options_tcp(user, content_length=0, body=""):
+    hdr = base("OPTIONS", "", "TCP %s:9" % HOST, to=user)
+    msg = sip("OPTIONS sip:%s@%s:%d SIP/2.0" % (user, HOST, PORT), hdr, body)
+    return msg.replace(b"Content-Length: %d" % len(body),
+                       b"Content-Length: %d" % content_length) if content_length \
+        else msg
+
+
+def pipelined():
+    """Two messages in one write on a TCP connection: both answered; the
+    second with a Content-Length near 2^32 (sofia-sip parsed the second
+    without its size limit and wrote outside its buffer), then FIN."""
+    t = socket.create_connection((HOST, PORT), timeout=WAIT)
+    t.sendall(options_tcp("nobody") + options_tcp("noone"))
+    got = b""
+    end = time.monotonic() + WAIT
+    while got.count(b"SIP/2.0 ") < 2 and time.monotonic() < end:
+        try:
+            got += t.recv(65535)
+        except socket.timeout:
+            break
+    if got.count(b"SIP/2.0 ") < 2:
+        fail("two pipelined requests on TCP: %d answers" % got.count(b"SIP/2.0 "))
+    t.close()
+    for cl in (4294967295, 4294967200):
+        t = socket.create_connection((HOST, PORT), timeout=WAIT)
+        t.sendall(options_tcp("nobody") + options_tcp("noone", cl, "hello"))
+        time.sleep(0.05)
+        t.shutdown(socket.SHUT_WR)
+        time.sleep(0.3)
+        t.close()
+    alive("pipelined requests on TCP, the second with Content-Length near 2^32")
+
+
 CASES = {"maxfwd": max_forwards_twice, "sdp": sdp_cases, "fork": fork_cases,
-         "deadflow": dead_tcp_binding}
+         "deadflow": dead_tcp_binding, "pipelined": pipelined}
 for case in sys.argv[3:] or CASES:
     CASES[case]()
