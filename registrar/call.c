@@ -17,6 +17,7 @@ void call_edit_reset(struct call_edit *e)
 	free(e->body);
 	memset(e, 0, sizeof *e);
 }
+
 /* ---- what pinholed knows of each side -------------------------------- */
 
 static void side_fw(struct route_side *side, const char *value)
@@ -74,6 +75,7 @@ static void caller_side(struct call *c, const char *from_aor,
 	if (c->has_offer)
 		side_windows(c->cs, &c->caller, &c->offer, "caller");
 }
+
 /* ---- the INVITE ------------------------------------------------------- */
 
 struct reserve {
@@ -98,6 +100,7 @@ static void granted(int err, const struct relay_grant *g, void *arg)
 	rs->ready(err, rs->arg);
 	free(rs);
 }
+
 int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	       const struct flow *caller, const char *fwwin,
 	       const struct call_sdp *offer, call_ready_h *ready, void *arg,
@@ -296,6 +299,7 @@ void call_resdp(struct calls *cs, const char *call_id, unsigned leg,
 	call_expect(c, leg, &side, &sdp->fw);
 	edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
 }
+
 void call_bye(struct calls *cs, const char *call_id)
 {
 	struct call *c = calls_find(cs, call_id);

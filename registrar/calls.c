@@ -19,6 +19,7 @@ static unsigned hash(const char *s)
 		h = (h ^ (uint8_t)*s++) * 16777619u;
 	return h % CALLS_BUCKETS;
 }
+
 int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
 		struct loc_store *store)
 {
@@ -113,6 +114,7 @@ int calls_add(struct calls *cs, const char *call_id, struct call **cp)
 	*cp = c;
 	return 0;
 }
+
 /* ---- the relay streams ------------------------------------------------ */
 
 /* Where leg `leg` may send from and, once its SDP address changes (a

@@ -39,6 +39,7 @@ void proxy_free(struct proxy *p)
 {
 	free(p);
 }
+
 const char *proxy_header(const sip_t *sip, const char *name)
 {
 	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next)
@@ -63,6 +64,7 @@ static void apply(msg_t *m, sip_t *s, const struct call_edit *e)
 	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), SIPTAG_PAYLOAD_STR(e->body),
 		   SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
+
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {
