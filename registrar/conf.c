@@ -375,6 +375,21 @@ int conf_load(struct pconf *c, const char *path, char *errbuf, size_t size)
 	return err;
 }
 
+/* A listen address of stun_alt's family that is every address (0.0.0.0,
+ * ::): its STUN sockets take the ports stun_alt_address needs too. */
+static bool alt_shadowed(const struct pconf *c)
+{
+	char ip[PH_ADDR_STRLEN];
+
+	for (unsigned i = 0; ph_addr_isset(&c->stun_alt) && i < c->n_listen; i++)
+		if (ph_addr_af(&c->listen[i]) == ph_addr_af(&c->stun_alt) &&
+		    !ph_addr_ip_print(&c->listen[i], ip, sizeof ip) &&
+		    (!strcmp(ip, "0.0.0.0") || !strcmp(ip, "::") ||
+		     ph_addr_ip_eq(&c->listen[i], &c->stun_alt)))
+			return true;
+	return false;
+}
+
 int conf_check(const struct pconf *c, const char **why)
 {
 	if (c->min_expires > c->max_expires) {
@@ -395,6 +410,12 @@ int conf_check(const struct pconf *c, const char **why)
 			 (c->stun_port + 9 >= c->relay_port_min &&
 			  c->stun_port <= c->relay_port_max))) {
 		*why = "relay_ports overlap sip_port or stun_port .. stun_port + 9";
+		return EINVAL;
+	}
+	if (alt_shadowed(c)) {
+		*why = "stun_alt_address needs listen to name this host's primary "
+		       "address (listen = IP), not every address nor the alternate "
+		       "one: STUN on the alternate address needs its ports free";
 		return EINVAL;
 	}
 	return 0;

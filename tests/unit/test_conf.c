@@ -127,4 +127,15 @@ Test(conf, cross_key_checks)
 	conf_set_arg(&c, "sip_port=3480", &why);
 	cr_assert_neq(conf_check(&c, &why), 0);
 	cr_assert(strstr(why, "collides"));
+
+	/* the default listen (every address) would take the alternate
+	 * address's STUN ports: said at start, not "address in use" */
+	conf_defaults(&c);
+	cr_assert_eq(conf_set_arg(&c, "stun_alt_address=192.0.2.2", &why), 0);
+	cr_assert_neq(conf_check(&c, &why), 0);
+	cr_assert(strstr(why, "listen = IP"), "%s", why);
+	conf_set_arg(&c, "listen=192.0.2.2", &why);
+	cr_assert_neq(conf_check(&c, &why), 0, "the alternate as the primary");
+	conf_set_arg(&c, "listen=192.0.2.1, ::", &why);
+	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
 }
