@@ -70,6 +70,21 @@ static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
 
 /* One branch per binding, each with the call's edits for it. *err says
  * why none went when none did. */
+/* Binding i and a newer one are one device: registered over the same flow
+ * with the same Call-ID, as a phone that re-registers under another
+ * Contact (linphone, once it learns its public address) leaves both bound
+ * until the old one expires. One device rings once: the newest binding. */
+static bool superseded(const struct loc_contact *c, unsigned n, unsigned i)
+{
+	for (unsigned j = 0; j < n; j++)
+		if (j != i && c[j].flow.transport == c[i].flow.transport &&
+		    ph_addr_eq(&c[j].flow.src, &c[i].flow.src) &&
+		    !strcmp(c[j].call_id, c[i].call_id) &&
+		    (c[j].cseq > c[i].cseq || (c[j].cseq == c[i].cseq && j < i)))
+			return true;
+	return false;
+}
+
 static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		    int *err)
 {
@@ -80,6 +95,8 @@ static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		struct call_edit e = {{0}, NULL};
 		int berr = 0;
 
+		if (superseded(c, n, i))
+			continue;
 		if (!flows_open(t->p->flows, &c[i].flow)) {
 			log_debug("proxy: %s to %s: its TCP connection has closed",
 				  t->sip->sip_call_id->i_id, c[i].uri);
