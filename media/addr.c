@@ -157,6 +157,26 @@ PH_API bool ph_addr_ip_eq(const struct ph_addr *a, const struct ph_addr *b)
 	return !memcmp(&a->u.in6.sin6_addr, &b->u.in6.sin6_addr, 16);
 }
 
+PH_API bool ph_addr_is_private(const struct ph_addr *a)
+{
+	struct in_addr v4;
+
+	if (v4_of(a, &v4)) {
+		uint32_t x = ntohl(v4.s_addr);
+
+		return (x >> 24) == 10 ||                /* RFC 1918 */
+		       (x >> 20) == (172u << 4 | 1) ||   /* 172.16/12 */
+		       (x >> 16) == (192u << 8 | 168) || /* 192.168/16 */
+		       (x >> 22) == (100u << 2 | 1) ||   /* RFC 6598 100.64/10 */
+		       (x >> 16) == (169u << 8 | 254);   /* RFC 3927 link-local */
+	}
+	if (a->u.sa.sa_family != AF_INET6)
+		return false;
+	return (a->u.in6.sin6_addr.s6_addr[0] & 0xfe) == 0xfc || /* RFC 4193 */
+	       (a->u.in6.sin6_addr.s6_addr[0] == 0xfe &&         /* fe80::/10 */
+		(a->u.in6.sin6_addr.s6_addr[1] & 0xc0) == 0x80);
+}
+
 PH_API bool ph_addr_eq(const struct ph_addr *a, const struct ph_addr *b)
 {
 	return ph_addr_ip_eq(a, b) && ph_addr_port(a) == ph_addr_port(b);

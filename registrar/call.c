@@ -50,6 +50,9 @@ static void side_windows(const struct calls *cs, struct route_side *s,
 	char w[PH_ADDR_STRLEN];
 
 	s->media = f->n ? f->m[0].media : s->media;
+	s->media_known = f->n > 0;
+	for (unsigned i = 0; i < f->n; i++)
+		s->nat_seen |= f->m[i].ice;
 	s->has_window = f->n && window_ok(cs, s, &f->m[0].window);
 	if (f->n && ph_addr_isset(&f->m[0].window) && !s->has_window) {
 		ph_addr_print(&f->m[0].window, w, sizeof w);
@@ -61,12 +64,15 @@ static void side_windows(const struct calls *cs, struct route_side *s,
 /* The caller: Firewall-Window on the INVITE, else the one it registered
  * from this flow. */
 static void caller_side(struct call *c, const char *from_aor,
-			const struct flow *flow, const char *fwwin)
+			const struct flow *flow, const char *fwwin,
+			bool nat_seen)
 {
 	const struct loc_contact *v;
 	unsigned n;
 
+	memset(&c->caller, 0, sizeof c->caller);
 	c->caller.sip_src = flow->src;
+	c->caller.nat_seen = nat_seen;
 	if (!fwwin && from_aor && !loc_get(c->cs->store, from_aor, &v, &n))
 		for (unsigned i = 0; i < n && !fwwin; i++)
 			if (v[i].fwwin && ph_addr_ip_eq(&v[i].flow.src, &flow->src))
@@ -102,7 +108,7 @@ static void granted(int err, const struct relay_grant *g, void *arg)
 }
 
 int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
-	       const struct flow *caller, const char *fwwin,
+	       const struct flow *caller, const char *fwwin, bool nat_seen,
 	       const struct call_sdp *offer, call_ready_h *ready, void *arg,
 	       struct call **cp)
 {
@@ -119,7 +125,7 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	if (offer)
 		c->offer = offer->fw;
 	c->nb = 0;
-	caller_side(c, from_aor, caller, fwwin);
+	caller_side(c, from_aor, caller, fwwin, nat_seen);
 	*cp = c;
 	if (c->g.n || !offer || !cs->relay) {
 		if (c->g.n)
@@ -165,8 +171,11 @@ static int edit(const struct call *c, enum ph_role role,
 			memset(&pu[n].relay, 0, sizeof pu[n].relay);
 			continue;
 		}
+		/* a plain peer (no window: the route is direct only when its
+		 * own SDP proved a public address) is reached at that address */
 		pu[n].peer = role == PH_ROLE_LOCAL ? peer->m[n].local
-						   : peer->m[n].window;
+			     : ph_addr_isset(&peer->m[0].window) ? peer->m[n].window
+								 : peer->m[n].media;
 		if (!ph_addr_isset(&pu[n].peer))
 			break;
 	}
@@ -193,7 +202,7 @@ int call_branch(struct call *c, const struct flow *flow,
 		return ENOSPC;
 	memset(b, 0, sizeof *b);
 	b->callee.sip_src = flow->src;
-	b->callee.media = *hop; /* what we know before its answer */
+	b->callee.media = *hop; /* a guess until its answer: media_known false */
 	side_fw(&b->callee, fwwin);
 	/* its window comes with its answer: decide on what it registered */
 	b->callee.has_window = b->callee.has_fw;

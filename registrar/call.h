@@ -57,11 +57,12 @@ typedef void (call_ready_h)(int err, void *arg);
 
 /* An initial INVITE from `caller` (its flow; a Firewall-Window value on
  * the INVITE, or NULL, and then the one it registered over this flow
- * under from_aor counts) with its offer (NULL: none). Relay streams are
- * reserved for the offer; `ready` runs once with the outcome, maybe
- * before this returns. *cp is a reference for the INVITE's transaction. */
+ * under from_aor counts; nat_seen: its Via shows a NAT) with its offer
+ * (NULL: none). Relay streams are reserved for the offer; `ready` runs
+ * once with the outcome, maybe before this returns. *cp is a reference
+ * for the INVITE's transaction. */
 int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
-	       const struct flow *caller, const char *fwwin,
+	       const struct flow *caller, const char *fwwin, bool nat_seen,
 	       const struct call_sdp *offer, call_ready_h *ready, void *arg,
 	       struct call **cp);
 void call_unref(struct call *c);

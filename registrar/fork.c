@@ -146,6 +146,21 @@ static void forward_invite(int err, void *arg)
 	ptx_free(t);
 }
 
+/* The request's Via names another address than the one it came from: a
+ * NAT in between (why RFC 3581 has received and rport). A sent-by that is
+ * a name, not an IP, tells nothing. */
+static bool via_nat(const sip_t *sip, const struct flow *src)
+{
+	const sip_via_t *v = sip->sip_via;
+	struct ph_addr a;
+
+	if (!v || !v->v_host ||
+	    ph_addr_set(&a, v->v_host, v->v_port ? (uint16_t)atoi(v->v_port) : 0))
+		return false;
+	return !ph_addr_ip_eq(&a, &src->src) ||
+	       (v->v_port && ph_addr_port(&a) != ph_addr_port(&src->src));
+}
+
 /* An initial request to a registered user: one branch per binding. */
 static void to_user(struct ptx *t)
 {
@@ -172,6 +187,7 @@ static void to_user(struct ptx *t)
 		if (call_offer(t->p->calls, t->sip->sip_call_id->i_id,
 			       known ? from : NULL, &t->src,
 			       proxy_header(t->sip, "Firewall-Window"),
+			       via_nat(t->sip, &t->src),
 			       t->has_offer ? &t->offer : NULL, forward_invite,
 			       t, &t->call)) {
 			ptx_reply_err(t, ENOMEM);

@@ -7,8 +7,9 @@
  *                   | filtering is none/eif/adf|
  *
  * adm counts as apdm. Same public address on both sides: local. A side
- * with no firewall data: relay, unless it has a public address and no
- * firewall, in which case the other side opens toward it. */
+ * with no firewall data: relay, unless its own SDP shows a public address
+ * with no sign of a NAT (plain_public), in which case the other side
+ * opens toward it. */
 #include "config.h"
 
 #include <stddef.h>
@@ -41,12 +42,17 @@ static bool lenient(const struct route_side *s)
 	       s->fw.filtering == PH_FILT_ADF;
 }
 
-/* A plain endpoint whose media address is the address its SIP came from:
- * no NAT between it and us, so its address is public. */
+/* A plain endpoint that shows no sign of a NAT or firewall: its own SDP
+ * (not a guess before its answer) names the very IP its SIP came from, a
+ * public one, and nothing says otherwise (a Via sent-by other than where
+ * its SIP came from; ICE attributes: an agent that gathers candidates
+ * expects a NAT, and puts its STUN-learned address in c=). An address that
+ * merely looks public proves nothing: such a side is relayed. */
 static bool plain_public(const struct route_side *s)
 {
-	return !s->has_fw && !s->has_window && ph_addr_isset(&s->media) &&
-	       ph_addr_ip_eq(&s->media, &s->sip_src);
+	return !s->has_fw && !s->has_window && s->media_known && !s->nat_seen &&
+	       ph_addr_isset(&s->media) && ph_addr_ip_eq(&s->media, &s->sip_src) &&
+	       !ph_addr_is_private(&s->media);
 }
 
 static void set(struct route *r, enum route_kind k, enum ph_role caller,

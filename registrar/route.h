@@ -14,6 +14,9 @@ struct route_side {
 	bool has_window;         /* an a=fw-window pinholed's STUN service saw */
 	struct ph_addr window;
 	struct ph_addr media;    /* c= and m= port, for plain endpoints */
+	bool media_known;        /* media is from its own SDP */
+	bool nat_seen;           /* a sign of a NAT: its Via's sent-by is not
+				    where its SIP came from, ICE attributes */
 	struct ph_addr sip_src;  /* where its SIP came from */
 };
 

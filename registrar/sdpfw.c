@@ -73,6 +73,9 @@ static int read_media(const sdp_session_t *s, const sdp_media_t *m,
 	if (read_addr(m, "fw-window", &out->media, &out->window, why) ||
 	    read_addr(m, "fw-local", &out->media, &out->local, why))
 		return EBADMSG;
+	out->ice = sdp_attribute_find(m->m_attributes, "candidate") ||
+		   sdp_attribute_find(m->m_attributes, "ice-ufrag") ||
+		   sdp_attribute_find(s->sdp_attributes, "ice-ufrag");
 	return 0;
 }
 

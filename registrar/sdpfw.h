@@ -5,6 +5,7 @@
 #ifndef PINHOLED_SDPFW_H
 #define PINHOLED_SDPFW_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <pinhole/fwwin.h>
@@ -15,6 +16,8 @@ struct sdpfw_media {
 	struct ph_addr media;    /* c= address and m= port (0: rejected) */
 	struct ph_addr window;   /* a=fw-window; unset when absent */
 	struct ph_addr local;    /* a=fw-local; unset when absent */
+	bool ice;                /* ICE (RFC 8445) attributes: candidates,
+				    ice-ufrag, at media or session level */
 };
 
 struct sdpfw {

@@ -124,3 +124,27 @@ Test(addr, ip_print_and_hash)
 	ph_addr_set(&a, "ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255", 65535);
 	cr_assert_eq(ph_addr_print(&a, s, sizeof s), 0);
 }
+
+Test(addr, private_ranges)
+{
+	static const char *const priv[] = {
+		"10.0.2.2", "172.16.0.1", "172.31.255.255", "192.168.1.20",
+		"100.64.0.1", "100.127.255.254", "169.254.10.10", "fd00::5",
+		"fc00::1", "fe80::1", "::ffff:10.1.2.3",
+	};
+	static const char *const pub[] = {
+		"198.51.100.1", "172.15.255.255", "172.32.0.1", "192.169.0.1",
+		"100.63.255.255", "100.128.0.1", "127.0.0.1", "8.8.8.8",
+		"2001:db8::1", "::1", "fec0::1",
+	};
+	struct ph_addr a;
+
+	for (size_t i = 0; i < sizeof priv / sizeof *priv; i++) {
+		cr_assert_eq(ph_addr_set(&a, priv[i], 0), 0, "%s", priv[i]);
+		cr_assert(ph_addr_is_private(&a), "%s is private", priv[i]);
+	}
+	for (size_t i = 0; i < sizeof pub / sizeof *pub; i++) {
+		cr_assert_eq(ph_addr_set(&a, pub[i], 0), 0, "%s", pub[i]);
+		cr_assert(!ph_addr_is_private(&a), "%s is not", pub[i]);
+	}
+}

@@ -212,7 +212,7 @@ static struct call *offer(const char *mapping, const char *filtering,
 		 mapping, filtering);
 	stun_from("198.51.100.1", 40000);
 	*o = sdp(buf, size, "10.0.0.1", 40000, "198.51.100.1 40000");
-	cr_assert_eq(call_offer(calls, "call-1", "alice@example.com", &fl, fw, o,
+	cr_assert_eq(call_offer(calls, "call-1", "alice@example.com", &fl, fw, false, o,
 				on_ready, NULL, &c), 0);
 	return c;
 }
@@ -317,7 +317,7 @@ Test(call, same_public_address_is_local)
 		     "a=fw-local:10.0.0.1 40000\r\n");
 	cr_assert_eq(call_offer(calls, "call-1", NULL, &caller,
 				"198.51.100.1;mapping=eim;filtering=apdf;hops=2",
-				&o, on_ready, NULL, &c), 0);
+				false, &o, on_ready, NULL, &c), 0);
 	cr_assert_eq(call_branch(c, &fl, &fl.src,
 				 "198.51.100.1;mapping=eim;filtering=apdf;hops=2",
 				 &o, &e1, &b), 0);
@@ -334,38 +334,55 @@ Test(call, same_public_address_is_local)
 	call_unref(c);
 }
 
-/* A side without firewall data is relayed; plain phones with public
- * addresses (media at their SIP source) need nothing opened. */
+/* A side without firewall data is relayed unless its own SDP proves a
+ * public address without a NAT: a plain callee's media is unknown until
+ * it answers, so it is relayed; a plain caller at its public address is
+ * opened toward by a pinhole callee, unless ICE or its Via shows a NAT. */
 Test(call, plain_sides)
 {
 	struct call_edit e;
 	struct call_sdp o;
 	struct flow caller = flow_at("198.51.100.1", 5060);
 	struct flow callee = flow_at("198.51.100.2", 5060);
-	char buf[512], rep[1024];
+	const char *fw = "198.51.100.2;mapping=eim;filtering=apdf;hops=2";
+	char buf[768], rep[1024];
 	struct call *c;
 	unsigned b;
 
 	o = sdp(buf, sizeof buf, "198.51.100.1", 40000, NULL);
-	cr_assert_eq(call_offer(calls, "plain", NULL, &caller, NULL, &o,
+	cr_assert_eq(call_offer(calls, "plain", NULL, &caller, NULL, false, &o,
 				on_ready, NULL, &c), 0);
 	cr_assert_eq(call_branch(c, &callee, &callee.src, NULL, &o, &e, &b), 0);
-	call_report(c, (int)b, 0, rep, sizeof rep);
-	cr_assert(strstr(rep, "route direct (both plain with public addresses"), "%s", rep);
-	cr_assert_null(e.body, "nothing to tell a plain phone");
-	call_edit_reset(&e);
-	call_unref(c);
-
-	/* behind a NAT (media not at its SIP source): relay */
-	o = sdp(buf, sizeof buf, "10.0.0.1", 40000, NULL);
-	cr_assert_eq(call_offer(calls, "natted", NULL, &caller, NULL, &o,
-				on_ready, NULL, &c), 0);
-	cr_assert_eq(call_branch(c, &callee, &callee.src, NULL, &o, &e, &b), 0);
-	cr_assert_str_eq(e.punch, "relay;peer=203.0.113.1:30002");
 	call_report(c, (int)b, 0, rep, sizeof rep);
 	cr_assert(strstr(rep, "route relay (a side without firewall data)"), "%s", rep);
 	call_edit_reset(&e);
+	cr_assert_eq(call_branch(c, &callee, &callee.src, fw, &o, &e, &b), 0);
+	call_report(c, (int)b, 0, rep, sizeof rep);
+	cr_assert(strstr(rep, "route direct (caller plain with a public address"),
+		  "%s", rep);
+	cr_assert_str_eq(e.punch, "open;peer=198.51.100.1:40000;relay=203.0.113.1:30002");
+	call_edit_reset(&e);
+	call_failed(c, -1, 487);
 	call_unref(c);
+
+	/* the same caller with ICE candidates, then with a NATed Via */
+	o = sdp_with(buf, sizeof buf, "198.51.100.1", 40000, NULL,
+		     "a=ice-ufrag:x\r\na=ice-pwd:yyyyyyyyyyyyyyyyyyyyyy\r\n"
+		     "a=candidate:1 1 UDP 2130706431 10.0.0.1 40000 typ host\r\n");
+	for (int via_nat = 0; via_nat < 2; via_nat++) {
+		if (via_nat)
+			o = sdp(buf, sizeof buf, "198.51.100.1", 40000, NULL);
+		cr_assert_eq(call_offer(calls, "ice", NULL, &caller, NULL, via_nat,
+					&o, on_ready, NULL, &c), 0);
+		cr_assert_eq(call_branch(c, &callee, &callee.src, fw, &o, &e, &b), 0);
+		call_report(c, (int)b, 0, rep, sizeof rep);
+		cr_assert(strstr(rep, "route relay"), "%s: %s",
+			  via_nat ? "Via" : "ICE", rep);
+		cr_assert(!strstr(e.body, "a=candidate"), "ICE goes: %s", e.body);
+		call_edit_reset(&e);
+		call_failed(c, -1, 487);
+		call_unref(c);
+	}
 }
 
 /* Two bindings: each branch its own route; the callee leg expects both
@@ -564,8 +581,8 @@ Test(call, caller_window_from_its_registration)
 	cr_assert_eq(loc_put(store, "alice@example.com", &reg, 1), 0);
 	stun_from("198.51.100.1", 40000);
 	o = sdp(buf, sizeof buf, "10.0.0.1", 40000, "198.51.100.1 40000");
-	cr_assert_eq(call_offer(calls, "c2", "alice@example.com", &fl, NULL, &o,
-				on_ready, NULL, &c), 0);
+	cr_assert_eq(call_offer(calls, "c2", "alice@example.com", &fl, NULL, false,
+				&o, on_ready, NULL, &c), 0);
 	b = branch(c, "eim", "apdf", &o, &e);
 	call_report(c, (int)b, 0, rep, sizeof rep);
 	cr_assert(strstr(rep, "caller transmit [198.51.100.1;mapping=eim;"), "%s", rep);

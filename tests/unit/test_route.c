@@ -94,6 +94,7 @@ Test(route, plain_endpoints)
 
 	/* behind a NAT (media address private, SIP from a public one): relay */
 	ph_addr_set(&plain.media, "10.0.2.2", 4000);
+	plain.media_known = true;
 	ph_addr_set(&plain.sip_src, "198.51.100.129", 5060);
 	route_decide(&a, &plain, &r);
 	cr_assert_eq(r.kind, ROUTE_RELAY);
@@ -119,4 +120,34 @@ Test(route, plain_endpoints)
 	a.has_window = false;
 	route_decide(&a, &plain, &r);
 	cr_assert_eq(r.kind, ROUTE_RELAY);
+}
+
+/* An address that looks public is no proof: only a plain side's own SDP
+ * at its SIP source, public, with no sign of a NAT, goes direct. */
+Test(route, plain_side_needs_evidence)
+{
+	struct route_side a = side("nat", "198.51.100.1"), p = {0};
+	struct route r;
+
+	ph_addr_set(&p.media, "198.51.100.129", 4000);
+	ph_addr_set(&p.sip_src, "198.51.100.129", 5060);
+	/* a callee before its answer: its media is a guess (linphone puts
+	 * its public address in Contact, a private one in c=) */
+	route_decide(&a, &p, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY, "unknown media");
+	p.media_known = true;
+	route_decide(&a, &p, &r);
+	cr_assert_eq(r.kind, ROUTE_DIRECT);
+	/* ICE attributes, or a Via from elsewhere: a NAT in front */
+	p.nat_seen = true;
+	route_decide(&a, &p, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY, "NAT seen");
+	p.nat_seen = false;
+	/* a private address at its source: on pinholed's LAN, not the peer's */
+	ph_addr_set(&p.media, "10.0.0.5", 4000);
+	ph_addr_set(&p.sip_src, "10.0.0.5", 5060);
+	route_decide(&a, &p, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY, "private");
+	route_decide(&p, &p, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY, "two private plain phones");
 }

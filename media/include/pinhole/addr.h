@@ -40,6 +40,11 @@ PH_API bool ph_addr_isset(const struct ph_addr *a);
 PH_API bool ph_addr_eq(const struct ph_addr *a, const struct ph_addr *b);
 PH_API bool ph_addr_ip_eq(const struct ph_addr *a, const struct ph_addr *b);
 /* "192.0.2.1:5060", "[2001:db8::1]:5060"; returns 0 or ENOSPC. */
+/* An address no host on the internet has (RFC 1918, RFC 6598 shared,
+ * link-local, RFC 4193 unique local): a NAT or a LAN is in front of it.
+ * Loopback is not: it never crosses one. */
+PH_API bool ph_addr_is_private(const struct ph_addr *a);
+
 PH_API int ph_addr_print(const struct ph_addr *a, char *buf, size_t size);
 /* IP only, IPv6 without brackets. */
 PH_API int ph_addr_ip_print(const struct ph_addr *a, char *buf, size_t size);
