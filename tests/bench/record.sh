@@ -5,6 +5,14 @@
 # the summary table, and the raw output of every anchor run. Uses $OUT (the
 # run's scratch directory), $RESULTS and $ROOT.
 
+busy_pct() { # share of all CPUs not idle over one second (/proc/stat)
+	local a b
+	a=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
+	sleep 1
+	b=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
+	echo "$a $b" | awk '{ t = $3 - $1; printf "%.0f", (t > 0) ? 100 * (t - ($4 - $2)) / t : 0 }'
+}
+
 record_start() { # NAME KNOBS VERSIONS
 	REC_NAME=$1 REC_T0=$(date +%s)
 	REC_FILE=$RESULTS/$1-$(date -u +%Y%m%d-%H%M).txt
@@ -16,7 +24,8 @@ record_start() { # NAME KNOBS VERSIONS
 		echo "machine:  $(nproc) CPUs, $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -1)," \
 			"$(awk '/^MemTotal/ { printf "%.1f GB", $2 / 1048576 }' /proc/meminfo), kernel $(uname -r)"
 		echo "software: $3"
-		echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg);" \
+			"machine busy in the second before: $(busy_pct) % of all CPUs"
 		echo "busiest processes at start (%CPU over their lifetime, command):"
 		ps -eo pcpu=,comm= --sort=-pcpu 2>/dev/null | head -5 | sed 's/^/    /'
 	} >"$OUT/record-head.txt"
@@ -28,7 +37,8 @@ record_end() { # STATUS RAW... (files in $OUT, with or without .txt)
 	mkdir -p "$RESULTS" 2>/dev/null
 	{
 		cat "$OUT/record-head.txt"
-		echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg)"
+		echo "load average at end:   $(cut -d' ' -f1-3 /proc/loadavg);" \
+			"machine busy in the second after: $(busy_pct) % of all CPUs"
 		echo "wall time: $(( $(date +%s) - REC_T0 )) s; exit status $st"
 		echo
 		[ -s "$OUT/summary.txt" ] && cat "$OUT/summary.txt"
