@@ -4,7 +4,15 @@
 # rtpengine runs, SIPp scenarios, rtpblast) are in tests/bench/anchors; each
 # run is kept in tests/bench/results.
 EXTRA_DIST += tests/bench/register tests/bench/relay tests/bench/record.sh \
-	tests/bench/anchors tests/bench/results
+	tests/bench/anchors/README.md tests/bench/anchors/gen_users.sh \
+	tests/bench/anchors/kamailio-anchor.sh tests/bench/anchors/kamailio.cfg \
+	tests/bench/anchors/register.xml tests/bench/anchors/register_auth.xml \
+	tests/bench/anchors/register_uas.xml tests/bench/anchors/uac_invite.xml \
+	tests/bench/anchors/uas.xml tests/bench/anchors/rtpe-ng.py \
+	tests/bench/anchors/rtpengine-anchor.sh \
+	tests/bench/anchors/kamailio-anchor-results.txt \
+	tests/bench/anchors/rtpengine-anchor-results.txt \
+	tests/bench/results
 noinst_PROGRAMS += tests/bench/relay-ng tests/bench/rtpblast
 tests_bench_relay_ng_LDADD = media/libpinhole.la
 tests_bench_rtpblast_SOURCES = tests/bench/anchors/rtpblast.c
