@@ -1,6 +1,6 @@
 /* What the pinhole module uses of baresip 1.0.0. Debian ships no
  * baresip.h, so these declarations follow the ABI of Debian 12's
- * /usr/bin/baresip, as checked in ../shared/notes/baresip-1.0.0-mnat.md;
+ * /usr/bin/baresip, as checked in ABI.md beside this file;
  * configure builds the module only where baresip 1.0.x and libre are. */
 #ifndef PINHOLE_BARESIP_H
 #define PINHOLE_BARESIP_H

@@ -1,6 +1,6 @@
 /* relay-ng: libpinhole's relay (the code pinholed runs, on its own
  * threads) behind a minimal rtpengine "ng" control socket, for benchmarks
- * only: the anchor's driver (../shared/bench/anchors/rtpengine-anchor.sh
+ * only: the anchor's driver (tests/bench/anchors/rtpengine-anchor.sh
  * with SUT_PID) then sets up calls and loads them exactly as it does
  * rtpengine's, and measures this process.
  *
