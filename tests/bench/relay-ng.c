@@ -214,6 +214,32 @@ static const char usage[] =
 "answer, delete, ping), for benchmarks against rtpengine with the same\n"
 "driver. Defaults: -l 127.0.0.1:22223 -a 127.0.0.1 -p 30000-40000 -t 1.\n";
 
+/* ng requests on fd until SIGTERM or SIGINT; each reply starts with the
+ * request's cookie. */
+static void serve(struct ph_relay *r, int fd)
+{
+	while (!stop) {
+		char in[65536], out[4096 + CALLID_MAX];
+		struct ph_addr src;
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		const char *sp;
+		ssize_t n;
+		int k;
+
+		if (poll(&p, 1, 200) != 1)
+			continue;
+		n = ph_sock_recv(fd, &src, in, sizeof in - 1);
+		sp = n > 0 ? memchr(in, ' ', (size_t)n) : NULL;
+		if (!sp)
+			continue;
+		k = (int)(sp - in) + 1;
+		memcpy(out, in, (size_t)k);
+		k += command(r, sp + 1, in + n, out + k, sizeof out - (size_t)k);
+		if (k < (int)sizeof out)
+			ph_sock_send(&src, out, (size_t)k, 0, &fd);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct ph_relay_conf rc = {.idle_s = 3600, .threads = 1,
@@ -253,26 +279,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	fprintf(stderr, "relay-ng: ng on %s, relay on %s ports %u-%u, %u thread(s)\n",
 		listen_s, addr_s, rc.port_min, rc.port_max, rc.threads);
-	while (!stop) {
-		char in[65536], out[4096 + CALLID_MAX];
-		struct ph_addr src;
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		ssize_t n;
-		int k;
-
-		if (poll(&p, 1, 200) != 1)
-			continue;
-		n = ph_sock_recv(fd, &src, in, sizeof in - 1);
-		const char *sp = n > 0 ? memchr(in, ' ', (size_t)n) : NULL;
-		if (!sp)
-			continue;
-		/* the reply starts with the request's cookie */
-		k = (int)(sp - in) + 1;
-		memcpy(out, in, (size_t)k);
-		k += command(r, sp + 1, in + n, out + k, sizeof out - (size_t)k);
-		if (k < (int)sizeof out)
-			ph_sock_send(&src, out, (size_t)k, 0, &fd);
-	}
+	serve(r, fd);
 	close(fd);
 	ph_relay_stop(r);
 	return 0;
