@@ -70,7 +70,7 @@ endif
 TESTS += tests/fuzz/net.sh
 EXTRA_DIST += tests/fuzz/net.sh tests/fuzz/net_fuzz.py
 FUZZ_NET_SECONDS = 600
-fuzz-net: registrar/pinholed
+fuzz-net: registrar/pinholed tests/sipp/sendcap.la tests/sipp/sipcheck
 	top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
 	FUZZ_NET_SECONDS='$(FUZZ_NET_SECONDS)' FUZZ_NET_KEEP_GOING=1 \
 		$(SHELL) $(top_srcdir)/tests/fuzz/net.sh
