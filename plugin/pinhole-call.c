@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +29,8 @@
 #include <stdarg.h>
 
 #include <pinhole.h>
+
+#include "tone.h"
 
 static const char usage[] =
 "Usage: pinhole-call --registrar HOST[:PORT] --user NAME (--answer | --call USER)\n"
@@ -80,10 +81,7 @@ struct app {
 	struct ph_path path;
 	bool in_call, hung_up;
 	uint64_t t_2xx, t_media_end, t_end;
-	uint16_t seq, rx_last;
-	uint32_t ts, ssrc;
-	unsigned long rx_max_gap_lost;
-	bool rx_any;
+	struct tone tone;
 	struct ph_addr early;         /* media that came before our part did */
 	size_t early_len;
 	int done;
@@ -144,7 +142,7 @@ static void make_sdp(const struct app *a, char *buf, size_t size)
 		 "v=0\r\no=pinhole %u 1 IN %s %s\r\ns=pinhole-call\r\n"
 		 "c=IN %s %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0\r\n"
 		 "a=rtpmap:0 PCMU/8000\r\na=fw-window:%s %u\r\na=fw-local:%s %u\r\n",
-		 a->ssrc, ipv, wip, ipv, wip, ph_addr_port(&a->window), wip,
+		 a->tone.ssrc, ipv, wip, ipv, wip, ph_addr_port(&a->window), wip,
 		 ph_addr_port(&a->window), lip, ph_addr_port(&a->local));
 }
 
@@ -179,53 +177,15 @@ static void read_part(struct app *a, const sip_t *sip)
 	}
 }
 
-/* ---- media: RTP with G.711 mu-law frames of a 440 Hz tone --------------- */
-
-static uint8_t ulaw(int16_t pcm)
-{
-	int sign = pcm < 0 ? 0x80 : 0, exp = 7, mag = (pcm < 0 ? -pcm : pcm) + 132;
-
-	if (mag > 32767)
-		mag = 32767;
-	while (exp > 0 && !(mag & (0x4000 >> (7 - exp))))
-		exp--;
-	return (uint8_t)~(sign | exp << 4 | ((mag >> (exp + 3)) & 0x0f));
-}
+/* ---- media: a tone (tone.c) on the path ------------------------------- */
 
 static void send_frame(struct app *a, uint64_t now)
 {
-	uint8_t pkt[12 + 160];
+	uint8_t pkt[TONE_PKT];
 
-	pkt[0] = 0x80;
-	pkt[1] = 0; /* PCMU */
-	pkt[2] = (uint8_t)(a->seq >> 8);
-	pkt[3] = (uint8_t)a->seq;
-	for (int i = 0; i < 4; i++) {
-		pkt[4 + i] = (uint8_t)(a->ts >> (24 - 8 * i));
-		pkt[8 + i] = (uint8_t)(a->ssrc >> (24 - 8 * i));
-	}
-	for (int i = 0; i < 160; i++)
-		pkt[12 + i] = ulaw((int16_t)(8000 * sin(2 * M_PI * 440 *
-						       (a->ts + (unsigned)i) / 8000.0)));
-	if (!ph_path_send(&a->path, pkt, sizeof pkt, now)) {
-		a->seq++;
-		a->ts += 160;
-	}
-}
-
-static void count_rtp(struct app *a, const uint8_t *buf, size_t n)
-{
-	uint16_t seq;
-
-	if (n < 12 || (buf[0] & 0xc0) != 0x80)
-		return;
-	seq = (uint16_t)(buf[2] << 8 | buf[3]);
-	if (a->rx_any && (uint16_t)(seq - a->rx_last) > 1 &&
-	    (uint16_t)(seq - a->rx_last) < 1000)
-		a->rx_max_gap_lost += (uint16_t)(seq - a->rx_last) - 1u;
-	if (!a->rx_any || (int16_t)(seq - a->rx_last) > 0)
-		a->rx_last = seq;
-	a->rx_any = true;
+	tone_frame(&a->tone, pkt);
+	if (!ph_path_send(&a->path, pkt, sizeof pkt, now))
+		tone_sent(&a->tone);
 }
 
 static int on_rtp(struct app *a, su_wait_t *w, struct app *arg)
@@ -251,7 +211,7 @@ static int on_rtp(struct app *a, su_wait_t *w, struct app *arg)
 			say(a, "first media from %s after %llu ms", s,
 			    (unsigned long long)(a->path.stats.first_rx_ms - a->t_2xx));
 		}
-		count_rtp(a, buf, (size_t)n);
+		tone_count(&a->tone, buf, (size_t)n);
 	}
 	return 0;
 }
@@ -444,7 +404,7 @@ static void report(const struct app *a)
 	       "\"peer\":\"%s\",\"hops\":%u,\"first_media_ms\":%ld,\"sent\":%lu,"
 	       "\"received\":%lu,\"lost\":%lu,\"dropped\":%lu,\"via_pinholed\":%s}\n",
 	       a->user, route_of(a->punch.role), ph_role_name(a->punch.role), w,
-	       peer, a->fw.hops, first, st->sent, st->received, a->rx_max_gap_lost,
+	       peer, a->fw.hops, first, st->sent, st->received, a->tone.lost,
 	       st->dropped,
 	       a->punch.role == PH_ROLE_RELAY || st->fell_back ? "true" : "false");
 }
@@ -510,7 +470,7 @@ int main(int argc, char **argv)
 
 	parse_args(argc, argv, &a);
 	ph_stun_tid_new(r); /* a random SSRC (RFC 3550 section 8.1) */
-	memcpy(&a.ssrc, r, sizeof a.ssrc);
+	memcpy(&a.tone.ssrc, r, sizeof a.tone.ssrc);
 	if ((err = open_rtp(&a))) {
 		fprintf(stderr, "pinhole-call: RTP socket: %s\n", strerror(err));
 		return 2;

@@ -97,7 +97,10 @@ lab_exec() { # NS CMD...: run in a lab namespace
 
 lab_bg() { # NS LOG CMD...: run in the background, stopped by lab_down
 	local ns=$1 log=$2; shift 2
-	ip netns exec "$LAB$ns" "$@" >"$log" 2>&1 &
+	# emptied here, not by the background shell's redirection, which may
+	# come after a wait on LOG already read the previous run's lines
+	: >"$log"
+	ip netns exec "$LAB$ns" "$@" >>"$log" 2>&1 &
 	LAB_PIDS="$LAB_PIDS $!"
 	LAB_LAST_PID=$!
 }
