@@ -37,10 +37,11 @@ probe() { # HOST SERVER PUBLIC LOCAL
 call() { # KIND_A KIND_B
 	name="$1 x $2, two-address relay host"
 	lab_up_two "$1" "$2" || { bad "lab $name"; return; }
-	lab_start_pinholed_as -o log_level=info || { bad "$name: pinholed"; return; }
+	lab_start_pinholed_as -o log_level=debug || { bad "$name: pinholed"; return; }
 	probe a "$LAB_SRV_IP" "$LAB_A_PUBLIC" "$LAB_A_IP" "$(map "$1")"
 	probe b "$LAB_SRV_IP" "$LAB_B_PUBLIC" "$LAB_B_IP" "$(map "$2")"
 	probe b "$LAB_SRV_Y" "$LAB_B_PUBLIC" "$LAB_B_IP" "$(map "$2")"
+	rm -f "$LAB_DIR/bob.out" "$LAB_DIR/alice.out" # not the last pair's REGISTER
 	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 -v
 	pb=$LAB_LAST_PID
 	lab_wait_pc_registered "$LAB_DIR/bob.out" 15 || bad "$name: bob (side B) did not register"
@@ -71,7 +72,7 @@ call() { # KIND_A KIND_B
 			"at both ends and at the relay (alice got $(lab_field "$A" received)," \
 			"bob $(lab_field "$B" received), relay $RC/$RE, relay ports '$ports')"
 		echo "  alice: $A"; echo "  bob:   $B"
-		grep -E ' call |sip: listening|REGISTER' "$LAB_DIR/pinholed.log" | tail -8 |
+		grep -E " call |sip: listening|REGISTER|INVITE" "$LAB_DIR/pinholed.log" | tail -12 |
 			sed 's/^/  pinholed: /'
 		grep '^pinhole-call: ' "$LAB_DIR/alice.out" "$LAB_DIR/bob.out" | tail -6 | sed 's/^/  /'
 	fi
