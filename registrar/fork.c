@@ -13,6 +13,7 @@
 #include "proxy_int.h"
 
 #include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/tport_tag.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
@@ -106,6 +107,7 @@ static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		memset(b, 0, sizeof *b);
 		binding_hop(&c[i], &b->flow.src);
 		b->flow.transport = c[i].flow.transport;
+		b->flow.local = c[i].flow.local;
 		if (t->call)
 			berr = call_branch(t->call, &c[i].flow, &b->flow.src,
 					   c[i].fwwin, t->has_offer ? &t->offer : NULL,
@@ -232,12 +234,14 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
 			const struct flow *next)
 {
-	char hop[128];
+	char hop[128], id[PH_ADDR_STRLEN];
+	const char *ident = flow_ident(next, id, sizeof id);
 
 	if (sip->sip_max_forwards)
 		sip->sip_max_forwards->mf_count--;
 	flow_hop_url(hop, sizeof hop, &next->src, next->transport);
-	nta_msg_tsend(p->agent, msg, (url_string_t *)hop, TAG_END());
+	nta_msg_tsend(p->agent, msg, (url_string_t *)hop,
+		      TAG_IF(ident, TPTAG_IDENT(ident)), TAG_END());
 }
 
 void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)

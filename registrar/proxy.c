@@ -18,6 +18,7 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport.h>
+#include <sofia-sip/tport_tag.h>
 
 #include "errmap.h"
 #include "log.h"
@@ -269,7 +270,8 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 {
 	msg_t *m = msg_copy(t->req);
 	sip_t *s = sip_object(m);
-	char next[128];
+	char next[128], id[PH_ADDR_STRLEN];
+	const char *ident;
 
 	if (!m)
 		return ENOMEM;
@@ -286,8 +288,14 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		apply(m, s, e);
 	flow_hop_url(next, sizeof next, &b->flow.src, b->flow.transport);
 	b->t = t;
+	/* from the address the callee's flow came to (its NAT knows no
+	 * other), not from whichever transport nta would pick */
+	ident = flow_ident(&b->flow, id, sizeof id);
+	log_debug("proxy: %s to %s from %s", s->sip_request->rq_method_name,
+		  next, ident ? ident : "any address");
 	b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,
-				      (url_string_t *)next, m, TAG_END());
+				      (url_string_t *)next, m,
+				      TAG_IF(ident, TPTAG_IDENT(ident)), TAG_END());
 	return b->orq ? 0 : ENOMEM;
 }
 

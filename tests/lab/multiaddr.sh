@@ -6,7 +6,9 @@
 # both sides drop it.
 #  - pinhole-probe from each side, to X (and from B to Y): the window the
 #    single-address lab reports (STUN, the change-port answer, hop test);
-#  - pinhole-call on each side (sym x sym, then nat x sym): both register,
+#  - pinhole-call on each side (sym x sym, nat x sym, and sym x sym with
+#    both registered at Y: alice's SIP crosses to the address that does
+#    not face her, and the INVITE must reach bob from Y): both register,
 #    the call is set up and relayed, with the callee's relay port at the
 #    address that faces it (Y), and media both ways, >= 100 packets counted
 #    at each endpoint and at the relay.
@@ -34,18 +36,20 @@ probe() { # HOST SERVER PUBLIC LOCAL
 	fi
 }
 
-call() { # KIND_A KIND_B
-	name="$1 x $2, two-address relay host"
+call() { # KIND_A KIND_B [y: both use Y as the registrar (the AoRs' domain)]
+	name="$1 x $2, two-address relay host${3:+, registrar Y}"
 	lab_up_two "$1" "$2" || { bad "lab $name"; return; }
+	srv=$LAB_SRV_IP
+	[ "${3:-}" = y ] && srv=$LAB_SRV_Y
 	lab_start_pinholed_as -o log_level=debug || { bad "$name: pinholed"; return; }
 	probe a "$LAB_SRV_IP" "$LAB_A_PUBLIC" "$LAB_A_IP" "$(map "$1")"
 	probe b "$LAB_SRV_IP" "$LAB_B_PUBLIC" "$LAB_B_IP" "$(map "$2")"
 	probe b "$LAB_SRV_Y" "$LAB_B_PUBLIC" "$LAB_B_IP" "$(map "$2")"
 	rm -f "$LAB_DIR/bob.out" "$LAB_DIR/alice.out" # not the last pair's REGISTER
-	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 25 -v
+	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$srv" -u bob --answer -t 25 -v
 	pb=$LAB_LAST_PID
 	lab_wait_pc_registered "$LAB_DIR/bob.out" 15 || bad "$name: bob (side B) did not register"
-	lab_bg a "$LAB_DIR/alice.out" "$PC" -r "$LAB_SRV_IP" -u alice --call bob -t 25 -v
+	lab_bg a "$LAB_DIR/alice.out" "$PC" -r "$srv" -u alice --call bob -t 25 -v
 	pa=$LAB_LAST_PID
 	wait "$pa" "$pb" 2>/dev/null
 	grep -q '^pinhole-call: REGISTER: 200' "$LAB_DIR/alice.out" ||
@@ -83,7 +87,7 @@ map() { # KIND: the mapping pinhole-probe measures
 	case $1 in sym) echo apdm ;; *) echo eim ;; esac
 }
 
-pairs=$(lab_list MULTIADDR_PAIRS "sym:sym nat:sym") || exit 1
+pairs=$(lab_list MULTIADDR_PAIRS "sym:sym nat:sym sym:sym:y") || exit 1
 for pair in $pairs; do
 	call $(echo "$pair" | tr : " ")
 done
