@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
@@ -200,6 +201,24 @@ const char *flow_ident(const struct flow *fl, char *buf, size_t size)
 	    listen_ident(&fl->local, buf, size))
 		return NULL;
 	return buf;
+}
+
+void *flow_tport(const struct flows *f, const struct flow *fl)
+{
+	char want[PH_ADDR_STRLEN];
+	tport_t *tp;
+
+	if (!flow_ident(fl, want, sizeof want))
+		return NULL;
+	for (tp = tport_primaries(nta_agent_tports(f->agent)); tp;
+	     tp = tport_next(tp)) {
+		const tp_name_t *n = tport_name(tp);
+
+		if (n && n->tpn_ident && !strcmp(n->tpn_ident, want) &&
+		    n->tpn_proto && !strcasecmp(n->tpn_proto, "udp"))
+			return tp;
+	}
+	return NULL;
 }
 
 /* ";ph-al=IP": our address the flow came to, when known */

@@ -46,6 +46,11 @@ const char *flow_transport_name(enum flow_transport t);
 /* The name of the transport a request over fl leaves by (TPTAG_IDENT):
  * the one bound to the address the flow came to; NULL: nta's choice. */
 const char *flow_ident(const struct flow *fl, char *buf, size_t size);
+/* That transport (sofia-sip's tport_t, no reference: it lives as long as
+ * the agent), for NTATAG_TPORT(); NULL: nta's choice. nta keeps the name
+ * of the transport given so, not of a TPTAG_IDENT string, for the
+ * transaction's whole life (its CANCEL, its retransmissions). */
+void *flow_tport(const struct flows *f, const struct flow *fl);
 /* "sip:IP:PORT;transport=T": a next hop for nta. */
 void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 		  enum flow_transport t);

@@ -13,7 +13,7 @@
 #include "proxy_int.h"
 
 #include <sofia-sip/nta_stateless.h>
-#include <sofia-sip/tport_tag.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
@@ -234,14 +234,14 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
 			const struct flow *next)
 {
-	char hop[128], id[PH_ADDR_STRLEN];
-	const char *ident = flow_ident(next, id, sizeof id);
+	char hop[128];
+	tport_t *tp = flow_tport(p->flows, next);
 
 	if (sip->sip_max_forwards)
 		sip->sip_max_forwards->mf_count--;
 	flow_hop_url(hop, sizeof hop, &next->src, next->transport);
 	nta_msg_tsend(p->agent, msg, (url_string_t *)hop,
-		      TAG_IF(ident, TPTAG_IDENT(ident)), TAG_END());
+		      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 
 void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)

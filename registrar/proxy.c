@@ -18,7 +18,6 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport.h>
-#include <sofia-sip/tport_tag.h>
 
 #include "errmap.h"
 #include "log.h"
@@ -260,8 +259,13 @@ static int on_cancel(struct ptx *t, nta_incoming_t *irq, sip_t const *sip)
 		return 0;
 	t->cancelled = true;
 	for (unsigned i = 0; i < t->n; i++)
-		if (t->b[i].orq && t->b[i].status < 200)
-			nta_outgoing_tcancel(t->b[i].orq, NULL, NULL, TAG_END());
+		if (t->b[i].orq && t->b[i].status < 200) {
+			tport_t *tp = flow_tport(t->p->flows, &t->b[i].flow);
+
+			/* (from where its INVITE went: nta would not know) */
+			nta_outgoing_tcancel(t->b[i].orq, NULL, NULL,
+					     TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+		}
 	return 200;
 }
 
@@ -270,8 +274,8 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 {
 	msg_t *m = msg_copy(t->req);
 	sip_t *s = sip_object(m);
-	char next[128], id[PH_ADDR_STRLEN];
-	const char *ident;
+	char next[128];
+	tport_t *tp;
 
 	if (!m)
 		return ENOMEM;
@@ -290,12 +294,12 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	b->t = t;
 	/* from the address the callee's flow came to (its NAT knows no
 	 * other), not from whichever transport nta would pick */
-	ident = flow_ident(&b->flow, id, sizeof id);
+	tp = flow_tport(t->p->flows, &b->flow);
 	log_debug("proxy: %s to %s from %s", s->sip_request->rq_method_name,
-		  next, ident ? ident : "any address");
+		  next, tp ? tport_name(tp)->tpn_ident : "any address");
 	b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,
 				      (url_string_t *)next, m,
-				      TAG_IF(ident, TPTAG_IDENT(ident)), TAG_END());
+				      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	return b->orq ? 0 : ENOMEM;
 }
 
