@@ -190,6 +190,20 @@ static int edit(const struct call *c, enum ph_role role,
 	return 0;
 }
 
+/* The callee leg's relay IP as branch b's callee is told it: the one
+ * that faces that callee, which on a host with two addresses is not the
+ * one that faces the caller (a NAT drops media from the address it did
+ * not send to; the relay answers from the one it did). */
+static void callee_face(struct call *c, const struct branch *b)
+{
+	for (unsigned n = 0; ph_addr_isset(&b->face) && n < c->g.n; n++) {
+		uint16_t port = ph_addr_port(&c->g.port[n][1]);
+
+		c->g.port[n][1] = b->face;
+		ph_addr_set_port(&c->g.port[n][1], port);
+	}
+}
+
 int call_branch(struct call *c, const struct flow *flow,
 		const struct ph_addr *hop, const char *fwwin,
 		const struct call_sdp *offer, struct call_edit *e, unsigned *bp)
@@ -220,8 +234,14 @@ int call_branch(struct call *c, const struct flow *flow,
 	}
 	role = !c->has_offer ? PH_ROLE_NONE
 	       : b->rt.kind == ROUTE_RELAY ? PH_ROLE_RELAY : b->rt.callee;
-	if (c->g.n)
+	if (c->g.n) {
+		struct relayctl *r = c->cs->relay;
+
+		if (r->ops->face && r->ops->face(r, hop, &b->face))
+			memset(&b->face, 0, sizeof b->face);
+		callee_face(c, b);
 		call_expect_callee(c, &b->callee);
+	}
 	if (edit(c, role, &c->offer, 1, c->has_offer ? offer : NULL, e))
 		return EBADMSG;
 	*bp = c->nb++;
@@ -278,6 +298,7 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 	if (c->listed && !c->answered) {
 		c->route = b->rt.kind;
 		c->answered = true;
+		callee_face(c, b); /* the branch that answered, not the last */
 		if (c->g.n)
 			call_expect(c, 1, &b->callee, &ans->fw);
 	}

@@ -11,6 +11,7 @@
 struct branch {
 	struct route_side callee;
 	struct route rt;
+	struct ph_addr face;          /* the relay's IP its callee was told */
 };
 
 struct call {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta.h>
@@ -15,6 +16,7 @@
 #include <sofia-sip/url.h>
 
 #include "flow.h"
+#include "listen.h"
 
 #define BUCKETS 1024
 
@@ -130,10 +132,18 @@ int flows_of_msg(struct flows *f, msg_t *msg, struct flow *out)
 	if (!ai || ph_addr_from_sa(&out->src, ai->ai_addr,
 				   (socklen_t)ai->ai_addrlen))
 		return EINVAL;
-	if (ai->ai_protocol != IPPROTO_TCP)
-		return 0;
-	out->transport = FLOW_TCP;
 	tp = nta_incoming_transport(f->agent, NULL, msg);
+	if (ai->ai_protocol != IPPROTO_TCP) {
+		/* the socket it came in on: bound to one address (listen.h) */
+		const su_addrinfo_t *la = tp ? tport_get_address(tp) : NULL;
+
+		if (!la || ph_addr_from_sa(&out->local, la->ai_addr,
+					   (socklen_t)la->ai_addrlen))
+			memset(&out->local, 0, sizeof out->local);
+		tport_unref(tp);
+		return 0;
+	}
+	out->transport = FLOW_TCP;
 	if (tp && tport_is_secondary(tp) && !tport_is_closed(tp))
 		out->id = conn_id(f, tp);
 	else
@@ -185,23 +195,63 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 	snprintf(buf, size, "sip:%s;transport=%s", s, flow_transport_name(t));
 }
 
+const char *flow_ident(const struct flow *fl, char *buf, size_t size)
+{
+	if (fl->transport != FLOW_UDP || !ph_addr_isset(&fl->local) ||
+	    listen_ident(&fl->local, buf, size))
+		return NULL;
+	return buf;
+}
+
+void *flow_tport(const struct flows *f, const struct flow *fl)
+{
+	char want[PH_ADDR_STRLEN];
+	tport_t *tp;
+
+	if (!flow_ident(fl, want, sizeof want))
+		return NULL;
+	for (tp = tport_primaries(nta_agent_tports(f->agent)); tp;
+	     tp = tport_next(tp)) {
+		const tp_name_t *n = tport_name(tp);
+
+		if (n && n->tpn_ident && !strcmp(n->tpn_ident, want) &&
+		    n->tpn_proto && !strcasecmp(n->tpn_proto, "udp"))
+			return tp;
+	}
+	return NULL;
+}
+
+/* ";ph-al=IP": our address the flow came to, when known */
+static void rr_local(char *buf, size_t size, const char *key,
+		     const struct flow *fl)
+{
+	char ip[PH_ADDR_STRLEN];
+
+	*buf = 0;
+	if (flow_ident(fl, ip, sizeof ip))
+		snprintf(buf, size, ";%s=%s", key, ip);
+}
+
 int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
 		  const struct flow *a, const struct flow *b)
 {
 	char host[PH_ADDR_STRLEN], sa[PH_ADDR_STRLEN], sb[PH_ADDR_STRLEN];
+	char la[PH_ADDR_STRLEN + 8], lb[PH_ADDR_STRLEN + 8];
 	int n;
 
 	ph_addr_print(me, host, sizeof host);
 	ph_addr_print(&a->src, sa, sizeof sa);
 	ph_addr_print(&b->src, sb, sizeof sb);
-	n = snprintf(buf, size, "<sip:%s;lr;ph-a=%s;ph-at=%s;ph-b=%s;ph-bt=%s>",
-		     host, sa, flow_transport_name(a->transport), sb,
-		     flow_transport_name(b->transport));
+	rr_local(la, sizeof la, "ph-al", a);
+	rr_local(lb, sizeof lb, "ph-bl", b);
+	n = snprintf(buf, size, "<sip:%s;lr;ph-a=%s;ph-at=%s%s;ph-b=%s;ph-bt=%s%s>",
+		     host, sa, flow_transport_name(a->transport), la, sb,
+		     flow_transport_name(b->transport), lb);
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
 static int rr_side(const char *params, const char *addr_key,
-		   const char *t_key, struct flow *out)
+		   const char *t_key, const char *l_key, struct flow *out)
 {
 	char v[64], t[8] = "";
 
@@ -211,6 +261,10 @@ static int rr_side(const char *params, const char *addr_key,
 		return EINVAL;
 	url_param(params, t_key, t, sizeof t);
 	out->transport = !strcmp(t, "tcp") ? FLOW_TCP : FLOW_UDP;
+	/* (a token without it, or a bad one: nta picks the address) */
+	if (url_param(params, l_key, v, sizeof v) > 0 &&
+	    ph_addr_parse(&out->local, v, strlen(v), 0))
+		memset(&out->local, 0, sizeof out->local);
 	return 0;
 }
 
@@ -221,8 +275,8 @@ int flow_rr_read(const char *params, struct flow *a, struct flow *b)
 	if (!params || url_param(params, "ph-a", v, sizeof v) <= 0 ||
 	    url_param(params, "ph-b", v, sizeof v) <= 0)
 		return ENOENT;
-	if (rr_side(params, "ph-a", "ph-at", a) ||
-	    rr_side(params, "ph-b", "ph-bt", b))
+	if (rr_side(params, "ph-a", "ph-at", "ph-al", a) ||
+	    rr_side(params, "ph-b", "ph-bt", "ph-bl", b))
 		return EINVAL;
 	return 0;
 }

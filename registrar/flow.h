@@ -24,6 +24,8 @@ struct flow {
 	struct ph_addr src;
 	enum flow_transport transport;
 	uint64_t id;
+	struct ph_addr local;  /* over UDP: our address it came to, unset if
+				  unknown; what goes back leaves from there */
 };
 
 struct flows;
@@ -41,13 +43,22 @@ unsigned flows_sweep(struct flows *f);
 unsigned flows_count(const struct flows *f);
 
 const char *flow_transport_name(enum flow_transport t);
+/* The name of the transport a request over fl leaves by (TPTAG_IDENT):
+ * the one bound to the address the flow came to; NULL: nta's choice. */
+const char *flow_ident(const struct flow *fl, char *buf, size_t size);
+/* That transport (sofia-sip's tport_t, no reference: it lives as long as
+ * the agent), for NTATAG_TPORT(); NULL: nta's choice. nta keeps the name
+ * of the transport given so, not of a TPTAG_IDENT string, for the
+ * transaction's whole life (its CANCEL, its retransmissions). */
+void *flow_tport(const struct flows *f, const struct flow *fl);
 /* "sip:IP:PORT;transport=T": a next hop for nta. */
 void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 		  enum flow_transport t);
 
 /* The flow token pinholed puts in its Record-Route URI: both sides' flows
- * (ph-a: the caller's, ph-b: the callee's), so that in-dialog requests go
- * back over the flow each side called or registered from. */
+ * (ph-a: the caller's, ph-b: the callee's; ph-al, ph-bl: our address each
+ * came to), so that in-dialog requests go back over the flow each side
+ * called or registered from, and from the address it sent to. */
 #define FLOW_RR_MAX 256
 int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
 		  const struct flow *a, const struct flow *b);

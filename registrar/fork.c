@@ -13,6 +13,7 @@
 #include "proxy_int.h"
 
 #include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
@@ -106,6 +107,7 @@ static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		memset(b, 0, sizeof *b);
 		binding_hop(&c[i], &b->flow.src);
 		b->flow.transport = c[i].flow.transport;
+		b->flow.local = c[i].flow.local;
 		if (t->call)
 			berr = call_branch(t->call, &c[i].flow, &b->flow.src,
 					   c[i].fwwin, t->has_offer ? &t->offer : NULL,
@@ -233,11 +235,13 @@ static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
 			const struct flow *next)
 {
 	char hop[128];
+	tport_t *tp = flow_tport(p->flows, next);
 
 	if (sip->sip_max_forwards)
 		sip->sip_max_forwards->mf_count--;
 	flow_hop_url(hop, sizeof hop, &next->src, next->transport);
-	nta_msg_tsend(p->agent, msg, (url_string_t *)hop, TAG_END());
+	nta_msg_tsend(p->agent, msg, (url_string_t *)hop,
+		      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
 
 void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)

@@ -11,6 +11,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/sdpfw.c registrar/sdpfw.h \
 	registrar/errmap.c registrar/errmap.h \
 	registrar/flow.c registrar/flow.h \
+	registrar/listen.c registrar/listen.h \
 	registrar/relayctl.c registrar/relayctl.h \
 	registrar/call.c registrar/call.h registrar/call_int.h \
 	registrar/calls.c \

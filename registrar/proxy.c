@@ -259,8 +259,13 @@ static int on_cancel(struct ptx *t, nta_incoming_t *irq, sip_t const *sip)
 		return 0;
 	t->cancelled = true;
 	for (unsigned i = 0; i < t->n; i++)
-		if (t->b[i].orq && t->b[i].status < 200)
-			nta_outgoing_tcancel(t->b[i].orq, NULL, NULL, TAG_END());
+		if (t->b[i].orq && t->b[i].status < 200) {
+			tport_t *tp = flow_tport(t->p->flows, &t->b[i].flow);
+
+			/* (from where its INVITE went: nta would not know) */
+			nta_outgoing_tcancel(t->b[i].orq, NULL, NULL,
+					     TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+		}
 	return 200;
 }
 
@@ -270,6 +275,7 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	msg_t *m = msg_copy(t->req);
 	sip_t *s = sip_object(m);
 	char next[128];
+	tport_t *tp;
 
 	if (!m)
 		return ENOMEM;
@@ -286,8 +292,14 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		apply(m, s, e);
 	flow_hop_url(next, sizeof next, &b->flow.src, b->flow.transport);
 	b->t = t;
+	/* from the address the callee's flow came to (its NAT knows no
+	 * other), not from whichever transport nta would pick */
+	tp = flow_tport(t->p->flows, &b->flow);
+	log_debug("proxy: %s to %s from %s", s->sip_request->rq_method_name,
+		  next, tp ? tport_name(tp)->tpn_ident : "any address");
 	b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,
-				      (url_string_t *)next, m, TAG_END());
+				      (url_string_t *)next, m,
+				      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	return b->orq ? 0 : ENOMEM;
 }
 

@@ -22,8 +22,9 @@ static struct ph_relay *engine(struct relayctl *r)
 	return ((struct internal *)r)->relay;
 }
 
-/* The IP the relay is told at: relay_address, else the one that faces
- * the caller (a host with several addresses). */
+/* The IP a leg is told: relay_address, else the one routing picks toward
+ * that leg (a host with several addresses): the relay's sockets take
+ * every address, and a leg's media leaves from the one it sends to. */
 static int face(struct internal *in, const struct ph_addr *toward,
 		struct ph_addr *out)
 {
@@ -92,9 +93,15 @@ static void internal_destroy(struct relayctl *r)
 	free(r);
 }
 
+static int internal_face(struct relayctl *r, const struct ph_addr *toward,
+			 struct ph_addr *out)
+{
+	return face((struct internal *)r, toward, out);
+}
+
 static const struct relayctl_ops internal_ops = {
 	"internal", internal_alloc, internal_expect, internal_touch,
-	internal_stats, internal_free, internal_destroy,
+	internal_stats, internal_free, internal_destroy, internal_face,
 };
 
 int relayctl_internal_alloc(struct relayctl **rp, const struct pconf *conf)

@@ -20,7 +20,9 @@
 #define RELAYCTL_MAX_STREAMS 8
 
 /* What a reservation got: per stream an id and where each leg sends (leg
- * 0: the caller, 1: the callee), at the address that faces the caller. */
+ * 0: the caller, 1: the callee), at the address that faces the caller;
+ * the callee leg's IP may be moved to the one that faces the callee
+ * (face() below) before the callee is told it. */
 struct relay_grant {
 	unsigned n;
 	uint64_t id[RELAYCTL_MAX_STREAMS];
@@ -45,6 +47,11 @@ struct relayctl_ops {
 	int (*stats)(struct relayctl *r, uint64_t id, struct ph_relay_stats *st);
 	int (*free)(struct relayctl *r, uint64_t id, struct ph_relay_stats *st);
 	void (*destroy)(struct relayctl *r);
+	/* The relay's IP that a leg at `toward` is to send to, where the
+	 * relay's ports answer on every address of a host with several
+	 * (ENOTSUP: none better than the grant's); may be NULL. */
+	int (*face)(struct relayctl *r, const struct ph_addr *toward,
+		    struct ph_addr *out);
 };
 
 struct relayctl {

@@ -27,6 +27,7 @@
 
 #include "call.h"
 #include "flow.h"
+#include "listen.h"
 #include "location.h"
 #include "log.h"
 #include "proxy.h"
@@ -331,18 +332,21 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 
 /* One nta_agent_add_tport() per address and transport: sofia-sip keeps a
  * pointer into its argument when given a list ("transport=udp,tcp") and
- * crashes on the next call. */
+ * crashes on the next call. Each is named by its IP (TPTAG_IDENT), so
+ * that a request can leave from the one its flow came to; sofia matches
+ * the name against every transport's, so every one has a name. */
 static int add_transport(struct sipd *d, const struct ph_addr *a,
 			 const char *transport)
 {
 	char ip[INET6_ADDRSTRLEN], url[128];
 	bool v6 = ph_addr_af(a) == AF_INET6;
 
-	ph_addr_ip_print(a, ip, sizeof ip);
+	if (listen_ident(a, ip, sizeof ip))
+		return EINVAL;
 	snprintf(url, sizeof url, "sip:%s%s%s:%u;transport=%s", v6 ? "[" : "",
 		 ip, v6 ? "]" : "", d->conf->sip_port, transport);
 	/* The first call creates sofia's master transport: its tags apply. */
-	if (nta_agent_add_tport(d->agent, (url_string_t *)url,
+	if (nta_agent_add_tport(d->agent, (url_string_t *)url, TPTAG_IDENT(ip),
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
 				TPTAG_UDP_RMEM(d->conf->udp_buffer),
 				TPTAG_UDP_WMEM(d->conf->udp_buffer),
@@ -355,16 +359,24 @@ static int add_transport(struct sipd *d, const struct ph_addr *a,
 	return 0;
 }
 
+/* A wildcard listen address becomes this host's addresses, one transport
+ * each: sofia-sip would expand it too, but under one name, and then send
+ * every request from its first address whatever address the phone sends
+ * to. (Addresses that appear later are not served: restart pinholed.) */
 static int add_transports(struct sipd *d)
 {
 	const struct pconf *c = d->conf;
-	int err = 0;
+	struct ph_addr a[LISTEN_MAX];
+	unsigned n;
+	int err = listen_expand(c->listen, c->n_listen, a, LISTEN_MAX, &n);
 
-	for (unsigned i = 0; i < c->n_listen && !err; i++) {
+	if (err)
+		log_err("sip: no address to listen on: %s", strerror(err));
+	for (unsigned i = 0; i < n && !err; i++) {
 		if (c->udp)
-			err = add_transport(d, &c->listen[i], "udp");
+			err = add_transport(d, &a[i], "udp");
 		if (c->tcp && !err)
-			err = add_transport(d, &c->listen[i], "tcp");
+			err = add_transport(d, &a[i], "tcp");
 	}
 	return err;
 }

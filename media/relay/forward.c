@@ -1,7 +1,10 @@
 /* The relay's worker threads: each waits on its own epoll set, takes a
  * batch of datagrams with recvmmsg, latches (RFC 7362) or drops each by
  * its source, and sends the batch on with one sendmmsg; no allocation per
- * packet. Once a second it frees its idle streams. */
+ * packet. Each leg's media leaves from the local address that leg's own
+ * packets arrive at (IP_PKTINFO), so that on a host with several addresses
+ * a NAT in front of it sees the address it sent to. Once a second it frees
+ * its idle streams. */
 #include "config.h"
 
 #include <errno.h>
@@ -50,6 +53,58 @@ static const struct ph_addr *dest_of(struct rleg *o, unsigned comp,
 	return tmp;
 }
 
+/* The local address a datagram arrived at (its IP_PKTINFO or
+ * IPV6_PKTINFO; port 0), or unset when it came without one. */
+static void local_of(struct msghdr *h, struct ph_addr *local)
+{
+	memset(local, 0, sizeof *local);
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(h); c; c = CMSG_NXTHDR(h, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			local->u.in.sin_family = AF_INET;
+			local->u.in.sin_addr = pi.ipi_addr;
+		} else if (c->cmsg_level == IPPROTO_IPV6 &&
+			   c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			local->u.in6.sin6_family = AF_INET6;
+			local->u.in6.sin6_addr = pi.ipi6_addr;
+		}
+	}
+}
+
+/* The control message that makes a batch to leg o leave from the address
+ * o's packets arrive at (the one it was told): its latest on this
+ * component, else on the other (it has not sent RTCP yet). Its length, 0
+ * when o has sent nothing yet (the source is routing's choice then). */
+static size_t source_ctl(union pktctl *ctl, const struct rleg *o,
+			 unsigned comp)
+{
+	const struct ph_addr *a = ph_addr_isset(&o->s[comp].local)
+				  ? &o->s[comp].local : &o->s[!comp].local;
+	struct cmsghdr *c = &ctl->c;
+
+	memset(ctl, 0, sizeof *ctl);
+	if (ph_addr_af(a) == AF_INET) {
+		struct in_pktinfo pi = {.ipi_spec_dst = a->u.in.sin_addr};
+		c->cmsg_level = IPPROTO_IP;
+		c->cmsg_type = IP_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		return CMSG_SPACE(sizeof pi);
+	}
+	if (ph_addr_af(a) == AF_INET6) {
+		struct in6_pktinfo pi = {.ipi6_addr = a->u.in6.sin6_addr};
+		c->cmsg_level = IPPROTO_IPV6;
+		c->cmsg_type = IPV6_PKTINFO;
+		c->cmsg_len = CMSG_LEN(sizeof pi);
+		memcpy(CMSG_DATA(c), &pi, sizeof pi);
+		return CMSG_SPACE(sizeof pi);
+	}
+	return 0;
+}
+
 static void send_all(struct worker *w, int fd, unsigned n)
 {
 	unsigned done = 0;
@@ -73,6 +128,7 @@ static void forward(struct worker *w, struct rslot *sl, unsigned leg,
 	struct ph_addr src, tmp;
 	const struct ph_addr *dst;
 	unsigned nout = 0;
+	size_t ctl_len;
 	int n;
 
 	/* (the receive slots are ready: worker_init, and below after use) */
@@ -88,6 +144,7 @@ static void forward(struct worker *w, struct rslot *sl, unsigned leg,
 				    h->msg_namelen) ||
 		    (h->msg_flags & MSG_TRUNC) || !accept_from(l, s, &src))
 			continue;
+		local_of(h, &s->local);
 		l->st.rx++;
 		l->st.rx_bytes += len;
 		sl->last_ms = now;
@@ -104,12 +161,16 @@ static void forward(struct worker *w, struct rslot *sl, unsigned leg,
 	for (int i = 0; i < n; i++) { /* what recvmmsg wrote, for the next */
 		w->iov[i].iov_len = PKT_MAX;
 		w->in[i].msg_hdr.msg_namelen = sizeof w->names[i];
+		w->in[i].msg_hdr.msg_controllen = sizeof w->ictl[i];
 	}
 	if (!nout)
 		return;
-	for (unsigned i = 0; i < nout; i++) {
+	ctl_len = source_ctl(&w->octl, o, comp);
+	for (unsigned i = 0; i < nout; i++) { /* one source, one control */
 		w->out[i].msg_hdr.msg_name = (void *)&dst->u.sa;
 		w->out[i].msg_hdr.msg_namelen = ph_addr_len(dst);
+		w->out[i].msg_hdr.msg_control = ctl_len ? &w->octl : NULL;
+		w->out[i].msg_hdr.msg_controllen = ctl_len;
 	}
 	o->st.tx += nout;
 	send_all(w, o->s[comp].fd, nout);

@@ -35,7 +35,7 @@ static void pair_release(struct ph_relay *r, unsigned pair)
 static int open_port(const struct ph_relay *r, uint16_t port, int *fdp)
 {
 	struct ph_addr a = r->conf.addr;
-	int fd, size = (int)r->conf.sock_buffer;
+	int fd, on = 1, size = (int)r->conf.sock_buffer;
 
 	ph_addr_set_port(&a, port);
 	fd = socket(ph_addr_af(&a), SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -45,6 +45,13 @@ static int open_port(const struct ph_relay *r, uint16_t port, int *fdp)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
 		setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
 	}
+	/* each datagram's local address: a leg's media goes back from the
+	 * address it sends to (a NAT drops it from any other), not from the
+	 * one routing picks on a host with several */
+	if (ph_addr_af(&a) == AF_INET)
+		setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
+	else
+		setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
 	if (bind(fd, &a.u.sa, ph_addr_len(&a)) < 0) {
 		int err = errno;
 		close(fd);
@@ -301,6 +308,8 @@ static int worker_init(struct ph_relay *r, struct worker *w, unsigned idx)
 		w->in[i].msg_hdr.msg_iov = &w->iov[i];
 		w->in[i].msg_hdr.msg_iovlen = 1;
 		w->in[i].msg_hdr.msg_name = &w->names[i];
+		w->in[i].msg_hdr.msg_control = &w->ictl[i];
+		w->in[i].msg_hdr.msg_controllen = sizeof w->ictl[i];
 		w->out[i].msg_hdr.msg_iov = &w->oiov[i];
 		w->out[i].msg_hdr.msg_iovlen = 1;
 	}

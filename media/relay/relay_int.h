@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 #include "relay.h"
 
@@ -21,6 +22,13 @@ struct rsock {
 	int fd;
 	bool latched;
 	struct ph_addr peer;
+	struct ph_addr local;             /* where the peer's packets arrive */
+};
+
+/* Room for one IP_PKTINFO or IPV6_PKTINFO control message. */
+union pktctl {
+	struct cmsghdr c;
+	char b[CMSG_SPACE(sizeof(struct in6_pktinfo))];
 };
 
 struct rleg {
@@ -51,6 +59,7 @@ struct worker {
 	struct mmsghdr in[BATCH], out[BATCH];
 	struct iovec iov[BATCH], oiov[BATCH];
 	struct sockaddr_storage names[BATCH];
+	union pktctl ictl[BATCH], octl;   /* each arrival's, the batch's source */
 	uint8_t buf[BATCH][PKT_MAX];
 };
 

@@ -189,6 +189,38 @@ lab_core() {
 	lab_exec srv ip route add default via 203.0.113.254
 }
 
+# lab_core_two: pinholed's host with two addresses on two links, one
+# facing each side: the core reaches LAB_SRV_IP (X) over srv's eth0 and
+# LAB_SRV_Y over eth1; srv routes side A's networks out of eth0 (source X)
+# and side B's out of eth1 (source Y). A packet to side B that leaves from
+# X, or to side A from Y, reaches its NAT from an address it never sent to:
+# a filtering NAT (nat, sym) drops it. No reverse-path filter anywhere: a
+# datagram from X may leave by eth1 (a socket bound to X sends it so).
+lab_core_two() {
+	lab_ns core && lab_ns srv || return 1
+	lab_forward core
+	LAB_SRV_Y=203.0.113.129
+	lab_link core csrv 203.0.113.126/25 srv eth0 "$LAB_SRV_IP/25"
+	lab_link core csrv2 203.0.113.254/25 srv eth1 "$LAB_SRV_Y/25"
+	for ns in core srv; do
+		lab_exec "$ns" sysctl -qw net.ipv4.conf.all.rp_filter=0 \
+			net.ipv4.conf.default.rp_filter=0
+	done
+	lab_exec srv ip route add default via 203.0.113.126 src "$LAB_SRV_IP"
+	for net in 198.51.100.0/25 192.0.2.0/25; do
+		lab_exec srv ip route add "$net" via 203.0.113.126 src "$LAB_SRV_IP"
+	done
+	for net in 198.51.100.128/25 192.0.2.128/25; do
+		lab_exec srv ip route add "$net" via 203.0.113.254 src "$LAB_SRV_Y"
+	done
+}
+
+# lab_up_two KIND_A KIND_B: the lab with the two-address server.
+lab_up_two() {
+	lab_core_two && lab_side a "$1" 1 && lab_side b "$2" 2 || return 1
+	lab_count_srv
+}
+
 # lab_up KIND_A KIND_B: the whole lab.
 lab_up() {
 	lab_core && lab_side a "$1" 1 && lab_side b "$2" 2 || return 1
@@ -227,8 +259,14 @@ lab_srv_other_udp() { # datagrams pinholed's host got besides STUN
 
 # lab_start_pinholed [ARGS]: pinholed in srv, with the alternate address.
 lab_start_pinholed() {
-	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f \
-		-o "listen=$LAB_SRV_IP" -o "stun_alt_address=$LAB_SRV_ALT" "$@"
+	lab_start_pinholed_as -o "listen=$LAB_SRV_IP" \
+		-o "stun_alt_address=$LAB_SRV_ALT" "$@"
+}
+
+# lab_start_pinholed_as [ARGS]: pinholed in srv with only these options
+# (listen at its default, every address, unless they say otherwise).
+lab_start_pinholed_as() {
+	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f "$@"
 	for _ in $(seq 1 50); do
 		grep -q ' ready: ' "$LAB_DIR/pinholed.log" 2>/dev/null && return 0
 		sleep 0.1

@@ -8,7 +8,8 @@ registrar_unit_tests = \
 	tests/unit/test_route \
 	tests/unit/test_sdpfw \
 	tests/unit/test_sdpcheck \
-	tests/unit/test_call
+	tests/unit/test_call \
+	tests/unit/test_listen
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
 reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
@@ -36,4 +37,7 @@ tests_unit_test_sdpcheck_LDADD = $(unit_reg_ldadd)
 tests_unit_test_call_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_call_CFLAGS = $(unit_cflags)
 tests_unit_test_call_LDADD = $(unit_reg_ldadd)
+tests_unit_test_listen_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_listen_CFLAGS = $(unit_cflags)
+tests_unit_test_listen_LDADD = $(unit_reg_ldadd)
 endif

@@ -28,6 +28,8 @@ struct fake {
 	bool gone;                  /* touch/stats: the streams went idle */
 	struct ph_addr last_ips[PH_RELAY_MAX_EXPECT];
 	unsigned last_nips, last_leg;
+	const char *face;           /* face() answers this IP (NULL: ENOTSUP) */
+	struct ph_addr toward;      /* and was asked about this address */
 };
 
 static struct relay_grant grant(struct fake *f, unsigned n)
@@ -97,9 +99,18 @@ static void fake_destroy(struct relayctl *r)
 {
 }
 
+static int fake_face(struct relayctl *r, const struct ph_addr *toward,
+		     struct ph_addr *out)
+{
+	struct fake *f = (struct fake *)r;
+
+	f->toward = *toward;
+	return f->face ? ph_addr_set(out, f->face, 0) : ENOTSUP;
+}
+
 static const struct relayctl_ops fake_ops = {
 	"fake", fake_alloc, fake_expect, fake_touch, fake_stats, fake_free,
-	fake_destroy,
+	fake_destroy, fake_face,
 };
 
 /* ---- the world around a call -------------------------------------------- */
@@ -406,6 +417,41 @@ Test(call, forked_branches)
 	answer(c, b2, &e3);
 	call_report(c, (int)b2, 200, rep, sizeof rep);
 	cr_assert(strstr(rep, "route relay (one side symmetric"), "%s", rep);
+	call_edit_reset(&e1);
+	call_edit_reset(&e2);
+	call_edit_reset(&e3);
+	call_unref(c);
+}
+
+/* A relay host with an address toward each side: the callee is told the
+ * one that faces it (asked about its hop), the caller keeps the one the
+ * grant named; forked, the report names the answering branch's. */
+Test(call, the_callee_is_told_the_relay_address_that_faces_it)
+{
+	struct call_edit e1, e2, e3;
+	struct call_sdp o;
+	struct flow other = flow_at("198.51.100.3", 5060);
+	char buf[512], rep[1024];
+	struct call *c = offer("apdm", "apdf", &o, buf, sizeof buf);
+	struct ph_addr hop;
+	unsigned b1, b2;
+
+	relay.face = "203.0.113.129";
+	b1 = branch(c, "apdm", "apdf", &o, &e1);
+	ph_addr_set(&hop, "198.51.100.2", 5060);
+	cr_assert(ph_addr_eq(&relay.toward, &hop), "asked about the callee's hop");
+	cr_assert_str_eq(e1.punch, "relay;peer=203.0.113.129:30002");
+	cr_assert(strstr(e1.body, "c=IN IP4 203.0.113.129"), "%s", e1.body);
+	relay.face = "203.0.113.130";
+	cr_assert_eq(call_branch(c, &other, &other.src,
+				 "198.51.100.3;mapping=apdm;filtering=apdf;hops=2",
+				 &o, &e2, &b2), 0);
+	cr_assert_str_eq(e2.punch, "relay;peer=203.0.113.130:30002");
+	answer(c, b1, &e3);
+	cr_assert_str_eq(e3.punch, "relay;peer=203.0.113.1:30000");
+	call_report(c, (int)b1, 200, rep, sizeof rep);
+	cr_assert(strstr(rep, "relay 203.0.113.1:30000 203.0.113.129:30002"),
+		  "%s", rep);
 	call_edit_reset(&e1);
 	call_edit_reset(&e2);
 	call_edit_reset(&e3);

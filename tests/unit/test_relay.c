@@ -96,16 +96,21 @@ static unsigned free_ports(unsigned n)
 	return 0;
 }
 
-/* A pool of `streams` streams at free ports. */
-static void start(unsigned streams, unsigned idle_s)
+/* A pool of `streams` streams at free ports, on ip. */
+static void start_at(const char *ip, unsigned streams, unsigned idle_s)
 {
 	struct ph_relay_conf c = {.idle_s = idle_s, .threads = 2};
 	unsigned base = free_ports(4 * streams);
 
-	ph_addr_set(&c.addr, "127.0.0.1", 0);
+	ph_addr_set(&c.addr, ip, 0);
 	c.port_min = (uint16_t)base;
 	c.port_max = (uint16_t)(base + 4 * streams - 1);
 	cr_assert_eq(ph_relay_start(&r, &c), 0);
+}
+
+static void start(unsigned streams, unsigned idle_s)
+{
+	start_at("127.0.0.1", streams, idle_s);
 }
 
 static void stop(void)
@@ -242,6 +247,33 @@ Test(relay, latches_and_forwards_both_ways_from_the_peers_port)
 	cr_assert_eq(st.leg[1].tx, 1);
 	cr_assert(st.leg[0].latched && ph_addr_eq(&st.leg[0].from, &la));
 	cr_assert(st.leg[1].latched && ph_addr_eq(&st.leg[1].from, &lb));
+	close(a);
+	close(b);
+}
+
+/* On every address (relay_address unset), each leg's media leaves from
+ * the address that leg sends to: B sends to 127.0.0.2, where routing
+ * would pick 127.0.0.1 toward it, as the host with two addresses does. */
+Test(relay, each_leg_hears_from_the_address_it_sends_to)
+{
+	struct ph_addr port[2], at_a, at_b;
+	uint64_t id;
+	int a, b;
+
+	start_at("0.0.0.0", 4, 60);
+	a = sock("127.0.0.1");
+	b = sock("127.0.0.1");
+	id = loopback_stream(port);
+	ph_addr_set(&at_a, "127.0.0.1", ph_addr_port(&port[0]));
+	ph_addr_set(&at_b, "127.0.0.2", ph_addr_port(&port[1]));
+	send_to(a, &at_a, "");
+	send_to(b, &at_b, "");
+	usleep(50000);
+	send_to(a, &at_a, "a1");
+	expect_rx(b, "a1", &at_b);       /* not from 127.0.0.1 */
+	send_to(b, &at_b, "b1");
+	expect_rx(a, "b1", &at_a);
+	cr_assert_eq(settle(id).leg[1].tx, 1);
 	close(a);
 	close(b);
 }
