@@ -68,6 +68,41 @@ void debug(const char *fmt, ...);
 int call_set_custom_hdrs(struct call *call, const struct list *hdrs);
 int custom_hdrs_add(struct list *hdrs, const char *name, const char *fmt, ...);
 
+/* 1.0.0's numbering (include/baresip.h there); the module only listens
+ * for CALL_ESTABLISHED, which follows a caller's final answer. */
+enum ua_event {
+	UA_EVENT_REGISTERING = 0,
+	UA_EVENT_REGISTER_OK,
+	UA_EVENT_REGISTER_FAIL,
+	UA_EVENT_UNREGISTERING,
+	UA_EVENT_MWI_NOTIFY,
+	UA_EVENT_SHUTDOWN,
+	UA_EVENT_EXIT,
+	UA_EVENT_CALL_INCOMING,
+	UA_EVENT_CALL_RINGING,
+	UA_EVENT_CALL_PROGRESS,
+	UA_EVENT_CALL_ESTABLISHED,
+	UA_EVENT_CALL_CLOSED,
+	UA_EVENT_CALL_TRANSFER,
+	UA_EVENT_CALL_TRANSFER_FAILED,
+	UA_EVENT_CALL_DTMF_START,
+	UA_EVENT_CALL_DTMF_END,
+	UA_EVENT_CALL_RTPESTAB,
+	UA_EVENT_CALL_RTCP,
+	UA_EVENT_CALL_MENC,
+	UA_EVENT_VU_TX,
+	UA_EVENT_VU_RX,
+	UA_EVENT_AUDIO_ERROR,
+	UA_EVENT_CALL_LOCAL_SDP,
+	UA_EVENT_CALL_REMOTE_SDP,
+	UA_EVENT_MAX,
+};
+
+typedef void (ua_event_h)(struct ua *ua, enum ua_event ev, struct call *call,
+			  const char *prm, void *arg);
+int uag_event_register(ua_event_h *eh, void *arg);
+void uag_event_unregister(ua_event_h *eh);
+
 struct list *uag_list(void);
 struct sip *uag_sip(void);
 struct account *ua_account(const struct ua *ua);

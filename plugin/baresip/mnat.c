@@ -7,8 +7,15 @@
  * (the opener's null packet with TTL hops, latching, the fall back to the
  * reserved relay after 2 s of silence, keepalives at lifetime/2, consent);
  * media is held (wait_connected) until the path is ready, then connected
- * to where libpinhole says. Without a=fw-punch (a peer or server that
- * knows nothing of pinhole) the stream connects to the remote SDP address.
+ * to where libpinhole says. Nothing starts before the part is known: the
+ * callee learns it from the offer, read when it answers (not when its
+ * window comes back, which is earlier: connected then, its audio could
+ * leave at full TTL before its null packet and take the peer's port); the
+ * caller from the 2xx answer. Without a=fw-punch (a peer or server that
+ * knows nothing of pinhole) the stream connects to the remote SDP address,
+ * but only once the offer/answer exchange is complete: an 18x answer
+ * never carries the instruction (pinholed passes it on as it is), so a
+ * caller waits for the call to be established.
  *
  * Without a server, or when it does not answer, calls go as a plain
  * phone's (pinholed relays them), and the log says so. */
@@ -26,6 +33,7 @@ struct mnat_pinhole {
 };
 
 struct mnat_sess {
+	struct le le;                /* in sessl */
 	struct list medial;
 	mnat_estab_h *estabh;
 	void *arg;
@@ -37,6 +45,7 @@ struct mnat_sess {
 	bool have_server;
 	unsigned pending;            /* media still probing */
 	bool offerer, established;
+	bool answered;               /* offerer: the final answer came */
 };
 
 struct mnat_media {
@@ -52,6 +61,7 @@ struct mnat_media {
 	bool probing, probed, have_window;
 	struct ph_addr window;
 	struct ph_punch punch;       /* from the remote SDP; role NONE: none */
+	bool part_known;             /* punch is this side's part */
 	bool path_started, connected;
 	struct ph_addr conn_to;      /* where baresip sends now */
 	struct ph_path path;
@@ -60,6 +70,9 @@ struct mnat_media {
 	void *arg;
 	struct tmr tmr;
 };
+
+/* The live sessions: a call's establishment (a ua event) finds its own. */
+static struct list sessl = LIST_INIT;
 
 /* ---- addresses ------------------------------------------------------- */
 
@@ -121,7 +134,7 @@ static void path_start(struct mnat_media *m)
 	unsigned life = fw && fw->lifetime ? fw->lifetime : 30;
 	const struct sa *ra = sdp_media_raddr(m->sdpm);
 
-	if (m->path_started || !m->probed)
+	if (m->path_started || !m->probed || !m->part_known)
 		return;
 	if (m->punch.role == PH_ROLE_NONE ||
 	    ph_path_start(&m->path, &m->punch, hops, life, ph_sock_send, &m->fd,
@@ -133,6 +146,9 @@ static void path_start(struct mnat_media *m)
 			warning("pinhole: cannot play a=fw-punch: media to the "
 				"remote SDP address\n");
 		if (ra && sa_isset(ra, SA_ALL) && !m->connected) {
+			if (m->punch.role == PH_ROLE_NONE)
+				info("pinhole: no a=fw-punch: media to the remote "
+				     "SDP address %J\n", ra);
 			m->connected = true;
 			m->connh(ra, ra, m->arg);
 		}
@@ -280,6 +296,13 @@ static bool send_h(int *err, struct sa *dst, struct mbuf *mb, void *arg)
 
 	(void)dst;
 	(void)mb;
+	/* nothing leaves before the part is known: an opener's first packet
+	 * toward its peer must be its null packet (PROTOCOL.md 4). baresip
+	 * sends nothing before connh; this holds anything that would. */
+	if (!m->part_known) {
+		*err = 0;
+		return true;
+	}
 	if (!m->path_started)
 		return false;
 	/* baresip sends, libpinhole counts it, or holds it: no consent
@@ -298,6 +321,7 @@ static void sess_destructor(void *arg)
 {
 	struct mnat_sess *s = arg;
 
+	list_unlink(&s->le);
 	tmr_cancel(&s->tmr);
 	mem_deref(s->pw);
 	list_flush(&s->medial);
@@ -348,6 +372,7 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 	if (!s->have_server)
 		warning("pinhole: no pinhole_server and no stunserver: calls go "
 			"as a plain phone's (pinholed relays them)\n");
+	list_append(&sessl, &s->le, s);
 	/* nothing to measure until the streams exist: established then */
 	tmr_start(&s->tmr, 0, estab_async, s);
 	*sessp = s;
@@ -405,30 +430,66 @@ static int media_alloc(struct mnat_media **mp, struct mnat_sess *s,
 	return 0;
 }
 
+/* The remote SDP's a=fw-punch for m; role NONE without one, or with one
+ * that does not parse (as from a peer that knows nothing of pinhole). */
+static void punch_read(struct mnat_media *m, struct ph_punch *p)
+{
+	const char *v = sdp_media_rattr(m->sdpm, "fw-punch"), *why;
+
+	memset(p, 0, sizeof *p);
+	debug("pinhole: remote SDP: a=fw-punch:%s\n", v ? v : "(none)");
+	if (v && ph_punch_sdp_decode(p, v, strlen(v), &why)) {
+		warning("pinhole: a=fw-punch '%s': %s: ignored\n", v, why);
+		memset(p, 0, sizeof *p);
+	}
+}
+
+/* After each remote offer or answer: the part, once it is known. */
 static int update(struct mnat_sess *s)
 {
 	for (struct le *le = s ? s->medial.head : NULL; le; le = le->next) {
 		struct mnat_media *m = le->data;
-		const char *v = sdp_media_rattr(m->sdpm, "fw-punch"), *why;
-		struct ph_punch p = {0};
+		struct ph_punch p;
 
-		debug("pinhole: remote SDP: a=fw-punch:%s\n", v ? v : "(none)");
-		if (v && ph_punch_sdp_decode(&p, v, strlen(v), &why)) {
-			warning("pinhole: a=fw-punch '%s': %s: ignored\n", v, why);
-			memset(&p, 0, sizeof p);
-		}
+		punch_read(m, &p);
 		if (m->path_started && p.role != PH_ROLE_NONE &&
 		    (p.role != m->punch.role || !ph_addr_eq(&p.peer, &m->punch.peer))) {
 			/* a re-INVITE with a new part: begin it anew */
 			m->path_started = false;
 			m->connected = false;
 		}
-		if (!m->path_started) {
-			m->punch = p;
-			path_start(m);
+		if (m->path_started)
+			continue;
+		if (p.role == PH_ROLE_NONE && s->offerer && !s->answered) {
+			/* an 18x answer: the instruction comes with the 2xx */
+			debug("pinhole: answer without a=fw-punch: media waits "
+			      "for the final answer\n");
+			continue;
 		}
+		m->punch = p;
+		m->part_known = true;
+		path_start(m);
 	}
 	return 0;
+}
+
+/* A caller's call is established after its final answer (update() has
+ * seen it): an answer without a=fw-punch is a plain peer's after all. */
+static void ua_event_handler(struct ua *ua, enum ua_event ev,
+			     struct call *call, const char *prm, void *arg)
+{
+	(void)ua; (void)prm; (void)arg;
+	if (ev != UA_EVENT_CALL_ESTABLISHED)
+		return;
+	for (struct le *le = sessl.head; le; le = le->next) {
+		struct mnat_sess *s = le->data;
+
+		if (s->arg != call)
+			continue;
+		s->answered = true;
+		update(s);
+		return;
+	}
 }
 
 static struct mnat_pinhole mnat_pinhole = {
@@ -441,16 +502,24 @@ static struct mnat_pinhole mnat_pinhole = {
 	},
 };
 
-void mnat_pinhole_register(const struct pinhole_conf *cfg,
-			   struct probe *probe)
+int mnat_pinhole_register(const struct pinhole_conf *cfg,
+			  struct probe *probe)
 {
+	int err;
+
+	/* without the event a caller would wait forever on a plain peer */
+	err = uag_event_register(ua_event_handler, NULL);
+	if (err)
+		return err;
 	mnat_pinhole.cfg = cfg;
 	mnat_pinhole.probe = probe;
 	mnat_register(baresip_mnatl(), &mnat_pinhole.mnat);
+	return 0;
 }
 
 void mnat_pinhole_unregister(void)
 {
+	uag_event_unregister(ua_event_handler);
 	mnat_unregister(&mnat_pinhole.mnat);
 	mnat_pinhole.probe = NULL;
 }

@@ -68,7 +68,13 @@ static int module_init(void)
 			probe = mem_deref(probe);
 		}
 	}
-	mnat_pinhole_register(&cfg, probe);
+	err = mnat_pinhole_register(&cfg, probe);
+	if (err) {
+		warning("pinhole: cannot register the media-NAT: %m\n", err);
+		reg = mem_deref(reg);
+		probe = mem_deref(probe);
+		return err;
+	}
 	info("pinhole: media-NAT module, server %s\n", cfg.have_server ? srv : "(none)");
 	return 0;
 }

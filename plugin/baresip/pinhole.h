@@ -53,8 +53,8 @@ int reg_alloc(struct reg **rp, struct probe *probe, uint32_t regint);
 
 /* cfg and probe (which may be NULL: no Firewall-Window) must outlive the
  * registration. */
-void mnat_pinhole_register(const struct pinhole_conf *cfg,
-			   struct probe *probe);
+int mnat_pinhole_register(const struct pinhole_conf *cfg,
+			  struct probe *probe);
 void mnat_pinhole_unregister(void);
 
 #endif

@@ -7,7 +7,9 @@
 # and none of it reaches pinholed's host; for the others it flows through
 # the relay (the relay's own counters). Then mixed calls: the module
 # against pinhole-call both ways round (direct, and none of the media at
-# pinholed's host), a plain baresip (no module) against the module; and a
+# pinholed's host), a plain baresip (no module) against the module, the
+# module calling a plain baresip directly (no pinholed, so no a=fw-punch:
+# media to the answer's address once the call is established); and a
 # module with a pinhole_server that never answers: its call still
 # completes, through the relay. LAB_PAIRS (env): the pairs (unset or empty:
 # a sample of every kind; all: every pair); LAB_MIXED=0 skips the mixed
@@ -177,6 +179,29 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 4
 	phone a alice "" && phone b bob pinhole
 	call
 	check "plain baresip x baresip (module)" relay
+	lab_down
+
+	# the module calls a plain baresip directly, pinholed not in the path
+	# (open x open): the 2xx answer has no a=fw-punch, so once the call is
+	# established (not before: an 18x answer never carries one) the stream
+	# goes to the answer's address
+	lab_up open open || bad "lab open x open"
+	phone a alice pinhole && phone b bob ""
+	count_rtp a && count_rtp b
+	lab_start_pinholed -o log_level=debug || exit 1
+	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 10
+	lab_wait_for 5 "$LAB_DIR/bob.log" "baresip is ready" || bad "plain bob did not start"
+	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 7 -e "/dial sip:bob@$LAB_B_IP"
+	sleep 8
+	RA=$(rtp_in a) RB=$(rtp_in b) OTHER=$(lab_srv_other_udp)
+	if [ "${RA:-0}" -ge 100 ] && [ "${RB:-0}" -ge 100 ] && [ "$OTHER" = 0 ] &&
+	   grep -q "pinhole: no a=fw-punch: media to the remote SDP address $LAB_B_IP:" "$LAB_DIR/alice.log"; then
+		echo "ok: baresip (module) -> plain baresip, no pinholed: RTP in at a $RA, at b $RB"
+	else
+		bad "baresip (module) -> plain baresip, no pinholed: want >= 100 RTP packets each way" \
+			"to the answer's address (a $RA, b $RB, pinholed's host $OTHER)"
+		explain
+	fi
 	lab_down
 
 	# a pinhole_server where nothing answers (inside the lab: the alternate
