@@ -90,20 +90,30 @@ struct reserve {
 	void *arg;
 };
 
+/* The relay's answer, now or later. The reservation holds a reference:
+ * a call ended (a BYE, its INVITE failed) while a remote relay was still
+ * reserving gets its streams back at once instead of keeping them. */
 static void granted(int err, const struct relay_grant *g, void *arg)
 {
 	struct reserve *rs = arg;
 	struct call *c = rs->c;
+	struct relayctl *r = c->cs->relay;
 
+	c->reserving = false;
 	c->relay_err = err;
-	if (!err) {
+	if (!err && !c->listed) {
+		for (unsigned i = 0; i < g->n; i++)
+			r->ops->free(r, g->id[i], NULL);
+		err = c->relay_err = ECANCELED;
+	} else if (!err) {
 		c->g = *g;
 		call_expect(c, 0, &c->caller, &c->offer);
 	} else if (err != ENOTSUP && err != EAFNOSUPPORT) {
 		log_warn("proxy: call %s: no relay ports: %s", c->call_id,
 			 strerror(err));
 	}
-	rs->ready(err, rs->arg);
+	rs->ready(err, rs->arg); /* its transaction waits for it: it is there */
+	call_unref(c);
 	free(rs);
 }
 
@@ -117,7 +127,11 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	struct ph_addr media[RELAYCTL_MAX_STREAMS];
 	int err;
 
-	/* a new INVITE of the same call (after a 401) keeps its streams */
+	/* Another INVITE of a call still being set up (a spiral, a merged
+	 * request: RFC 3261 8.2.2.2) would share, and overwrite, its branches.
+	 * An answered call's streams may serve a new INVITE of it. */
+	if (c && (c->refs > 1 || c->reserving))
+		return EALREADY;
 	if (!c && (err = calls_add(cs, call_id, &c)))
 		return err;
 	c->refs++;
@@ -138,6 +152,8 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 		return 0;
 	}
 	*rs = (struct reserve){c, ready, arg};
+	c->refs++;
+	c->reserving = true;
 	for (unsigned i = 0; i < offer->fw.n && i < RELAYCTL_MAX_STREAMS; i++)
 		media[i] = offer->fw.m[i].media;
 	cs->relay->ops->alloc(cs->relay, offer->fw.n, media, &caller->src,
@@ -213,7 +229,7 @@ int call_branch(struct call *c, const struct flow *flow,
 
 	memset(e, 0, sizeof *e);
 	if (c->nb == CALL_MAX_BRANCHES)
-		return ENOSPC;
+		return E2BIG;
 	memset(b, 0, sizeof *b);
 	b->callee.sip_src = flow->src;
 	b->callee.media = *hop; /* a guess until its answer: media_known false */
@@ -294,15 +310,20 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 	/* a Firewall-Window on the 2xx is fresher than the registered one */
 	if (fwwin)
 		side_fw(&b->callee, fwwin);
-	side_windows(c->cs, &b->callee, &ans->fw, "callee");
+	if (ans)
+		side_windows(c->cs, &b->callee, &ans->fw, "callee");
 	if (c->listed && !c->answered) {
+		/* answered even when its SDP cannot be read: its streams then
+		 * end when idle, not kept alive as a call still ringing */
 		c->route = b->rt.kind;
 		c->answered = true;
 		callee_face(c, b); /* the branch that answered, not the last */
-		if (c->g.n)
+		if (c->g.n && ans)
 			call_expect(c, 1, &b->callee, &ans->fw);
 	}
-	if (b->rt.kind == ROUTE_RELAY)
+	if (!ans)
+		;
+	else if (b->rt.kind == ROUTE_RELAY)
 		edit(c, PH_ROLE_RELAY, NULL, 0, ans, e);
 	else if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
 		edit(c, b->rt.caller, &ans->fw, 0, ans, e);
@@ -316,18 +337,18 @@ void call_failed(struct call *c, int b, int status)
 		call_end_media(c, b < 0 && !c->nb ? "no branch" : "the INVITE failed");
 }
 
-void call_resdp(struct calls *cs, const char *call_id, unsigned leg,
-		const struct ph_addr *src, const struct call_sdp *sdp,
-		struct call_edit *e)
+int call_resdp(struct calls *cs, const char *call_id, unsigned leg,
+	       const struct ph_addr *src, const struct call_sdp *sdp,
+	       struct call_edit *e)
 {
 	struct call *c = calls_find(cs, call_id);
 	struct route_side side = {.sip_src = *src};
 
 	memset(e, 0, sizeof *e);
 	if (!c || !c->g.n || c->route != ROUTE_RELAY || !sdp)
-		return;
+		return 0;
 	call_expect(c, leg, &side, &sdp->fw);
-	edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
+	return edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
 }
 
 void call_bye(struct calls *cs, const char *call_id)

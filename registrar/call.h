@@ -71,13 +71,13 @@ void call_unref(struct call *c);
  * `fwwin` or NULL; its requests go to `hop`): the route decided on what it
  * registered, and the edits of the INVITE (its offer again) for it. 0
  * with *bp its index; else the relay's error when the route needs the
- * relay and there is none (the branch is not to be sent), ENOSPC with too
+ * relay and there is none (the branch is not to be sent), E2BIG with too
  * many branches, EBADMSG when the offer cannot be rewritten. */
 int call_branch(struct call *c, const struct flow *flow,
 		const struct ph_addr *hop, const char *fwwin,
 		const struct call_sdp *offer, struct call_edit *e, unsigned *bp);
 /* A 2xx on branch b (fwwin: a Firewall-Window on it, or NULL) with its
- * answer: the caller's edits, and the call report. */
+ * answer (NULL: none that reads): the caller's edits, and the report. */
 void call_answer(struct call *c, unsigned b, int status, const char *fwwin,
 		 const struct call_sdp *ans, struct call_edit *e);
 /* The INVITE's final answer when no branch answered 2xx: the report
@@ -87,10 +87,11 @@ void call_failed(struct call *c, int b, int status);
 /* In a dialog, an offer or an answer from leg `leg` (0: the caller, 1:
  * the callee) at `src`: on a relayed call its media stays on the relay,
  * latched anew if it moved, and the SDP going to the other leg names that
- * leg's relay port. No edits for a call that is not relayed. */
-void call_resdp(struct calls *cs, const char *call_id, unsigned leg,
-		const struct ph_addr *src, const struct call_sdp *sdp,
-		struct call_edit *e);
+ * leg's relay port. No edits for a call that is not relayed; EBADMSG when
+ * the SDP cannot be rewritten. */
+int call_resdp(struct calls *cs, const char *call_id, unsigned leg,
+	       const struct ph_addr *src, const struct call_sdp *sdp,
+	       struct call_edit *e);
 /* A BYE: the media's report, the streams freed. */
 void call_bye(struct calls *cs, const char *call_id);
 

@@ -33,6 +33,7 @@ struct call {
 	struct ph_relay_stats last[RELAYCTL_MAX_STREAMS];
 	enum route_kind route;        /* as decided for the answering branch */
 	bool answered;
+	bool reserving;               /* the relay has not answered yet */
 };
 
 struct calls {

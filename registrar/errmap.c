@@ -16,7 +16,10 @@ static const struct {
 	{ENOSPC, {503, "Location Store Full"}},
 	{ENOTCONN, {480, "Temporarily Unavailable: connection closed"}},
 	{EHOSTUNREACH, {503, "Service Unavailable: no binding reachable"}},
-	/* the relay (mcall's reservation): why a call has no relay ports */
+	{EALREADY, {482, "Loop Detected: a call with this Call-ID is being set up"}},
+	{EBADMSG, {500, "Server Internal Error: the SDP cannot be rewritten"}},
+	{E2BIG, {500, "Server Internal Error: too many branches"}},
+	/* the relay (a call's reservation): why a call has no relay ports */
 	{EBUSY, {503, "Service Unavailable: relay ports exhausted"}},
 	{EAFNOSUPPORT, {503, "Service Unavailable: no direct media path, and "
 			     "no relay for this address family"}},

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
@@ -24,6 +25,7 @@ struct conn {
 	struct conn *by_id, *by_tp;   /* hash chains */
 	uint64_t id;
 	tport_t *tp;
+	time_t used;                  /* its last request (monotonic s) */
 };
 
 struct flows {
@@ -101,12 +103,21 @@ static struct conn *by_id(const struct flows *f, uint64_t id)
 
 /* The id of a connection, numbered the first time a request uses it.
  * Takes the caller's reference to tp. */
+static time_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
 static uint64_t conn_id(struct flows *f, tport_t *tp)
 {
 	struct conn *c = by_tp(f, tp);
 
 	if (c) {
 		tport_unref(tp);
+		c->used = mono_s();
 		return c->id;
 	}
 	if (!(c = calloc(1, sizeof *c))) {
@@ -115,6 +126,7 @@ static uint64_t conn_id(struct flows *f, tport_t *tp)
 	}
 	c->id = f->next_id++;
 	c->tp = tp;
+	c->used = mono_s();
 	c->by_id = f->id_bucket[id_hash(c->id)];
 	f->id_bucket[id_hash(c->id)] = c;
 	c->by_tp = f->tp_bucket[tp_hash(tp)];
@@ -161,14 +173,15 @@ bool flows_open(const struct flows *f, const struct flow *fl)
 	return c && !tport_is_closed(c->tp);
 }
 
-unsigned flows_sweep(struct flows *f)
+unsigned flows_sweep(struct flows *f, unsigned idle_s)
 {
+	time_t now = mono_s();
 	unsigned gone = 0;
 
 	for (unsigned i = 0; i < BUCKETS; i++)
 		for (struct conn *c = f->id_bucket[i], *next; c; c = next) {
 			next = c->by_id;
-			if (tport_is_closed(c->tp)) {
+			if (tport_is_closed(c->tp) || now - c->used > (time_t)idle_s) {
 				forget(f, c);
 				gone++;
 			}

@@ -5,7 +5,8 @@
  * by its source address, transport and an id, never by a pointer, so that
  * a durable or shared store can keep it. A flow's id is 0 over UDP (the
  * address is the flow) and, over TCP, numbers the connection; once that
- * connection closes, the id names nothing any more. */
+ * connection closes, the id names nothing any more. (proxy.c also asks
+ * nta whether a request's own connection has closed, to answer it.) */
 #ifndef PINHOLED_FLOW_H
 #define PINHOLED_FLOW_H
 
@@ -38,8 +39,11 @@ void flows_free(struct flows *f);
 int flows_of_msg(struct flows *f, struct msg_s *msg, struct flow *out);
 /* Over TCP: its connection is still open. Over UDP: always. */
 bool flows_open(const struct flows *f, const struct flow *fl);
-/* Forgets connections that have closed; returns how many. */
-unsigned flows_sweep(struct flows *f);
+/* Forgets connections that have closed, or that carried no request for
+ * idle_s seconds (its reference let go, sofia closes it when idle: a
+ * client that opens many and stays silent holds none for ever); returns
+ * how many. */
+unsigned flows_sweep(struct flows *f, unsigned idle_s);
 unsigned flows_count(const struct flows *f);
 
 const char *flow_transport_name(enum flow_transport t);

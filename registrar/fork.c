@@ -19,6 +19,7 @@
 #include <sofia-sip/sip_util.h>
 #include <sofia-sip/su_tagarg.h>
 
+#include "errmap.h"
 #include "log.h"
 #include "register.h"
 
@@ -69,8 +70,6 @@ static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
 		*hop = a;
 }
 
-/* One branch per binding, each with the call's edits for it. *err says
- * why none went when none did. */
 /* Binding i and a newer one are one device: registered over the same flow
  * with the same Call-ID, as a phone that re-registers under another
  * Contact (linphone, once it learns its public address) leaves both bound
@@ -86,6 +85,8 @@ static bool superseded(const struct loc_contact *c, unsigned n, unsigned i)
 	return false;
 }
 
+/* One branch per binding, each with the call's edits for it. *err says
+ * why none went when none did. */
 static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		    int *err)
 {
@@ -98,14 +99,17 @@ static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 
 		if (superseded(c, n, i))
 			continue;
-		if (!flows_open(t->p->flows, &c[i].flow)) {
+		memset(b, 0, sizeof *b);
+		binding_hop(&c[i], &b->flow.src);
+		/* over its own connection, which has closed: a NATed phone
+		 * cannot be reached anew (a Contact at its IP still can) */
+		if (ph_addr_eq(&b->flow.src, &c[i].flow.src) &&
+		    !flows_open(t->p->flows, &c[i].flow)) {
 			log_debug("proxy: %s to %s: its TCP connection has closed",
 				  t->sip->sip_call_id->i_id, c[i].uri);
 			*err = *err ? *err : ENOTCONN;
 			continue;
 		}
-		memset(b, 0, sizeof *b);
-		binding_hop(&c[i], &b->flow.src);
 		b->flow.transport = c[i].flow.transport;
 		b->flow.local = c[i].flow.local;
 		if (t->call)
@@ -143,8 +147,9 @@ static void forward_invite(int err, void *arg)
 	fork_to(t, c, n, &ferr);
 	if (t->n)
 		return;
-	call_failed(t->call, -1, ferr == ENOTCONN ? 480 : 503);
-	ptx_reply_err(t, ferr ? ferr : EHOSTUNREACH);
+	ferr = ferr ? ferr : EHOSTUNREACH;
+	call_failed(t->call, -1, errmap(ferr).status);
+	ptx_reply_err(t, ferr);
 	ptx_free(t);
 }
 
@@ -159,8 +164,10 @@ static bool via_nat(const sip_t *sip, const struct flow *src)
 	if (!v || !v->v_host ||
 	    ph_addr_set(&a, v->v_host, v->v_port ? (uint16_t)atoi(v->v_port) : 0))
 		return false;
+	/* over TCP the source port is the connection's, never the sent-by's */
 	return !ph_addr_ip_eq(&a, &src->src) ||
-	       (v->v_port && ph_addr_port(&a) != ph_addr_port(&src->src));
+	       (v->v_port && src->transport == FLOW_UDP &&
+		ph_addr_port(&a) != ph_addr_port(&src->src));
 }
 
 /* An initial request to a registered user: one branch per binding. */
@@ -186,13 +193,13 @@ static void to_user(struct ptx *t)
 			     !reg_aor(t->sip->sip_from->a_url, from, sizeof from);
 
 		/* forward_invite() runs once the call's relay is ready */
-		if (call_offer(t->p->calls, t->sip->sip_call_id->i_id,
+		if ((err = call_offer(t->p->calls, t->sip->sip_call_id->i_id,
 			       known ? from : NULL, &t->src,
 			       proxy_header(t->sip, "Firewall-Window"),
 			       via_nat(t->sip, &t->src),
 			       t->has_offer ? &t->offer : NULL, forward_invite,
-			       t, &t->call)) {
-			ptx_reply_err(t, ENOMEM);
+			       t, &t->call))) {
+			ptx_reply_err(t, err);
 			ptx_free(t);
 		}
 		return;
@@ -212,6 +219,7 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 	struct call_edit e = {{0}, NULL};
 	char ruri[512];
 	const char *id = t->sip->sip_call_id->i_id;
+	int err = 0;
 
 	memset(b, 0, sizeof *b);
 	b->flow = *next;
@@ -219,12 +227,14 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 	if (t->sip->sip_request->rq_method == sip_method_bye)
 		call_bye(t->p->calls, id);
 	else if (t->has_offer)
-		call_resdp(t->p->calls, id, (unsigned)t->from_leg, &t->src.src,
-			   &t->offer, &e);
-	if (!ptx_branch(t, b, ruri, false, &e)) {
+		err = call_resdp(t->p->calls, id, (unsigned)t->from_leg,
+				 &t->src.src, &t->offer, &e);
+	if (!err && ptx_branch(t, b, ruri, false, &e))
+		err = EPROTO;
+	if (!err) {
 		t->n = 1;
 	} else {
-		ptx_reply_err(t, EPROTO);
+		ptx_reply_err(t, err);
 		ptx_free(t);
 	}
 	call_edit_reset(&e);

@@ -80,7 +80,7 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 		sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
 }
 
-/* The caller's TCP connection has closed: nothing sent now can reach it.
+/* The caller's TCP connection has closed: what is sent now cannot reach it.
  * nta would open a new connection to its source port for each message,
  * and Debian's sofia-sip (1.12.11) aborts or crashes in tport_connected()
  * when a second message is queued on such a connection and it fails, as
@@ -94,8 +94,8 @@ static bool caller_gone(const struct ptx *t)
 
 	tport_unref(tp);
 	if (gone)
-		log_debug("proxy: %s %s: the caller's connection has closed; "
-			  "nothing sent", t->sip->sip_request->rq_method_name,
+		log_debug("proxy: %s %s: the caller's connection has closed",
+			  t->sip->sip_request->rq_method_name,
 			  t->sip->sip_call_id->i_id);
 	return gone;
 }
@@ -119,9 +119,24 @@ void ptx_free(struct ptx *t)
 	free(t);
 }
 
-void ptx_reply(struct ptx *t, int status, const char *phrase)
+/* Whether an answer goes to the caller. Toward a closed connection: one
+ * final answer to an INVITE, the right one (nta would send its own 500
+ * when the transaction goes, one message either way), and nothing else:
+ * a second message queued on the new connection is what crashed sofia. */
+static bool to_caller(struct ptx *t, int status)
 {
 	if (!caller_gone(t))
+		return true;
+	if (t->sip->sip_request->rq_method != sip_method_invite ||
+	    status < 200 || t->gone_answered)
+		return false;
+	t->gone_answered = true;
+	return true;
+}
+
+void ptx_reply(struct ptx *t, int status, const char *phrase)
+{
+	if (to_caller(t, status))
 		nta_incoming_treply(t->irq, status, phrase, TAG_END());
 }
 
@@ -143,7 +158,7 @@ static bool better(int s, int best)
 /* Forward a response upstream, without our Via. Takes resp. */
 static void forward_up(struct ptx *t, msg_t *resp)
 {
-	if (caller_gone(t)) {
+	if (!to_caller(t, sip_object(resp)->sip_status->st_status)) {
 		msg_destroy(resp);
 		return;
 	}
@@ -182,9 +197,9 @@ static bool read_sdp(const sip_t *s, struct call_sdp *out, const char *who,
 	return false;
 }
 
-/* A 2xx with SDP: to an initial INVITE, the callee answered (its windows,
- * checked, and the caller's part); in a dialog, the answer to an offer
- * that may move a relayed call's media. */
+/* A 2xx: to an initial INVITE, the callee answered (its windows, checked,
+ * and the caller's part); in a dialog, an answer in SDP that may move a
+ * relayed call's media. */
 static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 {
 	struct ptx *t = b->t;
@@ -192,16 +207,17 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 	struct call_sdp ans;
 	sip_method_t mt = t->sip->sip_request->rq_method;
 
+	bool sdp;
+
 	if (mt != sip_method_invite && !(mt == sip_method_update && t->from_leg >= 0))
 		return;
-	if (!read_sdp(rs, &ans, "callee", t->sip->sip_call_id->i_id))
-		return;
-	if (t->from_leg >= 0)
+	sdp = read_sdp(rs, &ans, "callee", t->sip->sip_call_id->i_id);
+	if (t->from_leg >= 0 && sdp)
 		call_resdp(t->p->calls, t->sip->sip_call_id->i_id,
 			   (unsigned)!t->from_leg, &b->flow.src, &ans, &e);
-	else if (t->call)
+	else if (t->from_leg < 0 && t->call) /* answered, with SDP or not */
 		call_answer(t->call, b->call_branch, rs->sip_status->st_status,
-			    proxy_header(rs, "Firewall-Window"), &ans, &e);
+			    proxy_header(rs, "Firewall-Window"), sdp ? &ans : NULL, &e);
 	else
 		return;
 	apply(resp, rs, &e);

@@ -49,6 +49,7 @@ struct ptx {
 	msg_t *best_msg;
 	bool answered;
 	bool cancelled;               /* before its branches went */
+	bool gone_answered;           /* the one answer to a caller that left */
 };
 
 /* A new server transaction for msg; NULL when nta refuses it. */

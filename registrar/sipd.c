@@ -1,5 +1,5 @@
 /* nta glue: transports, the callback that receives every request, the
- * REGISTER/OPTIONS answers, flows kept with bindings, and STUN on the SIP
+ * REGISTER/OPTIONS answers, the once-a-second tick, and STUN on the SIP
  * UDP port through sofia-sip's STUN server plug-in interface. */
 #include "config.h"
 
@@ -324,8 +324,10 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 
 	if (gone)
 		log_debug("location: %u binding(s) expired", gone);
-	if ((closed = flows_sweep(d->flows)))
-		log_debug("sip: %u TCP connection(s) closed", closed);
+	/* a registered phone's connection carries a REGISTER at least every
+	 * max_expires: one silent longer has no binding left */
+	if ((closed = flows_sweep(d->flows, d->conf->max_expires + 60)))
+		log_debug("sip: %u TCP connection(s) closed or idle let go", closed);
 	calls_tick(d->calls);
 	give_back_memory(d, now_s());
 }

@@ -5,7 +5,8 @@ gets 200 within 2 s.
 
     onepacket.py HOST PORT [CASE...]
 
-CASE is one of maxfwd, sdp, fork, deadflow, pipelined (default: all). Prints one
+CASE is one of maxfwd, sdp, fork, deadflow, pipelined, tcpcontact
+(default: all). Prints one
 "ok:" line per check; exits 1 at the first failure."""
 import socket
 import sys
@@ -246,7 +247,42 @@ def pipelined():
     alive("pipelined requests on TCP, the second with Content-Length near 2^32")
 
 
+def tcp_contact():
+    """A TCP binding whose Contact names the IP it registered from (no NAT:
+    the port it listens on) is still reached once the registering
+    connection has closed: over a new connection to that port."""
+    lst = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    lst.bind((HOST, 0))
+    lst.listen(4)
+    lst.settimeout(WAIT)
+    t = socket.create_connection((HOST, PORT), timeout=WAIT)
+    register(t, "tc", "sip:tc@%s:%d;transport=tcp"
+             % (HOST, lst.getsockname()[1]), "TCP")
+    t.close()
+    time.sleep(1.5)  # the tick forgets the closed connection
+    s = udp()
+    s.sendto(sip("MESSAGE sip:tc@%s:%d SIP/2.0" % (HOST, PORT),
+                 base("MESSAGE", "", via_of(s), to="tc") +
+                 ["Content-Type: text/plain"], "hi"), (HOST, PORT))
+    try:
+        conn, _ = lst.accept()
+    except socket.timeout:
+        fail("a TCP Contact at its own IP: no connection came")
+    conn.settimeout(WAIT)
+    req = conn.recv(65535)
+    head = req.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
+            (b"via", b"from", b"to", b"call-id", b"cseq")]
+    conn.sendall(b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) +
+                 b"\r\nContent-Length: 0\r\n\r\n")
+    expect("MESSAGE to a TCP Contact at its own IP", answer(s), "SIP/2.0 200 ")
+    conn.close()
+    lst.close()
+    alive("a TCP binding with a Contact at its own IP reached anew")
+
+
 CASES = {"maxfwd": max_forwards_twice, "sdp": sdp_cases, "fork": fork_cases,
-         "deadflow": dead_tcp_binding, "pipelined": pipelined}
+         "deadflow": dead_tcp_binding, "pipelined": pipelined,
+         "tcpcontact": tcp_contact}
 for case in sys.argv[3:] or CASES:
     CASES[case]()

@@ -637,3 +637,65 @@ Test(call, caller_window_from_its_registration)
 	call_failed(c, (int)b, 408);
 	call_unref(c);
 }
+
+/* A 2xx whose SDP does not read still answers the call: its streams then
+ * end when idle instead of being kept alive as a call still ringing. */
+Test(call, answered_without_sdp_goes_idle)
+{
+	struct call_edit e1, e2;
+	struct call_sdp o;
+	char buf[512];
+	struct call *c = offer("eim", "apdf", &o, buf, sizeof buf);
+	unsigned b = branch(c, "eim", "apdf", &o, &e1);
+
+	call_answer(c, b, 200, NULL, NULL, &e2);
+	cr_assert_null(e2.body, "no edits without an answer to edit");
+	call_unref(c);
+	relay.gone = true;
+	calls_tick(calls);
+	cr_assert_eq(calls_count(calls), 0, "idle once answered");
+	call_edit_reset(&e1);
+}
+
+/* Another INVITE of a Call-ID still being set up (a spiral, a merged
+ * request) is refused: it would share and overwrite the first's branches. */
+Test(call, second_offer_while_setting_up_is_refused)
+{
+	struct call_edit e;
+	struct call_sdp o, o2;
+	struct flow fl = flow_at("198.51.100.7", 5060);
+	char buf[512], buf2[512], rep[1024];
+	struct call *c = offer("eim", "apdf", &o, buf, sizeof buf), *c2 = NULL;
+	unsigned b = branch(c, "eim", "apdf", &o, &e);
+
+	o2 = sdp(buf2, sizeof buf2, "10.0.0.7", 40000, NULL);
+	cr_assert_eq(call_offer(calls, "call-1", NULL, &fl, NULL, false, &o2,
+				on_ready, NULL, &c2), EALREADY);
+	cr_assert_null(c2);
+	call_report(c, (int)b, 0, rep, sizeof rep);
+	cr_assert(strstr(rep, "route direct (both keep their windows"), "%s", rep);
+	call_edit_reset(&e);
+	call_failed(c, (int)b, 487);
+	call_unref(c);
+}
+
+/* A remote relay that answers after the call ended: its streams go back
+ * at once, the INVITE is told, nothing is kept. */
+Test(call, late_grant_after_the_call_ended)
+{
+	struct call_sdp o;
+	char buf[512];
+	struct call *c;
+	struct relay_grant g;
+
+	relay.later = true;
+	c = offer("eim", "apdf", &o, buf, sizeof buf);
+	call_bye(calls, "call-1");
+	g = grant(&relay, 1);
+	relay.h(0, &g, relay.arg);
+	cr_assert_eq(ready_runs, 1);
+	cr_assert_eq(ready_err, ECANCELED);
+	cr_assert_eq(relay.n_free, 1, "the late streams went back");
+	call_unref(c);
+	cr_assert_eq(calls_count(calls), 0);
+}
