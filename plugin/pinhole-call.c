@@ -165,11 +165,21 @@ static void read_part(struct app *a, const sip_t *sip)
 					 strlen(u->un_value), &why))
 			return;
 	if (sip->sip_payload) {
-		const char *c = strstr(sip->sip_payload->pl_data, "c=IN IP");
-		const char *m = strstr(sip->sip_payload->pl_data, "m=audio ");
+		const char *sdp = sip->sip_payload->pl_data;
+		const char *m = strstr(sdp, "m=audio ");
+		const char *c = m ? strstr(m, "c=IN IP") : NULL, *next;
 		char ip[64];
 		unsigned port;
 
+		/* the audio line's own c= wins over the session's (RFC 4566
+		 * 5.7): an ICE agent may put its STUN-learned address there
+		 * and its private one at session level */
+		next = m ? strstr(m + 1, "\nm=") : NULL;
+		if (!c || (next && c > next)) {
+			c = strstr(sdp, "c=IN IP");
+			if (c && m && c > m)
+				c = NULL;
+		}
 		if (c && m && sscanf(c + 9, "%63s", ip) == 1 &&
 		    sscanf(m + 8, "%u", &port) == 1 && port && port < 65536 &&
 		    !ph_addr_set(&a->punch.peer, ip, (uint16_t)port))
