@@ -9,6 +9,7 @@ registrar_unit_tests = \
 	tests/unit/test_sdpfw \
 	tests/unit/test_sdpcheck \
 	tests/unit/test_call \
+	tests/unit/test_calls \
 	tests/unit/test_listen
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
@@ -36,7 +37,12 @@ tests_unit_test_sdpcheck_CFLAGS = $(unit_cflags)
 tests_unit_test_sdpcheck_LDADD = $(unit_reg_ldadd)
 tests_unit_test_call_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_call_CFLAGS = $(unit_cflags)
+tests_unit_test_call_SOURCES = tests/unit/test_call.c tests/unit/callworld.c tests/unit/callworld.h
 tests_unit_test_call_LDADD = $(unit_reg_ldadd)
+tests_unit_test_calls_SOURCES = tests/unit/test_calls.c tests/unit/callworld.c tests/unit/callworld.h
+tests_unit_test_calls_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_calls_CFLAGS = $(unit_cflags)
+tests_unit_test_calls_LDADD = $(unit_reg_ldadd)
 tests_unit_test_listen_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_listen_CFLAGS = $(unit_cflags)
 tests_unit_test_listen_LDADD = $(unit_reg_ldadd)
