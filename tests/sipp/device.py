@@ -5,23 +5,23 @@ with the public address it learned) gets one INVITE, at its newest
 Contact; two phones that registered the same AoR each get theirs.
 
     device.py HOST PORT"""
+import os
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sipsock  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 
 
 def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, 0))
-    s.settimeout(0.3)
-    return s
+    return sipsock.udp(HOST, 0.3)
 
 
 def send(s, start, hdrs):
-    s.sendto(("\r\n".join([start] + hdrs + ["Content-Length: 0", "", ""]))
-             .encode(), (HOST, PORT))
+    sipsock.send(s, (HOST, PORT), start, hdrs)
 
 
 def register(s, aor, contact, call_id, cseq):

@@ -4,23 +4,23 @@ bob gets an INVITE at once and none 4 s later (480), without any other
 REGISTER in between (pinholed's 1 s tick expires it).
 
     expiry.py HOST PORT"""
+import os
 import socket
 import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sipsock  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 
 
 def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, 0))
-    s.settimeout(1.0)
-    return s
+    return sipsock.udp(HOST, 1.0)
 
 
 def send(s, start, hdrs):
-    s.sendto(("\r\n".join([start] + hdrs + ["Content-Length: 0", "", ""]))
-             .encode(), (HOST, PORT))
+    sipsock.send(s, (HOST, PORT), start, hdrs)
 
 
 def status(s, want_invite=False):
