@@ -250,6 +250,7 @@ static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
 	if (sip->sip_max_forwards)
 		sip->sip_max_forwards->mf_count--;
 	flow_hop_url(hop, sizeof hop, &next->src, next->transport);
+	proxy_frame(msg, sip);
 	nta_msg_tsend(p->agent, msg, (url_string_t *)hop,
 		      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 }
@@ -262,6 +263,7 @@ void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)
 		return;
 	}
 	sip_via_remove(msg, sip);
+	proxy_frame(msg, sip);
 	nta_msg_tsend(p->agent, msg, NULL, TAG_END());
 }
 

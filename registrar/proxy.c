@@ -48,6 +48,14 @@ const char *proxy_header(const sip_t *sip, const char *name)
 	return NULL;
 }
 
+/* A new header goes after the last one, which can be the empty line that
+ * ends the headers: take that out first, sofia puts it back. */
+static void before_new_header(msg_t *m, sip_t *s)
+{
+	if (s->sip_separator)
+		msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_separator);
+}
+
 /* A call's edits into a message: Firewall-Punch and the new SDP. */
 static void apply(msg_t *m, sip_t *s, const struct call_edit *e)
 {
@@ -57,12 +65,20 @@ static void apply(msg_t *m, sip_t *s, const struct call_edit *e)
 		return;
 	snprintf(hdr, sizeof hdr, "Firewall-Punch: %s\r\n", e->punch);
 	snprintf(len, sizeof len, "%zu", strlen(e->body));
-	/* a new header goes after the last one, which can be the empty line
-	 * that ends the headers: take that out, sofia puts it back */
-	if (s->sip_separator)
-		msg_header_remove(m, (msg_pub_t *)s, (msg_header_t *)s->sip_separator);
+	before_new_header(m, s);
 	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), SIPTAG_PAYLOAD_STR(e->body),
 		   SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
+}
+
+void proxy_frame(msg_t *m, sip_t *s)
+{
+	char len[24];
+
+	if (s->sip_content_length)
+		return;
+	snprintf(len, sizeof len, "%zu", s->sip_payload ? (size_t)s->sip_payload->pl_len : 0);
+	before_new_header(m, s);
+	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
@@ -163,6 +179,7 @@ static void forward_up(struct ptx *t, msg_t *resp)
 		return;
 	}
 	sip_via_remove(resp, sip_object(resp));
+	proxy_frame(resp, sip_object(resp));
 	nta_incoming_mreply(t->irq, resp);
 }
 
@@ -306,6 +323,7 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		add_record_route(t, m, s, b);
 	if (e)
 		apply(m, s, e);
+	proxy_frame(m, s);
 	flow_hop_url(next, sizeof next, &b->flow.src, b->flow.transport);
 	b->t = t;
 	/* from the address the callee's flow came to (its NAT knows no

@@ -63,5 +63,9 @@ void ptx_reply_err(struct ptx *t, int err);
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	       bool record_route, const struct call_edit *e);
 const char *proxy_header(const sip_t *sip, const char *name);
+/* A Content-Length where what pinholed forwards has none (allowed over UDP,
+ * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
+ * add one to a message it is handed whole. */
+void proxy_frame(msg_t *m, sip_t *s);
 
 #endif
