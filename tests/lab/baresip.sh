@@ -39,15 +39,7 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 # registers itself)
 phone() {
 	x=$1 user=$2 mn=$3 srv=${4:-$LAB_SRV_IP:3478} d=$LAB_DIR/$2
-	ip=$(eval echo "\$LAB_$(echo "$1" | tr a-z A-Z)_IP")
-	mkdir -p "$d/modules"
-	for m in /usr/lib/baresip/modules/*.so; do ln -sf "$m" "$d/modules/"; done
-	ln -sf "$(cd "$(dirname "$MOD")" && pwd)/pinhole.so" "$d/modules/pinhole.so"
-	sed -e "s|^sip_listen.*|sip_listen		$ip:5060|" \
-	    -e "s|^net_interface.*|net_interface		$ip|" \
-	    -e "s|^module_path.*|module_path		$d/modules|" \
-	    -e "s|^pinhole_server.*|pinhole_server		$srv|" \
-	    "$top_srcdir/conf/baresip/config" >"$d/config"
+	lab_baresip_config "$x" "$d" "$srv"
 	if [ -n "$mn" ]; then
 		sed -e "s|alice@[^>]*|$user@$LAB_SRV_IP:5060|" "$top_srcdir/conf/baresip/accounts" |
 			grep -v '^#' >"$d/accounts"

@@ -54,16 +54,8 @@ HOPS=2 # natopen (tests/lab/probe.sh)
 # phone X USER ANSWERMODE: baresip's config for host X from conf/baresip,
 # with ctrl_tcp on the host's loopback
 phone() {
-	local d=$LAB_DIR/$2 ip m
-	ip=$(eval echo "\$LAB_$(echo "$1" | tr a-z A-Z)_IP")
-	mkdir -p "$d/modules"
-	for m in /usr/lib/baresip/modules/*.so; do ln -sf "$m" "$d/modules/"; done
-	ln -sf "$(cd "$(dirname "$MOD")" && pwd)/pinhole.so" "$d/modules/pinhole.so"
-	sed -e "s|^sip_listen.*|sip_listen		$ip:5060|" \
-	    -e "s|^net_interface.*|net_interface		$ip|" \
-	    -e "s|^module_path.*|module_path		$d/modules|" \
-	    -e "s|^pinhole_server.*|pinhole_server		$LAB_SRV_IP:3478|" \
-	    "$top_srcdir/conf/baresip/config" >"$d/config"
+	local d=$LAB_DIR/$2
+	lab_baresip_config "$1" "$d" "$LAB_SRV_IP:3478"
 	printf 'module_app\t\tctrl_tcp.so\nctrl_tcp_listen\t\t127.0.0.1:4444\n' >>"$d/config"
 	sed -e "s|alice@[^>]*|$2@$LAB_SRV_IP:5060|" -e "s|answermode=auto|answermode=$3|" \
 		"$top_srcdir/conf/baresip/accounts" | grep -v '^#' >"$d/accounts"

@@ -275,6 +275,21 @@ lab_start_pinholed_as() {
 	return 1
 }
 
+lab_baresip_config() { # HOST DIR SERVER: baresip's config for lab host HOST
+	# in DIR, from conf/baresip, with the build tree's module ($MOD) and
+	# SERVER (host:port) as pinhole_server
+	local ip m
+	ip=$(eval echo "\$LAB_$(echo "$1" | tr a-z A-Z)_IP")
+	mkdir -p "$2/modules"
+	for m in /usr/lib/baresip/modules/*.so; do ln -sf "$m" "$2/modules/"; done
+	ln -sf "$(cd "$(dirname "$MOD")" && pwd)/pinhole.so" "$2/modules/pinhole.so"
+	sed -e "s|^sip_listen.*|sip_listen		$ip:5060|" \
+	    -e "s|^net_interface.*|net_interface		$ip|" \
+	    -e "s|^module_path.*|module_path		$2/modules|" \
+	    -e "s|^pinhole_server.*|pinhole_server		$3|" \
+	    "$top_srcdir/conf/baresip/config" >"$2/config"
+}
+
 # lab_wait_for SECONDS FILE PATTERN: until a line of FILE matches PATTERN
 # (grep); 1, saying so, if none does within SECONDS.
 lab_wait_for() {
