@@ -1,4 +1,4 @@
-/* Flows over sofia-sip's transports: a table of the TCP connections
+/* Flows over sofia-sip's transports: a table of the TCP and TLS connections
  * requests came in on, by id and by transport, each holding one reference
  * to its transport until the connection closes and a sweep forgets it. */
 #include "config.h"
@@ -155,7 +155,7 @@ int flows_of_msg(struct flows *f, msg_t *msg, struct flow *out)
 		tport_unref(tp);
 		return 0;
 	}
-	out->transport = FLOW_TCP;
+	out->transport = tp && tport_has_tls(tp) ? FLOW_TLS : FLOW_TCP;
 	if (tp && tport_is_secondary(tp) && !tport_is_closed(tp))
 		out->id = conn_id(f, tp);
 	else
@@ -167,7 +167,7 @@ bool flows_open(const struct flows *f, const struct flow *fl)
 {
 	const struct conn *c;
 
-	if (fl->transport != FLOW_TCP)
+	if (fl->transport == FLOW_UDP)
 		return true;
 	c = fl->id ? by_id(f, fl->id) : NULL;
 	return c && !tport_is_closed(c->tp);
@@ -196,7 +196,7 @@ unsigned flows_count(const struct flows *f)
 
 const char *flow_transport_name(enum flow_transport t)
 {
-	return t == FLOW_TCP ? "tcp" : "udp";
+	return t == FLOW_TLS ? "tls" : t == FLOW_TCP ? "tcp" : "udp";
 }
 
 void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
@@ -246,10 +246,11 @@ static void rr_local(char *buf, size_t size, const char *key,
 }
 
 int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
-		  const struct flow *a, const struct flow *b)
+		  bool sips, const struct flow *a, const struct flow *b)
 {
 	char host[PH_ADDR_STRLEN], sa[PH_ADDR_STRLEN], sb[PH_ADDR_STRLEN];
 	char la[PH_ADDR_STRLEN + 8], lb[PH_ADDR_STRLEN + 8];
+	bool tls = a->transport == FLOW_TLS && b->transport == FLOW_TLS;
 	int n;
 
 	ph_addr_print(me, host, sizeof host);
@@ -257,8 +258,10 @@ int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
 	ph_addr_print(&b->src, sb, sizeof sb);
 	rr_local(la, sizeof la, "ph-al", a);
 	rr_local(lb, sizeof lb, "ph-bl", b);
-	n = snprintf(buf, size, "<sip:%s;lr;ph-a=%s;ph-at=%s%s;ph-b=%s;ph-bt=%s%s>",
-		     host, sa, flow_transport_name(a->transport), la, sb,
+	n = snprintf(buf, size, "<%s:%s;lr%s;ph-a=%s;ph-at=%s%s;ph-b=%s;ph-bt=%s%s>",
+		     sips ? "sips" : "sip", host,
+		     tls && !sips ? ";transport=tls" : "", sa,
+		     flow_transport_name(a->transport), la, sb,
 		     flow_transport_name(b->transport), lb);
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
@@ -273,7 +276,8 @@ static int rr_side(const char *params, const char *addr_key,
 	    ph_addr_parse(&out->src, v, strlen(v), 5060))
 		return EINVAL;
 	url_param(params, t_key, t, sizeof t);
-	out->transport = !strcmp(t, "tcp") ? FLOW_TCP : FLOW_UDP;
+	out->transport = !strcmp(t, "tls") ? FLOW_TLS
+			 : !strcmp(t, "tcp") ? FLOW_TCP : FLOW_UDP;
 	/* (a token without it, or a bad one: nta picks the address) */
 	if (url_param(params, l_key, v, sizeof v) > 0 &&
 	    ph_addr_parse(&out->local, v, strlen(v), 0))

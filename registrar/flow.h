@@ -19,7 +19,8 @@
 struct msg_s;          /* sofia-sip's msg_t */
 struct nta_agent_s;    /* sofia-sip's nta_agent_t */
 
-enum flow_transport { FLOW_UDP = 0, FLOW_TCP = 1 };
+/* TLS is a connection as TCP is: the flow is the connection. */
+enum flow_transport { FLOW_UDP = 0, FLOW_TCP = 1, FLOW_TLS = 2 };
 
 struct flow {
 	struct ph_addr src;
@@ -37,7 +38,7 @@ void flows_free(struct flows *f);
 
 /* The flow msg came over; a new connection gets an id. */
 int flows_of_msg(struct flows *f, struct msg_s *msg, struct flow *out);
-/* Over TCP: its connection is still open. Over UDP: always. */
+/* Over TCP or TLS: its connection is still open. Over UDP: always. */
 bool flows_open(const struct flows *f, const struct flow *fl);
 /* Forgets connections that have closed, or that carried no request for
  * idle_s seconds (its reference let go, sofia closes it when idle: a
@@ -62,10 +63,14 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 /* The flow token pinholed puts in its Record-Route URI: both sides' flows
  * (ph-a: the caller's, ph-b: the callee's; ph-al, ph-bl: our address each
  * came to), so that in-dialog requests go back over the flow each side
- * called or registered from, and from the address it sent to. */
+ * called or registered from, and from the address it sent to. The URI is
+ * sips: when sips says (RFC 3261 16.6 step 4: a sips: Request-URI gets a
+ * sips: Record-Route), else ";transport=tls" when both flows are TLS, so
+ * that in-dialog requests come over TLS too; me's port is then our TLS
+ * port. */
 #define FLOW_RR_MAX 256
 int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
-		  const struct flow *a, const struct flow *b);
+		  bool sips, const struct flow *a, const struct flow *b);
 /* The parameters of a Route URI of ours: both flows (ids 0). ENOENT when
  * the URI is not ours, EINVAL when it is but names no address. */
 int flow_rr_read(const char *url_params, struct flow *a, struct flow *b);

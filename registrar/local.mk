@@ -19,10 +19,11 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/fork.c \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \
+	registrar/tlsdir.c registrar/tlsdir.h \
 	registrar/sipd.c registrar/sipd.h
 registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \
-	$(SOFIA_LIBS) $(CRYPTO_LIBS)
+	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS)
 
 sbin_PROGRAMS += registrar/pinholed
 # sofiafix.c mends a sofia-sip function by defining it again: it has to be

@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "log.h"
 #include "sipd.h"
+#include "tlsdir.h"
 
 static const char usage[] =
 "Usage: pinholed [OPTION]...\n"
@@ -24,9 +25,10 @@ static const char usage[] =
 "windows with it, and it tells each call who opens and who transmits, so\n"
 "that RTP flows directly between firewalled endpoints.\n"
 "\n"
-"It serves SIP REGISTER (RFC 3261 section 10) and OPTIONS over UDP and TCP,\n"
-"keeps each binding's Firewall-Window and flow (RFC 3581), answers TCP CRLF\n"
-"keepalives (RFC 5626), and runs a STUN binding service (RFC 8489, RFC 5780)\n"
+"It serves SIP REGISTER (RFC 3261 section 10) and OPTIONS over UDP, TCP and\n"
+"TLS (transports; TLS on tls_port), keeps each binding's Firewall-Window\n"
+"and flow (RFC 3581), answers CRLF keepalives on TCP and TLS (RFC 5626),\n"
+"and runs a STUN binding service (RFC 8489, RFC 5780)\n"
 "with pinhole's hop test on stun_port .. stun_port + 9 and on the SIP UDP\n"
 "port. It proxies calls to registered users (RFC 3261 section 16), tells\n"
 "each side its part in the media (Firewall-Punch), and relays the media of\n"
@@ -63,6 +65,20 @@ static void die_conf(const char *what, const char *why)
 {
 	fprintf(stderr, "pinholed: %s: %s\n", what, why);
 	exit(1);
+}
+
+/* The TLS files read, before pinholed becomes a daemon: a bad one is a
+ * configuration error on the terminal, not a line in syslog. sipd reads
+ * them again at start (tlsdir.h). */
+static void check_tls_files(const struct pconf *c)
+{
+	char dir[TLSDIR_LEN];
+
+	if (!c->tls)
+		return;
+	if (tlsdir_make(c, dir, sizeof dir))
+		die_conf("configuration", "the TLS files (above) are not usable");
+	tlsdir_remove(dir);
 }
 
 static void parse_args(int argc, char **argv, struct opts *o)
@@ -109,6 +125,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			die_conf(optarg, why);
 	if (conf_check(&o->conf, &why))
 		die_conf("configuration", why);
+	check_tls_files(&o->conf);
 	if (verbose)
 		o->conf.log_level = LOG_DEBUG;
 }
@@ -194,8 +211,12 @@ static int run(const struct pconf *conf)
 				      (su_wakeup_arg_t *)&ctx, 0) < 0))
 		err = ENOMEM;
 	if (!err) {
-		log_notice("pinholed %s ready: SIP port %u, STUN ports %u-%u",
-			   PACKAGE_VERSION, conf->sip_port, conf->stun_port,
+		char tls[32] = "";
+
+		if (conf->tls)
+			snprintf(tls, sizeof tls, ", TLS port %u", conf->tls_port);
+		log_notice("pinholed %s ready: SIP port %u%s, STUN ports %u-%u",
+			   PACKAGE_VERSION, conf->sip_port, tls, conf->stun_port,
 			   conf->stun_port + 9);
 		su_root_run(root);
 		sipd_log_stats(d);

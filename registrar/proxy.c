@@ -86,13 +86,17 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 {
 	char rr[FLOW_RR_MAX];
 	const url_t *ru = t->sip->sip_request->rq_url;
+	bool sips = ru->url_type == url_sips;
+	bool tls = sips || (t->src.transport == FLOW_TLS &&
+			    b->flow.transport == FLOW_TLS);
+	uint16_t port = tls ? t->p->conf->tls_port : t->p->conf->sip_port;
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
-	if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
+	if (ph_addr_set(&me, ru->url_host, port))
 		me = t->p->conf->listen[0];
-	ph_addr_set_port(&me, t->p->conf->sip_port);
-	if (!flow_rr_write(rr, sizeof rr, &me, &t->src, &b->flow))
+	ph_addr_set_port(&me, port);
+	if (!flow_rr_write(rr, sizeof rr, &me, sips, &t->src, &b->flow))
 		sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
 }
 

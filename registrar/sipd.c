@@ -37,6 +37,10 @@
 #include "sipd.h"
 #include "stund.h"
 #include "stunsock.h"
+#include "tlsdir.h"
+
+/* Certificates between a client's and the CA tls_ca names, at most. */
+#define TLS_DEPTH 4
 
 #define ALLOW "REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, " \
 	"PRACK, MESSAGE, REFER, NOTIFY, SUBSCRIBE"
@@ -54,6 +58,7 @@ struct sipd {
 	struct calls *calls;
 	struct proxy *proxy;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
+	char tlsdir[TLSDIR_LEN];   /* while the TLS transports are made */
 	time_t last_trim;   /* last look at the heap */
 };
 
@@ -354,22 +359,31 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
  * pointer into its argument when given a list ("transport=udp,tcp") and
  * crashes on the next call. Each is named by its IP (TPTAG_IDENT), so
  * that a request can leave from the one its flow came to; sofia matches
- * the name against every transport's, so every one has a name. */
+ * the name against every transport's, so every one has a name. TLS
+ * takes its certificate from d->tlsdir (tlsdir.h) and, with tls_ca set,
+ * asks every client for a certificate that tls_ca vouches for. */
 static int add_transport(struct sipd *d, const struct ph_addr *a,
 			 const char *transport)
 {
 	char ip[INET6_ADDRSTRLEN], url[128];
-	bool v6 = ph_addr_af(a) == AF_INET6;
+	bool v6 = ph_addr_af(a) == AF_INET6, tls = !strcmp(transport, "tls");
 
 	if (listen_ident(a, ip, sizeof ip))
 		return EINVAL;
-	snprintf(url, sizeof url, "sip:%s%s%s:%u;transport=%s", v6 ? "[" : "",
-		 ip, v6 ? "]" : "", d->conf->sip_port, transport);
+	/* nta binds TLS for a sips: URI only */
+	snprintf(url, sizeof url, "%s:%s%s%s:%u;transport=%s",
+		 tls ? "sips" : "sip", v6 ? "[" : "", ip, v6 ? "]" : "",
+		 tls ? d->conf->tls_port : d->conf->sip_port, transport);
 	/* The first call creates sofia's master transport: its tags apply. */
 	if (nta_agent_add_tport(d->agent, (url_string_t *)url, TPTAG_IDENT(ip),
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
 				TPTAG_UDP_RMEM(d->conf->udp_buffer),
 				TPTAG_UDP_WMEM(d->conf->udp_buffer),
+				TAG_IF(tls, TPTAG_CERTIFICATE(d->tlsdir)),
+				TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(
+					*d->conf->tls_ca ? TPTLS_VERIFY_IN
+							 : TPTLS_VERIFY_NONE)),
+				TAG_IF(tls, TPTAG_TLS_VERIFY_DEPTH(TLS_DEPTH)),
 				TAG_END()) < 0) {
 		int err = errno ? errno : EADDRINUSE;
 		log_err("sip: cannot listen on %s: %s", url, strerror(err));
@@ -392,12 +406,19 @@ static int add_transports(struct sipd *d)
 
 	if (err)
 		log_err("sip: no address to listen on: %s", strerror(err));
+	else if (c->tls)
+		err = tlsdir_make(c, d->tlsdir, sizeof d->tlsdir);
 	for (unsigned i = 0; i < n && !err; i++) {
 		if (c->udp)
 			err = add_transport(d, &a[i], "udp");
 		if (c->tcp && !err)
 			err = add_transport(d, &a[i], "tcp");
+		if (c->tls && !err)
+			err = add_transport(d, &a[i], "tls");
 	}
+	/* sofia has read the files: no copy of the key stays behind */
+	tlsdir_remove(d->tlsdir);
+	*d->tlsdir = '\0';
 	return err;
 }
 

@@ -41,7 +41,7 @@ Test(listen, the_route_token_names_each_flows_local_address)
 	ph_addr_set(&a.local, "203.0.113.1", 5060);
 	ph_addr_set(&b.src, "198.51.100.129", 40001);
 	ph_addr_set(&b.local, "203.0.113.129", 5060);
-	cr_assert_eq(flow_rr_write(rr, sizeof rr, &me, &a, &b), 0);
+	cr_assert_eq(flow_rr_write(rr, sizeof rr, &me, false, &a, &b), 0);
 	*strchr(rr, '>') = 0;
 	cr_assert_eq(flow_rr_read(strchr(rr, ';') + 1, &ra, &rb), 0, "%s", rr);
 	cr_assert(ph_addr_eq(&ra.src, &a.src));
