@@ -110,5 +110,6 @@ const char *ua_cuser(const struct ua *ua);
 const char *ua_aor(const struct ua *ua);
 struct uri *account_luri(const struct account *acc);
 const char *account_medianat(const struct account *acc);
+const char *account_outbound(const struct account *acc, unsigned ix);
 
 #endif

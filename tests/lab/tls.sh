@@ -79,6 +79,52 @@ fi
 [ "$fails" = 0 ] && echo "ok: nat x nat over TLS: $(lab_field "$A" route)," \
 	"alice got $(lab_field "$A" received), bob $(lab_field "$B" received);" \
 	"both registered over TLS; SIP packets at pinholed: $tls to TLS 5061, 0 to 5060"
+# baresip with pinhole's module (its own REGISTER, reg.c) registers over
+# TLS, its account saying so, and calls a pinhole-call over TLS.
+MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
+if command -v baresip >/dev/null && [ -f "$MOD" ]; then
+	LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	export LD_LIBRARY_PATH
+	lab_baresip_config a "$D/dave" "$LAB_SRV_IP:3478"
+	echo "sip_cafile		$D/ca.pem" >>"$D/dave/config"
+	python3 -c 'import math, struct, sys, wave
+w = wave.open(sys.argv[1], "wb"); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 440 / 8000))) for i in range(80000)))' \
+		"$D/sine8k.wav"
+	sed -i "s|^audio_source.*|audio_source		aufile,$D/sine8k.wav|" "$D/dave/config"
+	tls_uri="sip:$LAB_SRV_IP:5061;transport=tls"
+	echo "<sip:dave@$LAB_SRV_IP:5061;transport=tls>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1;medianat=pinhole;outbound=\"$tls_uri\"" \
+		>"$D/dave/accounts"
+	lab_bg b "$D/erin.out" "$PC" -r "$LAB_SRV_IP" -u erin --answer -t 20 -d 4 -v \
+		--transport tls --ca "$D/ca.pem"
+	pe=$LAB_LAST_PID
+	lab_wait_pc_registered "$D/erin.out" || fails=$((fails + 1))
+	lab_bg a "$D/dave.log" baresip -f "$D/dave" -t 9 -e "/dial erin@$LAB_SRV_IP"
+	wait "$pe" 2>/dev/null
+	E=$(tail -1 "$D/erin.out")
+	if ! grep -q "REGISTER dave@$LAB_SRV_IP from [^ ]*/tls: 200" "$D/pinholed.log"; then
+		echo "FAIL: baresip's module did not register over TLS"
+		grep -a 'pinhole:\|tls\|TLS' "$D/dave.log" | head -5 | sed 's/^/  baresip: /'
+		fails=$((fails + 1))
+	elif [ "${E#*\"received\":}" = "$E" ] || [ "$(lab_field "$E" received)" -lt 100 ]; then
+		echo "FAIL: baresip -> pinhole-call over TLS: want >= 100 packets"
+		echo "  pinhole-call: $E"; grep -a 'call:' "$D/dave.log" | head -5
+		fails=$((fails + 1))
+	else
+		echo "ok: baresip (module) registered over TLS and called pinhole-call over TLS:" \
+			"$(lab_field "$E" route), pinhole-call got $(lab_field "$E" received)"
+	fi
+elif [ "${PH_REQUIRE_ALL:-0}" != 0 ]; then
+	echo "FAIL: baresip or its module missing, and PH_REQUIRE_ALL is set"; fails=$((fails + 1))
+else
+	echo "note: baresip or the module not built: the baresip part is not run"
+fi
+udp=$(count sip_udp) tcp=$(count sip_tcp)
+if [ "$udp" != 0 ] || [ "$tcp" != 0 ]; then
+	echo "FAIL: SIP at pinholed after baresip: $udp UDP and $tcp TCP packets to 5060 (want 0)"
+	fails=$((fails + 1))
+fi
+
 # --ca checks: a CA that did not issue pinholed's certificate, no REGISTER
 if lab_exec a "$PC" -r "$LAB_SRV_IP" -u carol --answer -t 6 -v \
 	--transport tls --ca "$D/other.pem" >"$D/carol.out" 2>&1; then
