@@ -58,7 +58,6 @@ struct sipd {
 	struct calls *calls;
 	struct proxy *proxy;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
-	char tlsdir[TLSDIR_LEN];   /* while the TLS transports are made */
 	time_t last_trim;   /* last look at the heap */
 };
 
@@ -360,10 +359,10 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
  * crashes on the next call. Each is named by its IP (TPTAG_IDENT), so
  * that a request can leave from the one its flow came to; sofia matches
  * the name against every transport's, so every one has a name. TLS
- * takes its certificate from d->tlsdir (tlsdir.h) and, with tls_ca set,
+ * takes its certificate from certdir (tlsdir.h) and, with tls_ca set,
  * asks every client for a certificate that tls_ca vouches for. */
 static int add_transport(struct sipd *d, const struct ph_addr *a,
-			 const char *transport)
+			 const char *transport, const char *certdir)
 {
 	char ip[INET6_ADDRSTRLEN], url[128];
 	bool v6 = ph_addr_af(a) == AF_INET6, tls = !strcmp(transport, "tls");
@@ -379,7 +378,7 @@ static int add_transport(struct sipd *d, const struct ph_addr *a,
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
 				TPTAG_UDP_RMEM(d->conf->udp_buffer),
 				TPTAG_UDP_WMEM(d->conf->udp_buffer),
-				TAG_IF(tls, TPTAG_CERTIFICATE(d->tlsdir)),
+				TAG_IF(tls, TPTAG_CERTIFICATE(certdir)),
 				TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(
 					*d->conf->tls_ca ? TPTLS_VERIFY_IN
 							 : TPTLS_VERIFY_NONE)),
@@ -401,24 +400,24 @@ static int add_transports(struct sipd *d)
 {
 	const struct pconf *c = d->conf;
 	struct ph_addr a[LISTEN_MAX];
+	char certdir[TLSDIR_LEN] = "";
 	unsigned n;
 	int err = listen_expand(c->listen, c->n_listen, a, LISTEN_MAX, &n);
 
 	if (err)
 		log_err("sip: no address to listen on: %s", strerror(err));
 	else if (c->tls)
-		err = tlsdir_make(c, d->tlsdir, sizeof d->tlsdir);
+		err = tlsdir_make(c, certdir, sizeof certdir);
 	for (unsigned i = 0; i < n && !err; i++) {
 		if (c->udp)
-			err = add_transport(d, &a[i], "udp");
+			err = add_transport(d, &a[i], "udp", NULL);
 		if (c->tcp && !err)
-			err = add_transport(d, &a[i], "tcp");
+			err = add_transport(d, &a[i], "tcp", NULL);
 		if (c->tls && !err)
-			err = add_transport(d, &a[i], "tls");
+			err = add_transport(d, &a[i], "tls", certdir);
 	}
 	/* sofia has read the files: no copy of the key stays behind */
-	tlsdir_remove(d->tlsdir);
-	*d->tlsdir = '\0';
+	tlsdir_remove(certdir);
 	return err;
 }
 

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,7 @@ static STACK_OF(X509) *read_certs(const char *key, const char *path)
 {
 	STACK_OF(X509) *sk = sk_X509_new_null();
 	BIO *b = open_pem(key, path);
+	bool opened = b != NULL;
 	X509 *x;
 
 	while (b && sk && (x = PEM_read_bio_X509(b, NULL, no_passphrase, NULL)))
@@ -55,7 +57,7 @@ static STACK_OF(X509) *read_certs(const char *key, const char *path)
 	ERR_clear_error(); /* the end of the file */
 	BIO_free(b);
 	if (sk && !sk_X509_num(sk)) {
-		if (b)
+		if (opened)
 			log_err("tls: %s = %s: no PEM certificate in it", key, path);
 		sk_X509_free(sk);
 		sk = NULL;
