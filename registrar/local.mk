@@ -20,6 +20,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/tlsdir.c registrar/tlsdir.h \
+	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/sipd.c registrar/sipd.h
 registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \

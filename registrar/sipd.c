@@ -38,6 +38,7 @@
 #include "stund.h"
 #include "stunsock.h"
 #include "tlsdir.h"
+#include "tlsfix.h"
 
 /* Certificates between a client's and the CA tls_ca names, at most. */
 #define TLS_DEPTH 4
@@ -406,7 +407,7 @@ static int add_transports(struct sipd *d)
 
 	if (err)
 		log_err("sip: no address to listen on: %s", strerror(err));
-	else if (c->tls)
+	else if (c->tls && !(err = tlsfix_timers()))
 		err = tlsdir_make(c, certdir, sizeof certdir);
 	for (unsigned i = 0; i < n && !err; i++) {
 		if (c->udp)

@@ -99,6 +99,34 @@ for v in -tls1_2 -tls1_3; do
 done
 ph_stop
 
+# TCP's message timeout (tcp_message_timeout, TPTAG_TIMEOUT: the per-source
+# limits) holds on TLS too (registrar/tlsfix.c): half a header, then
+# nothing, and pinholed closes the connection.
+if "$PINHOLED" -t -o tcp_message_timeout=2 >/dev/null 2>&1; then
+	ph_start $TLS -o tcp_message_timeout=2
+	timeout 20 python3 - "$TLS_PORT" <<'PY' || fail "TLS message timeout"
+import socket, ssl, sys, time
+c = ssl.create_default_context()
+c.check_hostname, c.verify_mode = False, ssl.CERT_NONE
+s = c.wrap_socket(socket.create_connection(("127.0.0.1", int(sys.argv[1]))))
+s.settimeout(10)
+t0 = time.monotonic()
+s.send(b"REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:9\r\n")
+try:
+    while s.recv(100):
+        pass
+except socket.timeout:
+    sys.exit("FAIL: half a header over TLS: still open after 10 s")
+except (ssl.SSLError, OSError):
+    pass
+print("ok: half a header over TLS: closed after %.1f s (tcp_message_timeout = 2)"
+      % (time.monotonic() - t0))
+PY
+	ph_stop
+else
+	echo "note: no tcp_message_timeout key in this build (the per-source limits bring it): TLS message timeout not checked"
+fi
+
 # tls_ca: clients need a certificate that CA issued.
 ph_start $TLS -o tls_ca="$WORK/ca.pem"
 if timeout 10 python3 "$SIPP_DIR/tls.py" 127.0.0.1 "$SIP_PORT" "$TLS_PORT" \
