@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,15 +68,28 @@ static void die_conf(const char *what, const char *why)
 	exit(1);
 }
 
+/* path made absolute: a daemon runs in /, and sipd reads the TLS files
+ * again there */
+static void make_absolute(char *path, size_t size)
+{
+	char abs[PATH_MAX];
+
+	if (*path && *path != '/' && realpath(path, abs) && strlen(abs) < size)
+		strcpy(path, abs);
+}
+
 /* The TLS files read, before pinholed becomes a daemon: a bad one is a
  * configuration error on the terminal, not a line in syslog. sipd reads
  * them again at start (tlsdir.h). */
-static void check_tls_files(const struct pconf *c)
+static void check_tls_files(struct pconf *c)
 {
 	char dir[TLSDIR_LEN];
 
 	if (!c->tls)
 		return;
+	make_absolute(c->tls_certificate, sizeof c->tls_certificate);
+	make_absolute(c->tls_key, sizeof c->tls_key);
+	make_absolute(c->tls_ca, sizeof c->tls_ca);
 	if (tlsdir_make(c, dir, sizeof dir))
 		die_conf("configuration", "the TLS files (above) are not usable");
 	tlsdir_remove(dir);
