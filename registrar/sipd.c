@@ -471,8 +471,9 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets", aors, contacts, st->requests, st->answers,
-		   st->hop_answers, st->errors, st->bad, st->nulls);
+		   "%lu null packets; %lu answers withheld (larger than their "
+		   "request)", aors, contacts, st->requests, st->answers,
+		   st->hop_answers, st->errors, st->bad, st->nulls, sl_dropped());
 }
 
 void sipd_free(struct sipd *d)
