@@ -171,6 +171,7 @@ static void challenge(struct authsip *a, msg_t *msg, const sip_t *sip,
 	int status = reg ? 401 : 407;
 	const char *phrase = reg ? "Unauthorized" : "Proxy Authentication Required";
 	char nonce[AUTH_NONCE_LEN + 1], ch[2][AUTH_REALM_MAX + 128];
+	char both[sizeof ch + 2];
 	struct ph_addr src;
 	msg_t *m;
 
@@ -183,12 +184,11 @@ static void challenge(struct authsip *a, msg_t *msg, const sip_t *sip,
 		snprintf(ch[i], sizeof ch[i], "%s: Digest realm=\"%s\",nonce=\"%s\","
 			 "qop=\"auth\",algorithm=%s%s", name, a->realm, nonce,
 			 i ? "MD5" : "SHA-256", stale ? ",stale=true" : "");
-	m = sl_build(a->agent, msg, status, phrase, ch[1],
-		     SIPTAG_HEADER_STR(ch[0]), TAG_END());
+	snprintf(both, sizeof both, "%s\r\n%s", ch[0], ch[1]);
+	m = sl_build(a->agent, msg, status, phrase, both, TAG_END());
 	if (m && !sl_fits(m, msg)) {
 		msg_destroy(m);
-		m = sl_build(a->agent, msg, status, phrase, NULL,
-			     SIPTAG_HEADER_STR(ch[1]), TAG_END());
+		m = sl_build(a->agent, msg, status, phrase, ch[1], TAG_END());
 	}
 	sl_send(a->agent, m, msg);
 }

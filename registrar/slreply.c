@@ -34,33 +34,44 @@ sip_to_t *sl_to(msg_t *msg, const sip_t *sip)
 	return to;
 }
 
-/* own_line: "Name: value", one more header field on a line of its own.
- * In compact form sofia-sip joins the fields of one name with commas
- * (and adding a second WWW-Authenticate replaces the first), which RFC
- * 3261 7.3.1 forbids for WWW-Authenticate and Proxy-Authenticate: so it
- * goes in as a header sofia does not know, written as it is. */
-static int add_own_line(msg_t *m, sip_t *s, const char *own_line)
+/* own_lines: "Name: value" lines (CRLF between), header fields written
+ * as they are, each on a line of its own. In compact form sofia-sip joins
+ * the fields of one name with commas, which RFC 3261 7.3.1 forbids for
+ * WWW-Authenticate and Proxy-Authenticate, and leaves no space after the
+ * colon, which RFC 3261 allows but simple parsers of challenges do not
+ * (SIPVicious's, some phones'). So each goes in as a header field sofia
+ * does not know, its value (the space included) as given, and is encoded
+ * before the next is added: sofia joins only fields not yet encoded. */
+static int add_own_lines(msg_t *m, sip_t *s, const char *own_lines)
 {
-	const char *colon = strchr(own_line, ':');
 	su_home_t *home = msg_home(m);
-	sip_unknown_t *u;
 
-	if (!colon)
-		return EINVAL;
-	u = (sip_unknown_t *)msg_header_alloc(home, sip_unknown_class, 0);
-	if (!u || !(u->un_name = su_strndup(home, own_line,
-					      (isize_t)(colon - own_line))) ||
-	    !(u->un_value = su_strdup(home, colon + 1 + (colon[1] == ' '))))
-		return ENOMEM;
-	return msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)u) < 0
-	       ? ENOMEM : 0;
+	for (const char *p = own_lines; *p;) {
+		const char *end = strstr(p, "\r\n"), *colon = strchr(p, ':');
+		sip_unknown_t *u;
+
+		if (!end)
+			end = p + strlen(p);
+		if (!colon || colon > end)
+			return EINVAL;
+		u = (sip_unknown_t *)msg_header_alloc(home, sip_unknown_class, 0);
+		if (!u ||
+		    !(u->un_name = su_strndup(home, p, (isize_t)(colon - p))) ||
+		    !(u->un_value = su_strndup(home, colon + 1,
+					       (isize_t)(end - colon - 1))) ||
+		    msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)u) < 0 ||
+		    msg_prepare(m) < 0)
+			return ENOMEM;
+		p = *end ? end + 2 : end;
+	}
+	return 0;
 }
 
 /* The answer's headers: those RFC 3261 8.2.6.2 copies from the request
  * (not Record-Route: a stateless error answer sets up no dialog), the
  * caller's, and Content-Length, encoded (to know its size). */
 static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
-		    const char *phrase, const char *own_line,
+		    const char *phrase, const char *own_lines,
 		    tagi_t const *tags)
 {
 	msg_t *m = nta_msg_create(agent, 0);
@@ -76,9 +87,8 @@ static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
 		SIPTAG_VIA(rs->sip_via), SIPTAG_FROM(rs->sip_from),
 		SIPTAG_TO(to ? to : rs->sip_to), SIPTAG_CALL_ID(rs->sip_call_id),
 		SIPTAG_CSEQ(rs->sip_cseq), TAG_NEXT(tags)) < 0 ||
-	    (own_line && add_own_line(m, s, own_line)) ||
 	    sip_complete_message(m) < 0 || msg_serialize(m, (msg_pub_t *)s) < 0 ||
-	    msg_prepare(m) < 0) {
+	    msg_prepare(m) < 0 || (own_lines && add_own_lines(m, s, own_lines))) {
 		msg_destroy(m);
 		return NULL;
 	}
@@ -86,13 +96,13 @@ static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
 }
 
 msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
-		const char *own_line, tag_type_t tag, tag_value_t value, ...)
+		const char *own_lines, tag_type_t tag, tag_value_t value, ...)
 {
 	msg_t *m;
 	ta_list ta;
 
 	ta_start(ta, tag, value);
-	m = build(agent, req, status, phrase, own_line, ta_args(ta));
+	m = build(agent, req, status, phrase, own_lines, ta_args(ta));
 	(void)ta_end(ta);
 	return m;
 }

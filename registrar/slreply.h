@@ -26,11 +26,11 @@ int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
 	     tag_type_t tag, tag_value_t value, ...);
 
 /* The same in steps, for a caller with a smaller answer to fall back on:
- * the answer to req, encoded (own_line: "Name: value", one more header
- * field, on a line of its own whatever its name; may be NULL); NULL on
- * no memory. */
+ * the answer to req, encoded (own_lines: "Name: value" header lines,
+ * CRLF between, written as given, each on a line of its own whatever the
+ * name; may be NULL); NULL on no memory. */
 msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
-		const char *own_line, tag_type_t tag, tag_value_t value, ...);
+		const char *own_lines, tag_type_t tag, tag_value_t value, ...);
 /* reply is no larger than req was. */
 bool sl_fits(msg_t *reply, msg_t *req);
 /* Sends reply if it fits (see sl_reply). Takes both. */

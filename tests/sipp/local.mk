@@ -12,7 +12,8 @@ sipp_tests = \
 	tests/sipp/device.sh \
 	tests/sipp/expiry.sh \
 	tests/sipp/sipcheck.sh \
-	tests/sipp/auth.sh
+	tests/sipp/auth.sh \
+	tests/sipp/sipvicious.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
