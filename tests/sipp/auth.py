@@ -243,10 +243,44 @@ def main():
     check(r["status"] == 480, "bob authenticated, MESSAGE to nobody registered -> 480 (got %d)"
           % r["status"])
 
+    forwarded()
     amplification()
     ban()
     print("%d passed, %d failed" % (len(passes), len(failures)))
     sys.exit(1 if failures else 0)
+
+
+def answer(req, status):
+    """A UAS's answer to a request it received (data)."""
+    head = req.split(b"\r\n\r\n", 1)[0].decode().split("\r\n")
+    keep = [l for l in head[1:] if re.match(r"(?i)(via|v|from|f|to|t|call-id|i|cseq)\s*:", l)]
+    keep = [l + ";tag=callee" if re.match(r"(?i)(to|t)\s*:", l) else l for l in keep]
+    return ("\r\n".join(["SIP/2.0 %d OK" % status] + keep +
+                         ["Content-Length: 0", "", ""])).encode()
+
+
+def forwarded():
+    """An authenticated MESSAGE reaches its callee, without the
+    credentials meant for pinholed (RFC 3261 22.3), and its 200 comes back."""
+    bob = Peer("udp")
+    _, r, _ = authed(bob, "REGISTER", "bob", PW["bob"], "SHA-256")
+    check(r["status"] == 200, "bob registered (got %d)" % r["status"])
+    a = Peer("udp")
+    data, ruri, got = exchange(a, "MESSAGE", user="alice", to="bob", frm="alice")
+    ch = [c for c in challenges(first(got)) if c.get("algorithm") == "MD5"][0]
+    cred = credentials(ch, "alice", PW["alice"], "MESSAGE", ruri,
+                       name="Proxy-Authorization")
+    req, _ = a.request("MESSAGE", user="alice", to="bob", frm="alice", auth=cred)
+    a.send(req)
+    got = bob.recv(2, True)
+    check(got and got[0][0].startswith(b"MESSAGE "), "alice's MESSAGE reached bob")
+    if not got:
+        return
+    check(not hdr(got[0][1], "proxy-authorization"),
+          "pinholed's credentials taken out before forwarding")
+    bob.send(answer(got[0][0], 200))
+    r = first(a.recv(2, True))
+    check(r["status"] == 200, "bob's 200 reached alice (got %d)" % r["status"])
 
 
 def amplification():
