@@ -284,6 +284,12 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 			on_register(d, msg, sip);
 	} else if (for_us(sip))
 		on_own_request(d, msg, sip);
+	else if (d->auth && sip->sip_request->rq_method == sip_method_cancel)
+		/* RFC 3261 22.1: a CANCEL cannot be challenged. One that nta
+		 * matched to no transaction of ours would be forwarded to the
+		 * user's phones (16.10), which tells a stranger who is
+		 * registered: it ends here. */
+		sl_reply(d->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
 	else if (!authsip_needed(d->auth, msg, sip) ||
 		 !authsip_gate(d->auth, msg, sip))
 		proxy_request(d->proxy, msg, sip);

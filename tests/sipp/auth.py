@@ -282,6 +282,28 @@ def forwarded():
     r = first(a.recv(2, True))
     check(r["status"] == 200, "bob's 200 reached alice (got %d)" % r["status"])
 
+    # an authenticated INVITE rings bob; alice's CANCEL (never challenged,
+    # RFC 3261 22.1) reaches him through its transaction
+    data, ruri, got = exchange(a, "INVITE", user="alice", to="bob", frm="alice",
+                               extra=PHONE + ["X-Pad: " + "p" * 200])
+    ch = [c for c in challenges(first(got)) if c.get("algorithm") == "MD5"][0]
+    cred = credentials(ch, "alice", PW["alice"], "INVITE", ruri,
+                       name="Proxy-Authorization")
+    inv, _ = a.request("INVITE", user="alice", to="bob", frm="alice", auth=cred)
+    a.send(inv)
+    got = bob.recv(3, True)
+    check(got and got[0][0].startswith(b"INVITE "), "alice's INVITE reached bob")
+    if not got:
+        return
+    bob.send(answer(got[0][0], 180))   # RFC 3261 9.1: no CANCEL before it
+    a.recv(1, True)
+    cancel = re.sub(rb"^INVITE ", b"CANCEL ", inv)
+    cancel = re.sub(rb"CSeq: (\d+) INVITE", rb"CSeq: \1 CANCEL", cancel)
+    cancel = re.sub(rb"Proxy-Authorization: [^\r]*\r\n", b"", cancel)
+    a.send(cancel)
+    got = [g for g in bob.recv(2) if g[0].startswith(b"CANCEL ")]
+    check(len(got) > 0, "alice's CANCEL reached bob")
+
 
 def amplification():
     """Bytes out / bytes in for what an unauthenticated source sends."""
@@ -298,7 +320,10 @@ def amplification():
              ("SUBSCRIBE", dict(to="alice", frm="mallory", extra=["Event: presence"])),
              ("BYE", dict(to="alice", frm="mallory", totag="x2", extra=())),
              ("INFO", dict(to="nobody", frm="mallory")),
-             ("FOO", dict(ruri="sip:%s:%d" % (HOST, PORT), extra=()))]
+             ("FOO", dict(ruri="sip:%s:%d" % (HOST, PORT), extra=())),
+             ("CANCEL", dict(to="alice", frm="mallory", extra=())),
+             ("ACK", dict(to="alice", frm="mallory", extra=())),
+             ("UPDATE", dict(to="alice", frm="mallory"))]
     for tr in ("udp", "tcp"):
         p = Peer(tr, "127.0.0.4")
         for method, kw in cases:
