@@ -155,12 +155,15 @@ static int parse_user(char *line, const char *realm, struct user *u)
 	return 0;
 }
 
-static int load_users(struct auth *a, const char *path, char *errbuf,
-		      size_t size)
+/* The users of realm in the file at path, sorted, into *up (malloc'd)
+ * and *np, only when all of it reads right. */
+static int load_users(const char *realm, const char *path, struct user **up,
+		      unsigned *np, char *errbuf, size_t size)
 {
 	FILE *f = fopen(path, "r");
 	char line[512];
-	unsigned lineno = 0, cap = 0;
+	unsigned lineno = 0, cap = 0, n = 0;
+	struct user *u = NULL;
 	int err = 0;
 
 	if (!f) {
@@ -170,20 +173,20 @@ static int load_users(struct auth *a, const char *path, char *errbuf,
 	}
 	while (!err && fgets(line, sizeof line, f)) {
 		lineno++;
-		if (line[0] == '#' || line[0] == '\n')
+		if (line[0] == '#' || line[strspn(line, " \t\r\n")] == '\0')
 			continue;
-		if (a->n_users == cap) {
-			void *p = realloc(a->users, (cap = cap ? 2 * cap : 64) *
-							    sizeof *a->users);
+		if (n == cap) {
+			void *p = realloc(u, (cap = cap ? 2 * cap : 64) * sizeof *u);
 			if (!p) {
+				snprintf(errbuf, size, "%s: %s", path, strerror(ENOMEM));
 				err = ENOMEM;
 				break;
 			}
-			a->users = p;
+			u = p;
 		}
-		err = parse_user(line, a->c.realm, &a->users[a->n_users]);
+		err = parse_user(line, realm, &u[n]);
 		if (!err)
-			a->n_users++;
+			n++;
 		else if (err == ENOENT)
 			err = 0;
 		else
@@ -191,9 +194,28 @@ static int load_users(struct auth *a, const char *path, char *errbuf,
 				 "user:realm:HA1-MD5:HA1-SHA-256 (hex)", path, lineno);
 	}
 	fclose(f);
-	if (!err)
-		qsort(a->users, a->n_users, sizeof *a->users, user_cmp);
-	return err;
+	if (err) {
+		free(u);
+		return err;
+	}
+	qsort(u, n, sizeof *u, user_cmp);
+	*up = u;
+	*np = n;
+	return 0;
+}
+
+int auth_reload(struct auth *a, const char *users, char *errbuf, size_t size)
+{
+	struct user *u = NULL;
+	unsigned n = 0;
+	int err = load_users(a->c.realm, users, &u, &n, errbuf, size);
+
+	if (err)
+		return err;
+	free(a->users);
+	a->users = u;
+	a->n_users = n;
+	return 0;
 }
 
 static const struct user *find_user(const struct auth *a, const char *name)
@@ -502,9 +524,9 @@ int auth_alloc(struct auth **ap, const struct auth_conf *c, const char *users,
 	else if (RAND_bytes(a->secret, sizeof a->secret) != 1)
 		err = EIO;
 	else if (users && *users)
-		err = load_users(a, users, errbuf, size);
+		err = auth_reload(a, users, errbuf, size);
 	if (err) {
-		if (err == ENOMEM || err == EIO)
+		if (!a->nc || !a->ban || err == EIO)
 			snprintf(errbuf, size, "auth: %s", strerror(err));
 		auth_free(a);
 		return err;

@@ -50,6 +50,8 @@ struct auth;
 int auth_alloc(struct auth **ap, const struct auth_conf *c, const char *users,
 	       char *errbuf, size_t size);
 void auth_free(struct auth *a);
+/* Reads the users file again; on error the users stay as they were. */
+int auth_reload(struct auth *a, const char *users, char *errbuf, size_t size);
 unsigned auth_user_count(const struct auth *a);
 
 /* A nonce for src at now (AUTH_NONCE_LEN + 1 bytes). */

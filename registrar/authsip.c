@@ -247,6 +247,19 @@ bool authsip_gate(struct authsip *a, msg_t *msg, sip_t *sip)
 	return false;
 }
 
+void authsip_reload(struct authsip *a, const char *users)
+{
+	char why[CONF_PATH_LEN + 80];
+
+	if (!a)
+		return;
+	if (auth_reload(a->auth, users, why, sizeof why))
+		log_err("auth: %s: users kept as they were", why);
+	else
+		log_notice("auth: %u user(s) from %s", auth_user_count(a->auth),
+			   users);
+}
+
 void authsip_tick(struct authsip *a)
 {
 	if (a)

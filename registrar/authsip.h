@@ -41,6 +41,9 @@ bool authsip_gate(struct authsip *a, msg_t *msg, sip_t *sip);
  * key): it authenticates its own users. None is configured yet. */
 bool authsip_from_pbx(const struct authsip *a, msg_t *msg);
 
+/* Reads the users file again (SIGHUP); on error, keeps the users. */
+void authsip_reload(struct authsip *a, const char *users);
+
 /* Once a second: bans that end. */
 void authsip_tick(struct authsip *a);
 

@@ -52,7 +52,8 @@ static const char usage[] =
 "  -h, --help          show this help and exit.\n"
 "  -V, --version       show the version and exit.\n"
 "\n"
-"Signals: SIGTERM and SIGINT stop pinholed cleanly; SIGUSR1 logs counters.\n"
+"Signals: SIGTERM and SIGINT stop pinholed cleanly; SIGUSR1 logs counters;\n"
+"SIGHUP reads the users file again (bindings and calls go on).\n"
 "\n"
 "Exit status: 0 after a clean stop, 1 on a configuration error, 2 when a\n"
 "socket cannot be opened or another start-up step fails.\n"
@@ -166,6 +167,10 @@ static int on_signal(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 			sipd_log_stats(ctx->d);
 			continue;
 		}
+		if (si.ssi_signo == SIGHUP) {
+			sipd_reload_users(ctx->d);
+			continue;
+		}
 		log_notice("signal %u: stopping", si.ssi_signo);
 		su_root_break(ctx->root);
 	}
@@ -185,6 +190,7 @@ static int run(const struct pconf *conf)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, SIGHUP);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);

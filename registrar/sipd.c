@@ -469,6 +469,11 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	return 0;
 }
 
+void sipd_reload_users(struct sipd *d)
+{
+	authsip_reload(d->auth, d->conf->users);
+}
+
 void sipd_log_stats(const struct sipd *d)
 {
 	const struct stund_stats *st = stund_stats(d->stund);

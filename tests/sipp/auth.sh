@@ -37,3 +37,22 @@ timeout 25 python3 "$SIPP_DIR/auth.py" "$PH_IP" "$SIP_PORT" example.com ||
 	fail "auth.py"
 grep -q 'warning: auth: 127.0.0.5 banned for 600 s' "$WORK/pinholed.log" ||
 	fail "no log line for the ban"
+
+# SIGHUP reads the users file again: a new user registers, bindings stay;
+# a file that does not read right leaves the users as they were
+printf 'carolpw\n' | "$PASSWD" -r example.com "$WORK/users" carol || fail "pinholed-passwd carol"
+kill -HUP "$PH_PID"
+for _ in $(seq 1 20); do
+	grep -q 'notice: auth: 3 user(s) from' "$WORK/pinholed.log" && break; sleep 0.1
+done
+grep -q 'notice: auth: 3 user(s) from' "$WORK/pinholed.log" || fail "users not read again on SIGHUP"
+sipp_run auth_register.xml -t u1 -s carol -ap carolpw
+cp "$WORK/users" "$WORK/users.good"
+echo 'dave:example.com:not-a-digest' >>"$WORK/users"
+kill -HUP "$PH_PID"
+for _ in $(seq 1 20); do
+	grep -q 'users kept as they were' "$WORK/pinholed.log" && break; sleep 0.1
+done
+grep -q "error: auth: $WORK/users:4: expected user:realm:HA1-MD5:HA1-SHA-256 (hex): users kept as they were" \
+	"$WORK/pinholed.log" || fail "no clear error for a bad users file on SIGHUP"
+sipp_run auth_register.xml -t u1 -s carol -ap carolpw

@@ -308,3 +308,28 @@ Test(auth, ban_time_zero_bans_nobody)
 	cr_assert_not(auth_banned(a, &src, 1000));
 	auth_free(a);
 }
+
+Test(auth, reload_keeps_users_on_error)
+{
+	struct auth *a = make(&conf, users);
+	char err[256] = "", p[] = "/tmp/test_auth.XXXXXX";
+	FILE *f;
+
+	close(mkstemp(p));
+	f = fopen(p, "w");
+	fputs("alice:example.com:00:00\n", f);
+	fclose(f);
+	cr_assert_eq(auth_reload(a, p, err, sizeof err), EINVAL);
+	cr_assert_eq(auth_user_count(a), 2, "the users as they were");
+	f = fopen(p, "w");
+	fputs(strchr(users, '\n') + 2, f);   /* without the comment */
+	fclose(f);
+	cr_assert_eq(auth_reload(a, p, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(auth_user_count(a), 2);
+	f = fopen(p, "w");
+	fclose(f);
+	cr_assert_eq(auth_reload(a, p, err, sizeof err), 0);
+	cr_assert_eq(auth_user_count(a), 0, "an empty file: nobody");
+	unlink(p);
+	auth_free(a);
+}
