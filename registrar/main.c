@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -85,6 +86,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *why;
+	char abs[PATH_MAX];
 	bool verbose = false;
 	char err[512];
 	int c;
@@ -116,6 +118,10 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			die_conf(optarg, why);
 	if (conf_check(&o->conf, &why))
 		die_conf("configuration", why);
+	/* a daemon runs in /, and SIGHUP reads the file again from there */
+	if (*o->conf.users && *o->conf.users != '/' &&
+	    realpath(o->conf.users, abs) && strlen(abs) < sizeof o->conf.users)
+		strcpy(o->conf.users, abs);
 	if (verbose)
 		o->conf.log_level = LOG_DEBUG;
 }
