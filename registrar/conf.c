@@ -54,6 +54,10 @@ UINT_KEY(udp_buffer, 65536, 268435456)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 UINT_KEY(relay_idle, 5, 86400)
 UINT_KEY(relay_threads, 1, 16)
+UINT_KEY(nonce_lifetime, 10, 86400)
+UINT_KEY(auth_ban_failures, 1, 1000000)
+UINT_KEY(auth_ban_window, 1, 86400)
+UINT_KEY(auth_ban_time, 0, 604800)
 
 /* Split a comma-separated list in place; calls h for each trimmed item. */
 static int each_item(const char *val, int (*h)(void *, const char *, size_t),
@@ -215,6 +219,27 @@ static int set_relay_ports(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+static int set_realm(struct pconf *c, const char *v, const char **why)
+{
+	if (strlen(v) >= sizeof c->realm || strpbrk(v, "\":\\")) {
+		*why = "expected a name of at most 127 characters, without '\"', "
+		       "':' or '\\'";
+		return EINVAL;
+	}
+	strcpy(c->realm, v);
+	return 0;
+}
+
+static int set_users(struct pconf *c, const char *v, const char **why)
+{
+	if (strlen(v) >= sizeof c->users) {
+		*why = "path too long";
+		return EINVAL;
+	}
+	strcpy(c->users, v);
+	return 0;
+}
+
 static int set_log(struct pconf *c, const char *v, const char **why)
 {
 	if (!strcmp(v, "stderr"))
@@ -274,6 +299,12 @@ static const struct {
 	{"relay_ports", set_relay_ports, "30000-39999"},
 	{"relay_idle", set_relay_idle, "60"},
 	{"relay_threads", set_relay_threads, "1"},
+	{"realm", set_realm, ""},
+	{"users", set_users, ""},
+	{"nonce_lifetime", set_nonce_lifetime, "300"},
+	{"auth_ban_failures", set_auth_ban_failures, "10"},
+	{"auth_ban_window", set_auth_ban_window, "60"},
+	{"auth_ban_time", set_auth_ban_time, "600"},
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},

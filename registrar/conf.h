@@ -31,6 +31,10 @@ struct pconf {
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;
+	char realm[CONF_DOMAIN_LEN]; /* empty: the first domain, or the host name */
+	char users[CONF_PATH_LEN];   /* empty: no authentication */
+	unsigned nonce_lifetime;
+	unsigned auth_ban_failures, auth_ban_window, auth_ban_time;
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

@@ -6,6 +6,9 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/log.c registrar/log.h \
 	registrar/location.c registrar/location.h \
 	registrar/register.c registrar/register.h \
+	registrar/auth.c registrar/auth.h \
+	registrar/authsip.c registrar/authsip.h \
+	registrar/slreply.c registrar/slreply.h \
 	registrar/route.c registrar/route.h \
 	registrar/sdpcheck.c registrar/sdpcheck.h \
 	registrar/sdpfw.c registrar/sdpfw.h \
@@ -31,3 +34,9 @@ registrar_pinholed_SOURCES = registrar/main.c registrar/sofiafix.c
 registrar_pinholed_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) \
 	-DPH_SYSCONFDIR='"$(sysconfdir)"'
 registrar_pinholed_LDADD = registrar/libpinholed.la
+
+# pinholed-passwd: adds a user to the users file (digests, no password).
+bin_PROGRAMS += registrar/pinholed-passwd
+registrar_pinholed_passwd_SOURCES = registrar/passwd.c
+registrar_pinholed_passwd_CPPFLAGS = $(AM_CPPFLAGS)
+registrar_pinholed_passwd_LDADD = registrar/libpinholed.la

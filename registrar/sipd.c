@@ -26,6 +26,7 @@
 #include <sofia-sip/tport_plugins.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "authsip.h"
 #include "call.h"
 #include "flow.h"
 #include "listen.h"
@@ -35,6 +36,7 @@
 #include "relayctl.h"
 #include "register.h"
 #include "sipd.h"
+#include "slreply.h"
 #include "stund.h"
 #include "stunsock.h"
 
@@ -53,6 +55,7 @@ struct sipd {
 	struct relayctl *relay;
 	struct calls *calls;
 	struct proxy *proxy;
+	struct authsip *auth;   /* NULL: no users, open */
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 	time_t last_trim;   /* last look at the heap */
 };
@@ -166,27 +169,6 @@ static void log_register(const sip_t *sip, const struct flow *flow,
 		*r->fwwin ? "; Firewall-Window: " : "", r->fwwin);
 }
 
-/* RFC 3261 8.2.7: a stateless UAS must give a retransmitted request the
- * same To tag, so the tag is a hash of what identifies the request. */
-static sip_to_t *stateless_to(msg_t *msg, const sip_t *sip)
-{
-	const char *parts[] = {sip->sip_call_id->i_id, sip->sip_from->a_tag};
-	uint32_t h = 2166136261u;
-	char tag[16];
-	sip_to_t *to;
-
-	if (sip->sip_to->a_tag)
-		return NULL;
-	for (unsigned i = 0; i < 2; i++)
-		for (const char *p = parts[i]; p && *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-	snprintf(tag, sizeof tag, "ph%08x", h);
-	to = sip_to_dup(msg_home(msg), sip->sip_to);
-	if (to && sip_to_tag(msg_home(msg), to, tag) < 0)
-		return NULL;
-	return to;
-}
-
 /* REGISTER is answered statelessly, as Kamailio's save() does: the
  * registrar is idempotent for a retransmission (same Call-ID and CSeq), so
  * keeping each transaction for Timer J (32 s, RFC 3261 17.2.2) would only
@@ -197,7 +179,7 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	struct flow flow;
 	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
 	sip_date_t date[1];
-	sip_to_t *to = stateless_to(msg, sip);
+	sip_to_t *to = sl_to(msg, sip);
 
 	if (flows_of_msg(d->flows, msg, &flow)) {
 		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
@@ -223,12 +205,21 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 }
 
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
- * methods no user gets from us (RFC 3261 21.5.2). */
+ * methods no user gets from us (RFC 3261 21.5.2). With authentication
+ * on, they come from anyone: answered statelessly, bare, no larger than
+ * the request (slreply.h). */
 static void on_own_request(struct sipd *d, msg_t *msg, sip_t *sip)
 {
-	nta_incoming_t *irq = nta_incoming_create(d->agent, NULL, msg, sip,
-						  TAG_END());
+	nta_incoming_t *irq;
 
+	if (d->auth) {
+		if (sip->sip_request->rq_method == sip_method_options)
+			sl_reply(d->agent, msg, SIP_200_OK, TAG_END());
+		else
+			sl_reply(d->agent, msg, SIP_501_NOT_IMPLEMENTED, TAG_END());
+		return;
+	}
+	irq = nta_incoming_create(d->agent, NULL, msg, sip, TAG_END());
 	if (!irq)
 		return;
 	if (sip->sip_request->rq_method == sip_method_options)
@@ -266,7 +257,10 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 					    : "Malformed %s Header",
 		 name && *name ? name : "a");
 	log_notice("SIP %s: 400 %s", sip->sip_request->rq_method_name, phrase);
-	nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
+	if (d->auth)
+		sl_reply(d->agent, msg, 400, phrase, TAG_END());
+	else
+		nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
 }
 
 /* Every message that no transaction claims (nta's stateless callback). */
@@ -277,17 +271,27 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		msg_destroy(msg);
 		return 0;
 	}
+	if (sip->sip_request && authsip_drop(d->auth, msg))
+		return 0; /* banned: not a byte back */
 	if (sip->sip_status)
 		proxy_stray_response(d->proxy, msg, sip);
 	else if (sip->sip_error && sip->sip_request->rq_method != sip_method_ack)
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
 		msg_destroy(msg);
-	else if (sip->sip_request->rq_method == sip_method_register)
-		on_register(d, msg, sip);
-	else if (for_us(sip))
+	else if (sip->sip_request->rq_method == sip_method_register) {
+		if (!authsip_gate(d->auth, msg, sip))
+			on_register(d, msg, sip);
+	} else if (for_us(sip))
 		on_own_request(d, msg, sip);
-	else
+	else if (d->auth && sip->sip_request->rq_method == sip_method_cancel)
+		/* RFC 3261 22.1: a CANCEL cannot be challenged. One that nta
+		 * matched to no transaction of ours would be forwarded to the
+		 * user's phones (16.10), which tells a stranger who is
+		 * registered: it ends here. */
+		sl_reply(d->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+	else if (!authsip_needed(d->auth, msg, sip) ||
+		 !authsip_gate(d->auth, msg, sip))
 		proxy_request(d->proxy, msg, sip);
 	return 0;
 }
@@ -347,6 +351,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	if ((closed = flows_sweep(d->flows, d->conf->max_expires + 60)))
 		log_debug("sip: %u TCP connection(s) closed or idle let go", closed);
 	calls_tick(d->calls);
+	authsip_tick(d->auth);
 	give_back_memory(d, now_s());
 }
 
@@ -441,6 +446,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 				    NTATAG_UDP_MTU(65535),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
+	    (err = authsip_alloc(&d->auth, d->agent, conf)) ||
 	    (err = flows_alloc(&d->flows, d->agent)) ||
 	    (err = relayctl_internal_alloc(&d->relay, conf)) ||
 	    (err = calls_alloc(&d->calls, d->relay, d->stund, d->store)) ||
@@ -463,6 +469,11 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	return 0;
 }
 
+void sipd_reload_users(struct sipd *d)
+{
+	authsip_reload(d->auth, d->conf->users);
+}
+
 void sipd_log_stats(const struct sipd *d)
 {
 	const struct stund_stats *st = stund_stats(d->stund);
@@ -471,8 +482,9 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets", aors, contacts, st->requests, st->answers,
-		   st->hop_answers, st->errors, st->bad, st->nulls);
+		   "%lu null packets; %lu answers withheld (larger than their "
+		   "request)", aors, contacts, st->requests, st->answers,
+		   st->hop_answers, st->errors, st->bad, st->nulls, sl_dropped());
 }
 
 void sipd_free(struct sipd *d)
@@ -481,6 +493,7 @@ void sipd_free(struct sipd *d)
 		return;
 	su_timer_destroy(d->tick);
 	proxy_free(d->proxy);
+	authsip_free(d->auth);
 	calls_free(d->calls);
 	relayctl_destroy(d->relay);
 	loc_destroy(d->store);

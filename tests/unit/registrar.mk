@@ -10,7 +10,8 @@ registrar_unit_tests = \
 	tests/unit/test_sdpcheck \
 	tests/unit/test_call \
 	tests/unit/test_calls \
-	tests/unit/test_listen
+	tests/unit/test_listen \
+	tests/unit/test_auth
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
 reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
@@ -46,4 +47,7 @@ tests_unit_test_calls_LDADD = $(unit_reg_ldadd)
 tests_unit_test_listen_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_listen_CFLAGS = $(unit_cflags)
 tests_unit_test_listen_LDADD = $(unit_reg_ldadd)
+tests_unit_test_auth_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_auth_CFLAGS = $(unit_cflags)
+tests_unit_test_auth_LDADD = $(unit_reg_ldadd) $(CRYPTO_LIBS)
 endif
