@@ -266,7 +266,8 @@ lab_start_pinholed() {
 # lab_start_pinholed_as [ARGS]: pinholed in srv with only these options
 # (listen at its default, every address, unless they say otherwise).
 lab_start_pinholed_as() {
-	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f "$@"
+	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f \
+		-o "store_path=$LAB_DIR/bindings.db" "$@"
 	for _ in $(seq 1 50); do
 		grep -q ' ready: ' "$LAB_DIR/pinholed.log" 2>/dev/null && return 0
 		sleep 0.1
