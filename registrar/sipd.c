@@ -57,6 +57,8 @@ struct sipd {
 	struct calls *calls;
 	struct proxy *proxy;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
+	su_timer_t *stopping;   /* SIGTERM: calls being set up may end */
+	unsigned stop_ticks;
 	time_t last_trim;   /* last look at the heap */
 };
 
@@ -329,6 +331,11 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		on_register(d, msg, sip);
 	else if (for_us(sip))
 		on_own_request(d, msg, sip);
+	else if (d->stopping && sip->sip_request->rq_method == sip_method_invite &&
+		 !sip->sip_to->a_tag) /* RFC 3261 21.5.4, 20.33 */
+		nta_msg_treply(d->agent, msg, 503,
+			       "Service Unavailable: shutting down",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
 	else
 		proxy_request(d->proxy, msg, sip);
 	return 0;
@@ -556,6 +563,38 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	return 0;
 }
 
+/* SIGTERM: new calls get 503 with Retry-After, those being set up get
+ * up to STOP_WAIT_TICKS to end, then the loop ends; sipd_free() writes
+ * the reports of calls in progress and the store's last changes. */
+#define STOP_WAIT_TICKS 15 /* x 100 ms */
+
+static void on_stop_tick(su_root_magic_t *magic, su_timer_t *t,
+			 su_timer_arg_t *arg)
+{
+	struct sipd *d = (struct sipd *)arg;
+
+	if (proxy_invites(d->proxy) && ++d->stop_ticks < STOP_WAIT_TICKS)
+		return;
+	if (proxy_invites(d->proxy))
+		log_warn("stopping with %u call(s) still being set up",
+			 proxy_invites(d->proxy));
+	su_root_break(d->root);
+}
+
+void sipd_stop(struct sipd *d)
+{
+	if (d->stopping) { /* a second signal: now */
+		su_root_break(d->root);
+		return;
+	}
+	log_notice("stopping: new calls refused, %u being set up",
+		   proxy_invites(d->proxy));
+	d->stopping = su_timer_create(su_root_task(d->root), 100);
+	if (!d->stopping ||
+	    su_timer_set_for_ever(d->stopping, on_stop_tick, (su_timer_arg_t *)d))
+		su_root_break(d->root);
+}
+
 void sipd_log_stats(const struct sipd *d)
 {
 	const struct stund_stats *st = stund_stats(d->stund);
@@ -573,6 +612,7 @@ void sipd_free(struct sipd *d)
 	if (!d)
 		return;
 	su_timer_destroy(d->tick);
+	su_timer_destroy(d->stopping);
 	proxy_free(d->proxy);
 	calls_free(d->calls);
 	relayctl_destroy(d->relay);
