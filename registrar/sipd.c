@@ -378,7 +378,8 @@ static int store_alloc(struct sipd *d, su_root_t *root)
 	if ((err = store_dir(c->store_path)))
 		log_err("store: cannot make the directory of %s: %s",
 			c->store_path, strerror(err));
-	if (!err && !(err = store_file_alloc(&d->store, mem, &store_lmdb,
+	if (!err && !(err = store_file_alloc(&d->store, mem, c->store_sqlite ?
+					     &store_sqlite : &store_lmdb,
 					     c->store_path, max_bytes, root,
 					     now_s())))
 		return 0;
