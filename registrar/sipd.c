@@ -28,7 +28,6 @@
 #include <sofia-sip/tport_tag.h>
 
 #include "call.h"
-#include "errmap.h"
 #include "flow.h"
 #include "listen.h"
 #include "location.h"
@@ -198,6 +197,10 @@ struct reg_pending {
 	struct loc_wait w;
 	struct sipd *d;
 	msg_t *msg;
+	/* the transport it came by: nta answers by it only while the request
+	 * is being delivered, later it would pick one by the Via (on a host
+	 * with several addresses, maybe another than the phone sent to) */
+	tport_t *tp;
 	sip_to_t *to;
 	struct flow flow;
 	struct reg_reply r;
@@ -228,6 +231,7 @@ static void reg_answer(int err, void *arg)
 		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r->fwwin);
 	sip_date_init(date)->d_time = sip_now();
 	nta_msg_treply(p->d->agent, p->msg, r->status, r->phrase,
+		TAG_IF(p->tp, NTATAG_TPORT(p->tp)),
 		TAG_IF(p->to, SIPTAG_TO(p->to)),
 		TAG_IF(r->contacts, SIPTAG_CONTACT_STR(r->contacts)),
 		TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
@@ -236,6 +240,7 @@ static void reg_answer(int err, void *arg)
 		TAG_IF(r->status == 200, SIPTAG_DATE(date)),
 		TAG_END());
 	reg_reply_reset(r);
+	tport_unref(p->tp);
 	free(p);
 }
 
@@ -256,6 +261,7 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	}
 	p->d = d;
 	p->msg = msg;
+	p->tp = nta_incoming_transport(d->agent, NULL, msg);
 	p->to = stateless_to(msg, sip);
 	p->w.done = reg_answer;
 	p->w.arg = p;
@@ -332,7 +338,7 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 	else if (for_us(sip))
 		on_own_request(d, msg, sip);
 	else if (d->stopping && sip->sip_request->rq_method == sip_method_invite &&
-		 !sip->sip_to->a_tag) /* RFC 3261 21.5.4, 20.33 */
+		 !(sip->sip_to && sip->sip_to->a_tag)) /* RFC 3261 21.5.4, 20.33 */
 		nta_msg_treply(d->agent, msg, 503,
 			       "Service Unavailable: shutting down",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
@@ -378,8 +384,7 @@ static int store_alloc(struct sipd *d, su_root_t *root)
 	if ((err = store_dir(c->store_path)))
 		log_err("store: cannot make the directory of %s: %s",
 			c->store_path, strerror(err));
-	if (!err && !(err = store_file_alloc(&d->store, mem, c->store_sqlite ?
-					     &store_sqlite : &store_lmdb,
+	if (!err && !(err = store_file_alloc(&d->store, mem, &store_lmdb,
 					     c->store_path, max_bytes, root,
 					     now_s())))
 		return 0;
