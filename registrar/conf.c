@@ -260,16 +260,6 @@ static int set_store(struct pconf *c, const char *v, const char **why)
 	return EINVAL;
 }
 
-static int set_store_engine(struct pconf *c, const char *v, const char **why)
-{
-	if (!strcmp(v, "lmdb") || !strcmp(v, "sqlite")) {
-		c->store_sqlite = !strcmp(v, "sqlite");
-		return 0;
-	}
-	*why = "expected lmdb or sqlite";
-	return EINVAL;
-}
-
 static int set_store_path(struct pconf *c, const char *v, const char **why)
 {
 	if (!*v || strlen(v) >= sizeof c->store_path) {
@@ -296,7 +286,6 @@ static const struct {
 	{"max_bindings", set_max_bindings, "1000000"},
 	{"store", set_store, "file"},
 	{"store_path", set_store_path, CONF_STORE_PATH},
-	{"store_engine", set_store_engine, "lmdb"},
 	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},

@@ -27,7 +27,6 @@ struct pconf {
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
 	bool store_file;             /* store = file (else memory) */
-	bool store_sqlite;           /* store_engine = sqlite (else lmdb) */
 	char store_path[CONF_PATH_LEN];
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */

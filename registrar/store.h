@@ -33,7 +33,7 @@ struct store_engine {
 	void (*close)(void *h);
 };
 
-extern const struct store_engine store_lmdb, store_sqlite;
+extern const struct store_engine store_lmdb;
 
 /* Opens (creating) path, loads every unexpired binding of it into mem,
  * and takes mem over (destroyed with the store; on error the caller's
