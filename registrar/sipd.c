@@ -244,6 +244,39 @@ static void reg_answer(int err, void *arg)
 	free(p);
 }
 
+/* What the answer needs of its request (the request line, Via, From, To,
+ * Call-ID, CSeq: sip_complete_response()) in a small message of its own,
+ * the request itself let go: held until its batch is synced, it kept its
+ * buffer and every header sofia-sip parsed, and the heap fragmented. */
+static void reg_slim(struct reg_pending *p)
+{
+	msg_t *msg = p->msg;
+	const sip_to_t *to = p->to;
+	const sip_t *sip = sip_object(msg);
+	const sip_header_t *h[] = {
+		(const sip_header_t *)sip->sip_request,
+		(const sip_header_t *)sip->sip_via,
+		(const sip_header_t *)sip->sip_from,
+		(const sip_header_t *)(to ? to : sip->sip_to),
+		(const sip_header_t *)sip->sip_call_id,
+		(const sip_header_t *)sip->sip_cseq,
+	};
+	msg_t *m = nta_msg_create(p->d->agent, 0);
+	sip_t *s = sip_object(m);
+
+	for (unsigned i = 0; s && i < sizeof h / sizeof *h; i++)
+		if (sip_add_dup(m, s, h[i]) < 0)
+			s = NULL;
+	if (!s) { /* no memory: the request is held instead */
+		msg_destroy(m);
+		return;
+	}
+	msg_addr_copy(m, msg);
+	msg_destroy(msg);
+	p->msg = m;
+	p->to = NULL; /* the copy's */
+}
+
 /* REGISTER is answered statelessly, as Kamailio's save() does: the
  * registrar is idempotent for a retransmission (same Call-ID and CSeq), so
  * keeping each transaction for Timer J (32 s, RFC 3261 17.2.2) would only
@@ -266,8 +299,10 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	p->w.done = reg_answer;
 	p->w.arg = p;
 	reg_handle(d->store, d->conf, sip, &p->flow, now_s(), &p->r);
-	if (p->r.status == 200)
+	if (p->r.status == 200 && d->store->ops->sync) {
+		reg_slim(p);
 		loc_sync(d->store, &p->w);
+	}
 	else
 		reg_answer(0, p);
 }
