@@ -1,9 +1,9 @@
 /* The location store: bindings per address-of-record (RFC 3261 section 10).
  *
- * A small interface so that durable or shared backends can replace the
- * in-memory one later. All changes to an AoR go through loc_put(), which
+ * A small interface over the in-memory store, which the durable one
+ * (store.h) wraps. All changes to an AoR go through loc_put(), which
  * replaces its whole contact set at once: a request is stored completely
- * or not at all. */
+ * or not at all; loc_sync() says when that is on disk. */
 #ifndef PINHOLED_LOCATION_H
 #define PINHOLED_LOCATION_H
 
