@@ -49,7 +49,7 @@ struct fstore {
 	struct op *queue, **qtail;  /* for the writer */
 	struct op *done, **dtail;   /* for the loop */
 	bool stop;
-	unsigned long batches, writes;
+	unsigned long batches;      /* commits, for the log */
 };
 
 static time_t mono_now(void)
