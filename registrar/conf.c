@@ -275,6 +275,26 @@ static int set_pid_file(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+static int set_store(struct pconf *c, const char *v, const char **why)
+{
+	if (!strcmp(v, "file") || !strcmp(v, "memory")) {
+		c->store_file = !strcmp(v, "file");
+		return 0;
+	}
+	*why = "expected file or memory";
+	return EINVAL;
+}
+
+static int set_store_path(struct pconf *c, const char *v, const char **why)
+{
+	if (!*v || strlen(v) >= sizeof c->store_path) {
+		*why = *v ? "path too long" : "expected a path";
+		return EINVAL;
+	}
+	strcpy(c->store_path, v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	conf_parse_h *set;
@@ -289,6 +309,8 @@ static const struct {
 	{"default_expires", set_default_expires, "3600"},
 	{"max_contacts", set_max_contacts, "10"},
 	{"max_bindings", set_max_bindings, "1000000"},
+	{"store", set_store, "file"},
+	{"store_path", set_store_path, CONF_STORE_PATH},
 	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},

@@ -5,6 +5,8 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/conf.c registrar/conf.h \
 	registrar/log.c registrar/log.h \
 	registrar/location.c registrar/location.h \
+	registrar/store.c registrar/store.h registrar/store_codec.c \
+	registrar/store_lmdb.c \
 	registrar/register.c registrar/register.h \
 	registrar/auth.c registrar/auth.h \
 	registrar/authsip.c registrar/authsip.h \
@@ -23,9 +25,9 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h
-registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
+registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) $(LMDB_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \
-	$(SOFIA_LIBS) $(CRYPTO_LIBS)
+	$(SOFIA_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
 
 sbin_PROGRAMS += registrar/pinholed
 # sofiafix.c mends a sofia-sip function by defining it again: it has to be

@@ -53,8 +53,11 @@ static const char usage[] =
 "  -h, --help          show this help and exit.\n"
 "  -V, --version       show the version and exit.\n"
 "\n"
-"Signals: SIGTERM and SIGINT stop pinholed cleanly; SIGUSR1 logs counters;\n"
-"SIGHUP reads the users file again (bindings and calls go on).\n"
+"Signals: SIGTERM and SIGINT stop pinholed cleanly: new calls get 503,\n"
+"calls being set up get up to 1.5 s to end, calls in progress get their\n"
+"reports, every binding answered is on disk (a second signal stops it at\n"
+"once); SIGUSR1 logs counters; SIGHUP reads the users\n"
+"file again (bindings and calls go on).\n"
 "\n"
 "Exit status: 0 after a clean stop, 1 on a configuration error, 2 when a\n"
 "socket cannot be opened or another start-up step fails.\n"
@@ -178,7 +181,7 @@ static int on_signal(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 			continue;
 		}
 		log_notice("signal %u: stopping", si.ssi_signo);
-		su_root_break(ctx->root);
+		sipd_stop(ctx->d);
 	}
 	return 0;
 }
