@@ -77,7 +77,12 @@ void calls_free(struct calls *cs)
 		while (cs->bucket[i]) {
 			struct call *c = cs->bucket[i];
 			c->refs = 1; /* the transactions went with the agent */
-			unlist(c);
+			/* a call in progress gets its report, as it would at
+			 * its BYE (pinholed stopping) */
+			if (c->g.n && cs->relay)
+				call_end_media(c, "pinholed stopped");
+			else
+				unlist(c);
 		}
 	free(cs);
 }

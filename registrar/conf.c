@@ -55,6 +55,10 @@ UINT_KEY(udp_buffer, 65536, 268435456)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 UINT_KEY(relay_idle, 5, 86400)
 UINT_KEY(relay_threads, 1, 16)
+UINT_KEY(nonce_lifetime, 10, 86400)
+UINT_KEY(auth_ban_failures, 1, 1000000)
+UINT_KEY(auth_ban_window, 1, 86400)
+UINT_KEY(auth_ban_time, 0, 604800)
 
 /* Split a comma-separated list in place; calls h for each trimmed item. */
 static int each_item(const char *val, int (*h)(void *, const char *, size_t),
@@ -220,6 +224,27 @@ static int set_relay_ports(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+static int set_realm(struct pconf *c, const char *v, const char **why)
+{
+	if (strlen(v) >= sizeof c->realm || strpbrk(v, "\":\\")) {
+		*why = "expected a name of at most 127 characters, without '\"', "
+		       "':' or '\\'";
+		return EINVAL;
+	}
+	strcpy(c->realm, v);
+	return 0;
+}
+
+static int set_users(struct pconf *c, const char *v, const char **why)
+{
+	if (strlen(v) >= sizeof c->users) {
+		*why = "path too long";
+		return EINVAL;
+	}
+	strcpy(c->users, v);
+	return 0;
+}
+
 static int set_log(struct pconf *c, const char *v, const char **why)
 {
 	if (!strcmp(v, "stderr"))
@@ -266,6 +291,26 @@ PATH_KEY(tls_certificate)
 PATH_KEY(tls_key)
 PATH_KEY(tls_ca)
 
+static int set_store(struct pconf *c, const char *v, const char **why)
+{
+	if (!strcmp(v, "file") || !strcmp(v, "memory")) {
+		c->store_file = !strcmp(v, "file");
+		return 0;
+	}
+	*why = "expected file or memory";
+	return EINVAL;
+}
+
+static int set_store_path(struct pconf *c, const char *v, const char **why)
+{
+	if (!*v || strlen(v) >= sizeof c->store_path) {
+		*why = *v ? "path too long" : "expected a path";
+		return EINVAL;
+	}
+	strcpy(c->store_path, v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	conf_parse_h *set;
@@ -284,6 +329,8 @@ static const struct {
 	{"default_expires", set_default_expires, "3600"},
 	{"max_contacts", set_max_contacts, "10"},
 	{"max_bindings", set_max_bindings, "1000000"},
+	{"store", set_store, "file"},
+	{"store_path", set_store_path, CONF_STORE_PATH},
 	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},
@@ -294,6 +341,12 @@ static const struct {
 	{"relay_ports", set_relay_ports, "30000-39999"},
 	{"relay_idle", set_relay_idle, "60"},
 	{"relay_threads", set_relay_threads, "1"},
+	{"realm", set_realm, ""},
+	{"users", set_users, ""},
+	{"nonce_lifetime", set_nonce_lifetime, "300"},
+	{"auth_ban_failures", set_auth_ban_failures, "10"},
+	{"auth_ban_window", set_auth_ban_window, "60"},
+	{"auth_ban_time", set_auth_ban_time, "600"},
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},

@@ -13,6 +13,9 @@
 #define CONF_MAX_DOMAINS 16
 #define CONF_DOMAIN_LEN 128
 #define CONF_PATH_LEN 256
+/* store_path's default: where pinholed falls back to memory, saying so,
+ * when it cannot be used (conf/pinholed.conf) */
+#define CONF_STORE_PATH "/var/lib/pinhole/bindings.db"
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -27,6 +30,8 @@ struct pconf {
 	unsigned n_domains;
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
+	bool store_file;             /* store = file (else memory) */
+	char store_path[CONF_PATH_LEN];
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
@@ -35,6 +40,10 @@ struct pconf {
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;
+	char realm[CONF_DOMAIN_LEN]; /* empty: the first domain, or the host name */
+	char users[CONF_PATH_LEN];   /* empty: no authentication */
+	unsigned nonce_lifetime;
+	unsigned auth_ban_failures, auth_ban_window, auth_ban_time;
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

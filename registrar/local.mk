@@ -5,7 +5,12 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/conf.c registrar/conf.h \
 	registrar/log.c registrar/log.h \
 	registrar/location.c registrar/location.h \
+	registrar/store.c registrar/store.h registrar/store_codec.c \
+	registrar/store_lmdb.c \
 	registrar/register.c registrar/register.h \
+	registrar/auth.c registrar/auth.h \
+	registrar/authsip.c registrar/authsip.h \
+	registrar/slreply.c registrar/slreply.h \
 	registrar/route.c registrar/route.h \
 	registrar/sdpcheck.c registrar/sdpcheck.h \
 	registrar/sdpfw.c registrar/sdpfw.h \
@@ -22,9 +27,9 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/tlsdir.c registrar/tlsdir.h \
 	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/sipd.c registrar/sipd.h
-registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
+registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) $(LMDB_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \
-	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS)
+	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
 
 sbin_PROGRAMS += registrar/pinholed
 # sofiafix.c mends a sofia-sip function by defining it again: it has to be
@@ -33,3 +38,9 @@ registrar_pinholed_SOURCES = registrar/main.c registrar/sofiafix.c
 registrar_pinholed_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) \
 	-DPH_SYSCONFDIR='"$(sysconfdir)"'
 registrar_pinholed_LDADD = registrar/libpinholed.la
+
+# pinholed-passwd: adds a user to the users file (digests, no password).
+bin_PROGRAMS += registrar/pinholed-passwd
+registrar_pinholed_passwd_SOURCES = registrar/passwd.c
+registrar_pinholed_passwd_CPPFLAGS = $(AM_CPPFLAGS)
+registrar_pinholed_passwd_LDADD = registrar/libpinholed.la

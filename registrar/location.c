@@ -32,6 +32,8 @@ struct mem_store {
 	unsigned long aors, contacts, max_contacts;
 	struct rec *wheel[WHEEL_SLOTS];
 	time_t wheel_now;      /* every slot up to here has been processed */
+	loc_change_h *watch;   /* told of what expiry changes */
+	void *watch_arg;
 };
 
 static uint32_t hash_str(const char *s)
@@ -226,6 +228,8 @@ static unsigned rec_expire(struct mem_store *m, struct rec *r, time_t now)
 		/* Could not shrink the record (ENOMEM): retry next second. */
 		return 0;
 	}
+	if (m->watch)
+		m->watch(aor, keep, k, m->watch_arg);
 	return gone;
 }
 
@@ -277,6 +281,14 @@ static void mem_destroy(struct loc_store *s)
 	}
 	free(m->buckets);
 	free(m);
+}
+
+void loc_mem_watch(struct loc_store *s, loc_change_h *h, void *arg)
+{
+	struct mem_store *m = (struct mem_store *)s;
+
+	m->watch = h;
+	m->watch_arg = arg;
 }
 
 static const struct loc_store_ops mem_ops = {

@@ -1,9 +1,9 @@
 /* The location store: bindings per address-of-record (RFC 3261 section 10).
  *
- * A small interface so that durable or shared backends can replace the
- * in-memory one later. All changes to an AoR go through loc_put(), which
+ * A small interface over the in-memory store, which the durable one
+ * (store.h) wraps. All changes to an AoR go through loc_put(), which
  * replaces its whole contact set at once: a request is stored completely
- * or not at all. */
+ * or not at all; loc_sync() says when that is on disk. */
 #ifndef PINHOLED_LOCATION_H
 #define PINHOLED_LOCATION_H
 
@@ -27,6 +27,21 @@ struct loc_contact {
 
 struct loc_store;
 
+/* A change is durable (err 0), or could not be made so (err: it was
+ * undone in memory too). */
+typedef void (loc_done_h)(int err, void *arg);
+
+/* A waiter for loc_sync(), kept by the caller until done runs. */
+struct loc_wait {
+	struct loc_wait *next;
+	loc_done_h *done;
+	void *arg;
+};
+
+/* An AoR's contacts changed without loc_put (expiry). */
+typedef void (loc_change_h)(const char *aor, const struct loc_contact *v,
+			    unsigned n, void *arg);
+
 struct loc_store_ops {
 	const char *name;
 	/* Contacts of an AoR; *vp stays valid until the next put/expire. */
@@ -41,6 +56,9 @@ struct loc_store_ops {
 	void (*count)(const struct loc_store *s, unsigned long *aors,
 		      unsigned long *contacts);
 	void (*destroy)(struct loc_store *s);
+	/* Runs w->done once every put made so far is on disk; NULL: puts
+	 * are final when they return (the memory store). */
+	void (*sync)(struct loc_store *s, struct loc_wait *w);
 };
 
 struct loc_store {
@@ -49,6 +67,8 @@ struct loc_store {
 
 int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 		  time_t now);
+/* The memory store tells h of what its expiry changes. */
+void loc_mem_watch(struct loc_store *s, loc_change_h *h, void *arg);
 
 static inline int loc_get(struct loc_store *s, const char *aor,
 			  const struct loc_contact **vp, unsigned *np)
@@ -71,6 +91,15 @@ static inline void loc_count(const struct loc_store *s, unsigned long *aors,
 			     unsigned long *contacts)
 {
 	s->ops->count(s, aors, contacts);
+}
+
+/* The answer to a request that changed the store waits for this. */
+static inline void loc_sync(struct loc_store *s, struct loc_wait *w)
+{
+	if (s->ops->sync)
+		s->ops->sync(s, w);
+	else
+		w->done(0, w->arg);
 }
 
 static inline void loc_destroy(struct loc_store *s)

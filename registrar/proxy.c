@@ -30,7 +30,7 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf};
+	*p = (struct proxy){agent, st, flows, calls, conf, 0};
 	*pp = p;
 	return 0;
 }
@@ -38,6 +38,17 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 void proxy_free(struct proxy *p)
 {
 	free(p);
+}
+
+static bool initial_invite(const sip_t *sip)
+{
+	return sip->sip_request->rq_method == sip_method_invite &&
+	       !(sip->sip_to && sip->sip_to->a_tag);
+}
+
+unsigned proxy_invites(const struct proxy *p)
+{
+	return p->invites;
 }
 
 const char *proxy_header(const sip_t *sip, const char *name)
@@ -134,6 +145,7 @@ void ptx_free(struct ptx *t)
 	if (t->irq)
 		nta_incoming_destroy(t->irq);
 	call_unref(t->call);
+	t->p->invites -= initial_invite(t->sip);
 	msg_destroy(t->best_msg);
 	msg_destroy(t->req);
 	free(t);
@@ -356,6 +368,7 @@ struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip)
 	t->best_b = -1;
 	t->irq = nta_incoming_create(p->agent, NULL, msg_ref_create(msg), sip,
 				     TAG_END());
+	p->invites += initial_invite(sip);
 	if (!t->irq) {
 		ptx_free(t);
 		return NULL;

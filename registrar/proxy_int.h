@@ -21,6 +21,7 @@ struct proxy {
 	struct flows *flows;
 	struct calls *calls;
 	const struct pconf *conf;
+	unsigned invites;             /* initial INVITEs not yet freed */
 };
 
 struct branch {

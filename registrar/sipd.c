@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #define TPORT_STUN_SERVER_T struct sipd
 #define NTA_AGENT_MAGIC_T struct sipd
@@ -26,6 +27,7 @@
 #include <sofia-sip/tport_plugins.h>
 #include <sofia-sip/tport_tag.h>
 
+#include "authsip.h"
 #include "call.h"
 #include "flow.h"
 #include "listen.h"
@@ -35,8 +37,10 @@
 #include "relayctl.h"
 #include "register.h"
 #include "sipd.h"
+#include "slreply.h"
 #include "stund.h"
 #include "stunsock.h"
+#include "store.h"
 #include "tlsdir.h"
 #include "tlsfix.h"
 
@@ -58,7 +62,10 @@ struct sipd {
 	struct relayctl *relay;
 	struct calls *calls;
 	struct proxy *proxy;
+	struct authsip *auth;   /* NULL: no users, open */
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
+	su_timer_t *stopping;   /* SIGTERM: calls being set up may end */
+	unsigned stop_ticks;
 	time_t last_trim;   /* last look at the heap */
 };
 
@@ -171,69 +178,138 @@ static void log_register(const sip_t *sip, const struct flow *flow,
 		*r->fwwin ? "; Firewall-Window: " : "", r->fwwin);
 }
 
-/* RFC 3261 8.2.7: a stateless UAS must give a retransmitted request the
- * same To tag, so the tag is a hash of what identifies the request. */
-static sip_to_t *stateless_to(msg_t *msg, const sip_t *sip)
-{
-	const char *parts[] = {sip->sip_call_id->i_id, sip->sip_from->a_tag};
-	uint32_t h = 2166136261u;
-	char tag[16];
+/* A REGISTER between its handling and its answer: a change it made to
+ * the store is answered once on disk (loc_sync). */
+struct reg_pending {
+	struct loc_wait w;
+	struct sipd *d;
+	msg_t *msg;
+	/* the transport it came by: nta answers by it only while the request
+	 * is being delivered, later it would pick one by the Via (on a host
+	 * with several addresses, maybe another than the phone sent to) */
+	tport_t *tp;
 	sip_to_t *to;
+	struct flow flow;
+	struct reg_reply r;
+};
 
-	if (sip->sip_to->a_tag)
-		return NULL;
-	for (unsigned i = 0; i < 2; i++)
-		for (const char *p = parts[i]; p && *p; p++)
-			h = (h ^ (uint8_t)*p) * 16777619u;
-	snprintf(tag, sizeof tag, "ph%08x", h);
-	to = sip_to_dup(msg_home(msg), sip->sip_to);
-	if (to && sip_to_tag(msg_home(msg), to, tag) < 0)
-		return NULL;
-	return to;
+static void reg_answer(int err, void *arg)
+{
+	struct reg_pending *p = arg;
+	struct reg_reply *r = &p->r;
+	const sip_t *sip = sip_object(p->msg);
+	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
+	sip_date_t date[1];
+
+	if (err) { /* the store undid the change: nothing of it is kept */
+		free(r->contacts);
+		r->contacts = NULL;
+		*r->fwwin = '\0';
+		snprintf(r->phrase_buf, sizeof r->phrase_buf,
+			 "Server Internal Error: binding not stored (%s)",
+			 strerror(err));
+		r->status = 500;
+		r->phrase = r->phrase_buf;
+	}
+	log_register(sip, &p->flow, r);
+	if (r->status == 423)
+		snprintf(minexp, sizeof minexp, "%u", r->min_expires);
+	if (*r->fwwin)
+		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r->fwwin);
+	sip_date_init(date)->d_time = sip_now();
+	nta_msg_treply(p->d->agent, p->msg, r->status, r->phrase,
+		TAG_IF(p->tp, NTATAG_TPORT(p->tp)),
+		TAG_IF(p->to, SIPTAG_TO(p->to)),
+		TAG_IF(r->contacts, SIPTAG_CONTACT_STR(r->contacts)),
+		TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
+		TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
+		TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
+		TAG_IF(r->status == 200, SIPTAG_DATE(date)),
+		TAG_END());
+	reg_reply_reset(r);
+	tport_unref(p->tp);
+	free(p);
+}
+
+/* What the answer needs of its request (the request line, Via, From, To,
+ * Call-ID, CSeq: sip_complete_response()) in a small message of its own,
+ * the request itself let go: held until its batch is synced, it kept its
+ * buffer and every header sofia-sip parsed, and the heap fragmented. */
+static void reg_slim(struct reg_pending *p)
+{
+	msg_t *msg = p->msg;
+	const sip_to_t *to = p->to;
+	const sip_t *sip = sip_object(msg);
+	const sip_header_t *h[] = {
+		(const sip_header_t *)sip->sip_request,
+		(const sip_header_t *)sip->sip_via,
+		(const sip_header_t *)sip->sip_from,
+		(const sip_header_t *)(to ? to : sip->sip_to),
+		(const sip_header_t *)sip->sip_call_id,
+		(const sip_header_t *)sip->sip_cseq,
+	};
+	msg_t *m = nta_msg_create(p->d->agent, 0);
+	sip_t *s = sip_object(m);
+
+	for (unsigned i = 0; s && i < sizeof h / sizeof *h; i++)
+		if (sip_add_dup(m, s, h[i]) < 0)
+			s = NULL;
+	if (!s) { /* no memory: the request is held instead */
+		msg_destroy(m);
+		return;
+	}
+	msg_addr_copy(m, msg);
+	msg_destroy(msg);
+	p->msg = m;
+	p->to = NULL; /* the copy's */
 }
 
 /* REGISTER is answered statelessly, as Kamailio's save() does: the
  * registrar is idempotent for a retransmission (same Call-ID and CSeq), so
  * keeping each transaction for Timer J (32 s, RFC 3261 17.2.2) would only
- * cost memory: at 40,000 REGISTERs a second, over a million of them. */
+ * cost memory: at 40,000 REGISTERs a second, over a million of them. A
+ * 200 waits for its binding to be on disk (store = file). */
 static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 {
-	struct reg_reply r = {0};
-	struct flow flow;
-	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
-	sip_date_t date[1];
-	sip_to_t *to = stateless_to(msg, sip);
+	struct reg_pending *p = calloc(1, sizeof *p);
 
-	if (flows_of_msg(d->flows, msg, &flow)) {
+	if (!p || flows_of_msg(d->flows, msg, &p->flow)) {
+		free(p);
 		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
 			       TAG_END());
 		return;
 	}
-	reg_handle(d->store, d->conf, sip, &flow, now_s(), &r);
-	log_register(sip, &flow, &r);
-	if (r.status == 423)
-		snprintf(minexp, sizeof minexp, "%u", r.min_expires);
-	if (*r.fwwin)
-		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r.fwwin);
-	sip_date_init(date)->d_time = sip_now();
-	nta_msg_treply(d->agent, msg, r.status, r.phrase,
-		TAG_IF(to, SIPTAG_TO(to)),
-		TAG_IF(r.contacts, SIPTAG_CONTACT_STR(r.contacts)),
-		TAG_IF(r.status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
-		TAG_IF(r.status == 420, SIPTAG_UNSUPPORTED_STR(r.unsupported)),
-		TAG_IF(r.status == 200 && *r.fwwin, SIPTAG_HEADER_STR(fwhdr)),
-		TAG_IF(r.status == 200, SIPTAG_DATE(date)),
-		TAG_END());
-	reg_reply_reset(&r);
+	p->d = d;
+	p->msg = msg;
+	p->tp = nta_incoming_transport(d->agent, NULL, msg);
+	p->to = sl_to(msg, sip);
+	p->w.done = reg_answer;
+	p->w.arg = p;
+	reg_handle(d->store, d->conf, sip, &p->flow, now_s(), &p->r);
+	if (p->r.status == 200 && d->store->ops->sync) {
+		reg_slim(p);
+		loc_sync(d->store, &p->w);
+	}
+	else
+		reg_answer(0, p);
 }
 
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
- * methods no user gets from us (RFC 3261 21.5.2). */
+ * methods no user gets from us (RFC 3261 21.5.2). With authentication
+ * on, they come from anyone: answered statelessly, bare, no larger than
+ * the request (slreply.h). */
 static void on_own_request(struct sipd *d, msg_t *msg, sip_t *sip)
 {
-	nta_incoming_t *irq = nta_incoming_create(d->agent, NULL, msg, sip,
-						  TAG_END());
+	nta_incoming_t *irq;
 
+	if (d->auth) {
+		if (sip->sip_request->rq_method == sip_method_options)
+			sl_reply(d->agent, msg, SIP_200_OK, TAG_END());
+		else
+			sl_reply(d->agent, msg, SIP_501_NOT_IMPLEMENTED, TAG_END());
+		return;
+	}
+	irq = nta_incoming_create(d->agent, NULL, msg, sip, TAG_END());
 	if (!irq)
 		return;
 	if (sip->sip_request->rq_method == sip_method_options)
@@ -271,7 +347,10 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 					    : "Malformed %s Header",
 		 name && *name ? name : "a");
 	log_notice("SIP %s: 400 %s", sip->sip_request->rq_method_name, phrase);
-	nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
+	if (d->auth)
+		sl_reply(d->agent, msg, 400, phrase, TAG_END());
+	else
+		nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
 }
 
 /* Every message that no transaction claims (nta's stateless callback). */
@@ -282,22 +361,88 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		msg_destroy(msg);
 		return 0;
 	}
+	if (sip->sip_request && authsip_drop(d->auth, msg))
+		return 0; /* banned: not a byte back */
 	if (sip->sip_status)
 		proxy_stray_response(d->proxy, msg, sip);
 	else if (sip->sip_error && sip->sip_request->rq_method != sip_method_ack)
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
 		msg_destroy(msg);
-	else if (sip->sip_request->rq_method == sip_method_register)
-		on_register(d, msg, sip);
-	else if (for_us(sip))
+	else if (sip->sip_request->rq_method == sip_method_register) {
+		if (!authsip_gate(d->auth, msg, sip))
+			on_register(d, msg, sip);
+	} else if (for_us(sip))
 		on_own_request(d, msg, sip);
-	else
+	else if (d->auth && sip->sip_request->rq_method == sip_method_cancel)
+		/* RFC 3261 22.1: a CANCEL cannot be challenged. One that nta
+		 * matched to no transaction of ours would be forwarded to the
+		 * user's phones (16.10), which tells a stranger who is
+		 * registered: it ends here. */
+		sl_reply(d->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
+	else if (d->stopping && sip->sip_request->rq_method == sip_method_invite &&
+		 !(sip->sip_to && sip->sip_to->a_tag)) /* RFC 3261 21.5.4, 20.33 */
+		nta_msg_treply(d->agent, msg, 503,
+			       "Service Unavailable: shutting down",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	else if (!authsip_needed(d->auth, msg, sip) ||
+		 !authsip_gate(d->auth, msg, sip))
 		proxy_request(d->proxy, msg, sip);
 	return 0;
 }
 
 /* ---- set-up ---------------------------------------------------------- */
+
+/* The directory of the store's file, made if missing (its parent must
+ * exist: /var/lib does). */
+static int store_dir(const char *path)
+{
+	char dir[CONF_PATH_LEN];
+	char *slash;
+
+	snprintf(dir, sizeof dir, "%s", path);
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = '\0';
+	return mkdir(dir, 0750) && errno != EEXIST ? errno : 0;
+}
+
+/* store = file: the bindings of the last run back, and every change on
+ * disk before its 200. On the default path, which a user running
+ * pinholed from its source tree cannot write, it falls back to memory
+ * and says so; a path of the operator's own must work. */
+static int store_alloc(struct sipd *d, su_root_t *root)
+{
+	const struct pconf *c = d->conf;
+	struct loc_store *mem;
+	/* LMDB reserves the file's largest size up front (address space,
+	 * not disk): room for max_bindings of up to 2 KiB each */
+	size_t max_bytes = ((size_t)c->max_bindings + 1024) * 2048;
+	int err = loc_mem_alloc(&mem, c->max_bindings, now_s());
+
+	if (err || !c->store_file) {
+		d->store = mem;
+		return err;
+	}
+	if ((err = store_dir(c->store_path)))
+		log_err("store: cannot make the directory of %s: %s",
+			c->store_path, strerror(err));
+	if (!err && !(err = store_file_alloc(&d->store, mem, &store_lmdb,
+					     c->store_path, max_bytes, root,
+					     now_s())))
+		return 0;
+	loc_destroy(mem); /* maybe half loaded */
+	if (strcmp(c->store_path, CONF_STORE_PATH))
+		return err;
+	if ((err = loc_mem_alloc(&d->store, c->max_bindings, now_s())))
+		return err;
+	log_warn("store: bindings are kept in memory only, and lost when "
+		 "pinholed stops: set store_path to a file it can write, or "
+		 "store = memory to say so");
+	d->store = mem;
+	return 0;
+}
 
 /* After a load the heap holds what its transactions used (nta keeps each
  * for up to 64*T1, 32 s, after it ends), freed but not given back: glibc
@@ -352,6 +497,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	if ((closed = flows_sweep(d->flows, d->conf->max_expires + 60)))
 		log_debug("sip: %u TCP connection(s) closed or idle let go", closed);
 	calls_tick(d->calls);
+	authsip_tick(d->auth);
 	give_back_memory(d, now_s());
 }
 
@@ -439,7 +585,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	d->sip_sock = -1;
 	sofia_log_setup();
 	the_sipd = d;
-	err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
+	err = store_alloc(d, root);
 	if (!err)
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
 	if (!err)
@@ -462,6 +608,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 				    NTATAG_UDP_MTU(65535),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
+	    (err = authsip_alloc(&d->auth, d->agent, conf)) ||
 	    (err = flows_alloc(&d->flows, d->agent)) ||
 	    (err = relayctl_internal_alloc(&d->relay, conf)) ||
 	    (err = calls_alloc(&d->calls, d->relay, d->stund, d->store)) ||
@@ -484,6 +631,43 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	return 0;
 }
 
+void sipd_reload_users(struct sipd *d)
+{
+	authsip_reload(d->auth, d->conf->users);
+}
+
+/* SIGTERM: new calls get 503 with Retry-After, those being set up get
+ * up to STOP_WAIT_TICKS to end, then the loop ends; sipd_free() writes
+ * the reports of calls in progress and the store's last changes. */
+#define STOP_WAIT_TICKS 15 /* x 100 ms */
+
+static void on_stop_tick(su_root_magic_t *magic, su_timer_t *t,
+			 su_timer_arg_t *arg)
+{
+	struct sipd *d = (struct sipd *)arg;
+
+	if (proxy_invites(d->proxy) && ++d->stop_ticks < STOP_WAIT_TICKS)
+		return;
+	if (proxy_invites(d->proxy))
+		log_warn("stopping with %u call(s) still being set up",
+			 proxy_invites(d->proxy));
+	su_root_break(d->root);
+}
+
+void sipd_stop(struct sipd *d)
+{
+	if (d->stopping) { /* a second signal: now */
+		su_root_break(d->root);
+		return;
+	}
+	log_notice("stopping: new calls refused, %u being set up",
+		   proxy_invites(d->proxy));
+	d->stopping = su_timer_create(su_root_task(d->root), 100);
+	if (!d->stopping ||
+	    su_timer_set_for_ever(d->stopping, on_stop_tick, (su_timer_arg_t *)d))
+		su_root_break(d->root);
+}
+
 void sipd_log_stats(const struct sipd *d)
 {
 	const struct stund_stats *st = stund_stats(d->stund);
@@ -492,8 +676,9 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets", aors, contacts, st->requests, st->answers,
-		   st->hop_answers, st->errors, st->bad, st->nulls);
+		   "%lu null packets; %lu answers withheld (larger than their "
+		   "request)", aors, contacts, st->requests, st->answers,
+		   st->hop_answers, st->errors, st->bad, st->nulls, sl_dropped());
 }
 
 void sipd_free(struct sipd *d)
@@ -501,7 +686,9 @@ void sipd_free(struct sipd *d)
 	if (!d)
 		return;
 	su_timer_destroy(d->tick);
+	su_timer_destroy(d->stopping);
 	proxy_free(d->proxy);
+	authsip_free(d->auth);
 	calls_free(d->calls);
 	relayctl_destroy(d->relay);
 	loc_destroy(d->store);

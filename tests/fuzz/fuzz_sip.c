@@ -121,6 +121,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	conf_defaults(&conf);
 	if (conf_set(&conf, "listen", "127.0.0.1", &why) ||
 	    conf_set(&conf, "max_bindings", "1000", &why) ||
+	    conf_set(&conf, "store", "memory", &why) ||
 	    conf_set(&conf, "relay_ports", "40000-40999", &why)) {
 		fprintf(stderr, "fuzz_sip: config: %s\n", why);
 		exit(1);

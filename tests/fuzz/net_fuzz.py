@@ -372,7 +372,8 @@ class Fuzzer:
 		self.run_off = self.log_off
 		self.proc = subprocess.Popen([self.a.pinholed, "-f", "-o", "listen=" + HOST,
 			"-o", "sip_port=%d" % self.port, "-o", "stun_port=%d" % self.stun_port,
-			"-o", "relay_ports=40000-40999", "-o", "log_level=" + self.a.log_level],
+			"-o", "relay_ports=40000-40999", "-o", "log_level=" + self.a.log_level,
+			"-o", "store_path=" + os.path.join(self.a.out, "bindings-%d.db" % self.seed)],
 			stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=env)
 		for _ in range(150):
 			if " ready: " in self.read_log(self.run_off):

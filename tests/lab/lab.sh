@@ -266,7 +266,10 @@ lab_start_pinholed() {
 # lab_start_pinholed_as [ARGS]: pinholed in srv with only these options
 # (listen at its default, every address, unless they say otherwise).
 lab_start_pinholed_as() {
-	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f "$@"
+	# a store file of its own: a test that starts pinholed again for its
+	# next case must not find the bindings of the last one
+	lab_bg srv "$LAB_DIR/pinholed.log" "$top_builddir/registrar/pinholed" -f \
+		-o "store_path=$(mktemp -u "$LAB_DIR/bindings.XXXXXX")" "$@"
 	for _ in $(seq 1 50); do
 		grep -q ' ready: ' "$LAB_DIR/pinholed.log" 2>/dev/null && return 0
 		sleep 0.1

@@ -123,13 +123,14 @@ ph_start() {
 	# check the order: sendcap.so hands each send on to ASan's own wrapper.
 	PH_RUNS=$((PH_RUNS + 1))
 	# relay ports above free_base's range; parallel tests share them (a
-	# port in use is skipped)
+	# port in use is skipped). The default store (file), in the work
+	# folder: one file per pinholed, none shared between tests.
 	ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0 \
 	LD_PRELOAD=$SENDCAP${LD_PRELOAD:+:$LD_PRELOAD} \
 	SENDCAP_FILE=$WORK/sent-$PH_RUNS.cap \
 	"$PINHOLED" -f -o "listen=$PH_IP" -o "sip_port=$SIP_PORT" \
 		-o "stun_port=$STUN_PORT" -o relay_ports=50000-51999 \
-		-o log_level=debug "$@" \
+		-o "store_path=$WORK/bindings-$PH_RUNS.db" -o log_level=debug "$@" \
 		>"$WORK/pinholed.log" 2>&1 &
 	PH_PID=$!
 	for _ in $(seq 1 50); do

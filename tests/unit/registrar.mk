@@ -3,6 +3,7 @@ if HAVE_CRITERION
 registrar_unit_tests = \
 	tests/unit/test_conf \
 	tests/unit/test_location \
+	tests/unit/test_store \
 	tests/unit/test_register \
 	tests/unit/test_stund \
 	tests/unit/test_route \
@@ -10,7 +11,8 @@ registrar_unit_tests = \
 	tests/unit/test_sdpcheck \
 	tests/unit/test_call \
 	tests/unit/test_calls \
-	tests/unit/test_listen
+	tests/unit/test_listen \
+	tests/unit/test_auth
 check_PROGRAMS += $(registrar_unit_tests)
 TESTS += $(registrar_unit_tests)
 reg_unit_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
@@ -20,6 +22,9 @@ tests_unit_test_conf_LDADD = $(unit_reg_ldadd)
 tests_unit_test_location_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_location_CFLAGS = $(unit_cflags)
 tests_unit_test_location_LDADD = $(unit_reg_ldadd)
+tests_unit_test_store_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_store_CFLAGS = $(unit_cflags)
+tests_unit_test_store_LDADD = $(unit_reg_ldadd)
 tests_unit_test_register_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_register_CFLAGS = $(unit_cflags)
 tests_unit_test_register_LDADD = $(unit_reg_ldadd)
@@ -46,4 +51,7 @@ tests_unit_test_calls_LDADD = $(unit_reg_ldadd)
 tests_unit_test_listen_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_listen_CFLAGS = $(unit_cflags)
 tests_unit_test_listen_LDADD = $(unit_reg_ldadd)
+tests_unit_test_auth_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_auth_CFLAGS = $(unit_cflags)
+tests_unit_test_auth_LDADD = $(unit_reg_ldadd) $(CRYPTO_LIBS)
 endif

@@ -1,0 +1,159 @@
+/* Small stateless answers: see slreply.h. */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sofia-sip/msg_header.h>
+#include <sofia-sip/nta_stateless.h>
+#include <sofia-sip/sip_header.h>
+#include <sofia-sip/su_tagarg.h>
+
+#include "log.h"
+#include "slreply.h"
+
+static unsigned long dropped;
+
+sip_to_t *sl_to(msg_t *msg, const sip_t *sip)
+{
+	const char *parts[] = {sip->sip_call_id->i_id, sip->sip_from->a_tag};
+	uint32_t h = 2166136261u;
+	char tag[16];
+	sip_to_t *to;
+
+	if (sip->sip_to->a_tag)
+		return NULL;
+	for (unsigned i = 0; i < 2; i++)
+		for (const char *p = parts[i]; p && *p; p++)
+			h = (h ^ (uint8_t)*p) * 16777619u;
+	snprintf(tag, sizeof tag, "ph%08x", h);
+	to = sip_to_dup(msg_home(msg), sip->sip_to);
+	if (to && sip_to_tag(msg_home(msg), to, tag) < 0)
+		return NULL;
+	return to;
+}
+
+/* own_lines: "Name: value" lines (CRLF between), header fields written
+ * as they are, each on a line of its own. In compact form sofia-sip joins
+ * the fields of one name with commas, which RFC 3261 7.3.1 forbids for
+ * WWW-Authenticate and Proxy-Authenticate, and leaves no space after the
+ * colon, which RFC 3261 allows but simple parsers of challenges do not
+ * (SIPVicious's, some phones'). So each goes in as a header field sofia
+ * does not know, its value (the space included) as given, and is encoded
+ * before the next is added: sofia joins only fields not yet encoded. */
+static int add_own_lines(msg_t *m, sip_t *s, const char *own_lines)
+{
+	su_home_t *home = msg_home(m);
+
+	for (const char *p = own_lines; *p;) {
+		const char *end = strstr(p, "\r\n"), *colon = strchr(p, ':');
+		sip_unknown_t *u;
+
+		if (!end)
+			end = p + strlen(p);
+		if (!colon || colon > end)
+			return EINVAL;
+		u = (sip_unknown_t *)msg_header_alloc(home, sip_unknown_class, 0);
+		if (!u ||
+		    !(u->un_name = su_strndup(home, p, (isize_t)(colon - p))) ||
+		    !(u->un_value = su_strndup(home, colon + 1,
+					       (isize_t)(end - colon - 1))) ||
+		    msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)u) < 0 ||
+		    msg_prepare(m) < 0)
+			return ENOMEM;
+		p = *end ? end + 2 : end;
+	}
+	return 0;
+}
+
+/* The answer's headers: those RFC 3261 8.2.6.2 copies from the request
+ * (not Record-Route: a stateless error answer sets up no dialog), the
+ * caller's, and Content-Length, encoded (to know its size). */
+static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
+		    const char *phrase, const char *own_lines,
+		    tagi_t const *tags)
+{
+	msg_t *m = nta_msg_create(agent, 0);
+	sip_t *s = sip_object(m);
+	const sip_t *rs = sip_object(req);
+	sip_to_t *to = s ? sl_to(m, rs) : NULL;
+
+	if (!s)
+		return NULL;
+	msg_set_flags(m, MSG_DO_COMPACT);
+	s->sip_status = sip_status_create(msg_home(m), status, phrase, NULL);
+	if (!s->sip_status || sip_add_tl(m, s,
+		SIPTAG_VIA(rs->sip_via), SIPTAG_FROM(rs->sip_from),
+		SIPTAG_TO(to ? to : rs->sip_to), SIPTAG_CALL_ID(rs->sip_call_id),
+		SIPTAG_CSEQ(rs->sip_cseq), TAG_NEXT(tags)) < 0 ||
+	    sip_complete_message(m) < 0 || msg_serialize(m, (msg_pub_t *)s) < 0 ||
+	    msg_prepare(m) < 0 || (own_lines && add_own_lines(m, s, own_lines))) {
+		msg_destroy(m);
+		return NULL;
+	}
+	return m;
+}
+
+msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
+		const char *own_lines, tag_type_t tag, tag_value_t value, ...)
+{
+	msg_t *m;
+	ta_list ta;
+
+	ta_start(ta, tag, value);
+	m = build(agent, req, status, phrase, own_lines, ta_args(ta));
+	(void)ta_end(ta);
+	return m;
+}
+
+bool sl_fits(msg_t *reply, msg_t *req)
+{
+	/* msg_size(): what the request came in, headers and body */
+	return msg_size(reply) <= msg_size(req);
+}
+
+int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
+{
+	const sip_t *rs = sip_object(req);
+
+	if (!reply) {
+		msg_destroy(req);
+		return ENOMEM;
+	}
+	if (!sl_fits(reply, req)) {
+		dropped++;
+		log_debug("sip: %s %s: %d not sent: %zu bytes for a request of %zu",
+			  rs->sip_request->rq_method_name, rs->sip_call_id->i_id,
+			  sip_object(reply)->sip_status->st_status,
+			  (size_t)msg_size(reply), (size_t)msg_size(req));
+		msg_destroy(reply);
+		msg_destroy(req);
+		return EMSGSIZE;
+	}
+	/* nta would copy it into the answer (RFC 3261 16.7) */
+	if (rs->sip_record_route)
+		msg_header_remove_all(req, (msg_pub_t *)rs,
+				      (msg_header_t *)rs->sip_record_route);
+	return nta_msg_mreply(agent, reply, sip_object(reply),
+			      sip_object(reply)->sip_status->st_status,
+			      sip_object(reply)->sip_status->st_phrase, req,
+			      TAG_END()) < 0 ? EIO : 0;
+}
+
+int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
+	     tag_type_t tag, tag_value_t value, ...)
+{
+	msg_t *m;
+	ta_list ta;
+
+	ta_start(ta, tag, value);
+	m = build(agent, msg, status, phrase, NULL, ta_args(ta));
+	(void)ta_end(ta);
+	return sl_send(agent, m, msg);
+}
+
+unsigned long sl_dropped(void)
+{
+	return dropped;
+}

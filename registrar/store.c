@@ -1,0 +1,442 @@
+/* The durable location store (store.h): memory for reads, a file written
+ * ahead by one writer thread with group commit.
+ *
+ * The loop thread changes memory at once (so that the next request sees
+ * the change) and queues the AoR's new record; the writer takes every
+ * queued record at once, writes them in one transaction and syncs once,
+ * then hands the batch back through an eventfd; the loop thread answers
+ * whoever waits on it. A batch that could not be committed is undone in
+ * memory: each of its AoRs gets back what the file holds, unless a later
+ * change of that AoR is still on its way. */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/eventfd.h>
+
+#include "log.h"
+#include "store.h"
+
+struct op {
+	struct op *qnext;         /* the queue or a batch (under lock) */
+	struct op *unext, *uprev; /* not yet done, in order (loop only) */
+	struct loc_wait *waiters; /* (loop only) */
+	int err;                  /* the batch's, set by the writer */
+	void *disk;               /* failed: what the file holds */
+	size_t disklen;
+	unsigned char *val;       /* the record; NULL: delete */
+	size_t len;
+	char aor[];
+};
+
+struct fstore {
+	struct loc_store base;
+	struct loc_store *mem;
+	const struct store_engine *e;
+	void *h;
+	su_root_t *root;
+	su_wait_t wait[1];
+	int efd;
+	struct op *ufirst, *ulast;  /* not yet done (loop only) */
+	pthread_t writer;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct op *queue, **qtail;  /* for the writer */
+	struct op *done, **dtail;   /* for the loop */
+	bool stop;
+	unsigned long batches;      /* commits, for the log */
+};
+
+static time_t mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static time_t wall_off(void)
+{
+	return time(NULL) - mono_now();
+}
+
+/* ---- the writer thread ---------------------------------------------- */
+
+static int write_batch(struct fstore *s, struct op *batch)
+{
+	int err = s->e->begin(s->h);
+
+	for (struct op *o = batch; o && !err; o = o->qnext)
+		err = s->e->put(s->h, o->aor, o->val, o->val ? o->len : 0);
+	if (!err)
+		return s->e->commit(s->h);
+	s->e->abort(s->h);
+	return err;
+}
+
+static void *writer_main(void *arg)
+{
+	struct fstore *s = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct op *batch;
+		int err;
+
+		while (!s->queue && !s->stop)
+			pthread_cond_wait(&s->cond, &s->lock);
+		if (!s->queue)
+			break;
+		batch = s->queue;
+		s->queue = NULL;
+		s->qtail = &s->queue;
+		pthread_mutex_unlock(&s->lock);
+
+		err = write_batch(s, batch);
+		for (struct op *o = batch; o; o = o->qnext) {
+			o->err = err;
+			if (err && s->e->get(s->h, o->aor, &o->disk, &o->disklen))
+				o->disk = NULL;
+		}
+		pthread_mutex_lock(&s->lock);
+		*s->dtail = batch;
+		while (*s->dtail)
+			s->dtail = &(*s->dtail)->qnext;
+		s->batches++;
+		if (write(s->efd, &one, sizeof one) < 0) {
+			/* the counter is full: the loop has a wake-up coming */
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* ---- back on the loop ----------------------------------------------- */
+
+static bool later_change(const struct op *o)
+{
+	for (const struct op *n = o->unext; n; n = n->unext)
+		if (!strcmp(n->aor, o->aor))
+			return true;
+	return false;
+}
+
+/* Memory gets back what the file holds for o's AoR. */
+static void undo(struct fstore *s, struct op *o)
+{
+	struct loc_contact v[STORE_MAX_CONTACTS];
+	unsigned n = 0;
+
+	if (later_change(o))
+		return;
+	if (o->disk && store_decode(o->disk, o->disklen, wall_off(),
+				    mono_now(), v, STORE_MAX_CONTACTS, &n))
+		n = 0;
+	s->mem->ops->put(s->mem, o->aor, v, n);
+}
+
+static void finish(struct fstore *s, struct op *o)
+{
+	struct loc_wait *w = o->waiters, *next;
+
+	if (o->err) {
+		log_err("store: %s not written: %s; its REGISTER fails",
+			o->aor, strerror(o->err));
+		undo(s, o);
+	}
+	if (o->uprev)
+		o->uprev->unext = o->unext;
+	else
+		s->ufirst = o->unext;
+	if (o->unext)
+		o->unext->uprev = o->uprev;
+	else
+		s->ulast = o->uprev;
+	for (; w; w = next) {
+		next = w->next;
+		w->done(o->err, w->arg);
+	}
+	free(o->disk);
+	free(o->val);
+	free(o);
+}
+
+static void take_done(struct fstore *s)
+{
+	struct op *o, *next;
+
+	pthread_mutex_lock(&s->lock);
+	o = s->done;
+	s->done = NULL;
+	s->dtail = &s->done;
+	pthread_mutex_unlock(&s->lock);
+	for (; o; o = next) {
+		next = o->qnext;
+		finish(s, o);
+	}
+}
+
+static int on_done(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
+{
+	struct fstore *s = (struct fstore *)arg;
+	uint64_t n;
+
+	if (read(s->efd, &n, sizeof n) < 0) {
+		/* nothing yet: a spurious wake-up */
+	}
+	take_done(s);
+	return 0;
+}
+
+/* ---- the store's operations ----------------------------------------- */
+
+static int enqueue(struct fstore *s, const char *aor,
+		   const struct loc_contact *v, unsigned n, struct op **op)
+{
+	size_t alen = strlen(aor) + 1;
+	struct op *o = calloc(1, sizeof *o + alen);
+	int err;
+
+	if (!o)
+		return ENOMEM;
+	memcpy(o->aor, aor, alen);
+	if (n && (err = store_encode(v, n, wall_off(), &o->val, &o->len))) {
+		free(o);
+		return err;
+	}
+	*op = o;
+	return 0;
+}
+
+static void submit(struct fstore *s, struct op *o)
+{
+	o->uprev = s->ulast;
+	if (s->ulast)
+		s->ulast->unext = o;
+	else
+		s->ufirst = o;
+	s->ulast = o;
+	pthread_mutex_lock(&s->lock);
+	*s->qtail = o;
+	s->qtail = &o->qnext;
+	pthread_cond_signal(&s->cond);
+	pthread_mutex_unlock(&s->lock);
+}
+
+static int fs_put(struct loc_store *ls, const char *aor,
+		  const struct loc_contact *v, unsigned n)
+{
+	struct fstore *s = (struct fstore *)ls;
+	struct op *o;
+	int err = enqueue(s, aor, v, n, &o);
+
+	if (err)
+		return err;
+	if ((err = s->mem->ops->put(s->mem, aor, v, n))) {
+		free(o->val);
+		free(o);
+		return err;
+	}
+	submit(s, o);
+	return 0;
+}
+
+/* Expiry: the file follows, nobody waits. */
+static void on_expired(const char *aor, const struct loc_contact *v,
+		       unsigned n, void *arg)
+{
+	struct fstore *s = arg;
+	struct op *o;
+
+	if (!enqueue(s, aor, v, n, &o))
+		submit(s, o);
+}
+
+static void fs_sync(struct loc_store *ls, struct loc_wait *w)
+{
+	struct fstore *s = (struct fstore *)ls;
+
+	if (!s->ulast)
+		return w->done(0, w->arg);
+	w->next = s->ulast->waiters;
+	s->ulast->waiters = w;
+}
+
+static int fs_get(struct loc_store *ls, const char *aor,
+		  const struct loc_contact **vp, unsigned *np)
+{
+	struct fstore *s = (struct fstore *)ls;
+
+	return s->mem->ops->get(s->mem, aor, vp, np);
+}
+
+static unsigned fs_expire(struct loc_store *ls, time_t now)
+{
+	struct fstore *s = (struct fstore *)ls;
+
+	return s->mem->ops->expire(s->mem, now);
+}
+
+static void fs_count(const struct loc_store *ls, unsigned long *aors,
+		     unsigned long *contacts)
+{
+	const struct fstore *s = (const struct fstore *)ls;
+
+	s->mem->ops->count(s->mem, aors, contacts);
+}
+
+/* Everything queued is written and answered before the file closes. */
+static void fs_destroy(struct loc_store *ls)
+{
+	struct fstore *s = (struct fstore *)ls;
+
+	if (s->started) {
+		pthread_mutex_lock(&s->lock);
+		s->stop = true;
+		pthread_cond_signal(&s->cond);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->writer, NULL);
+		take_done(s);
+		log_info("store: closed after %lu commits", s->batches);
+	}
+	if (s->root && s->efd >= 0)
+		su_root_unregister(s->root, s->wait, on_done,
+				   (su_wakeup_arg_t *)s);
+	if (s->efd >= 0)
+		close(s->efd);
+	if (s->h)
+		s->e->close(s->h);
+	loc_destroy(s->mem);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->cond);
+	free(s);
+}
+
+static const struct loc_store_ops file_ops = {
+	.name = "file",
+	.get = fs_get,
+	.put = fs_put,
+	.expire = fs_expire,
+	.count = fs_count,
+	.destroy = fs_destroy,
+	.sync = fs_sync,
+};
+
+/* ---- start: the file's bindings back into memory -------------------- */
+
+struct load {
+	struct fstore *s;
+	time_t now, off;
+	unsigned long aors, contacts, dropped;
+	struct op *stale, **stail;   /* records to delete */
+};
+
+static int load_one(const char *key, size_t klen, const void *val,
+		    size_t len, void *arg)
+{
+	struct load *ld = arg;
+	struct loc_contact v[STORE_MAX_CONTACTS];
+	char aor[klen + 1];
+	unsigned n = 0;
+	struct op *o;
+	int err;
+
+	memcpy(aor, key, klen);
+	aor[klen] = '\0';
+	err = store_decode(val, len, ld->off, ld->now, v, STORE_MAX_CONTACTS, &n);
+	if (err)
+		log_warn("store: the record of %s cannot be read; dropped", aor);
+	if (!err && n && (err = ld->s->mem->ops->put(ld->s->mem, aor, v, n)))
+		return err; /* ENOSPC: more than max_bindings */
+	if (!err && n) {
+		ld->aors++;
+		ld->contacts += n;
+		return 0;
+	}
+	ld->dropped++;
+	if (!enqueue(ld->s, aor, NULL, 0, &o)) {
+		*ld->stail = o;
+		ld->stail = &o->qnext;
+	}
+	return 0;
+}
+
+static int load(struct fstore *s, const char *path, time_t now)
+{
+	struct load ld = {s, now, wall_off(), 0, 0, 0, NULL, NULL};
+	int err;
+
+	ld.stail = &ld.stale;
+	err = s->e->each(s->h, load_one, &ld);
+	if (!err && ld.stale)
+		err = write_batch(s, ld.stale);
+	for (struct op *o = ld.stale, *next; o; o = next) {
+		next = o->qnext;
+		free(o);
+	}
+	if (err) {
+		log_err("store: cannot load %s: %s", path, strerror(err));
+		return err;
+	}
+	log_notice("store: %s (%s): %lu AoRs, %lu bindings reloaded, %lu "
+		   "expired records removed", path, s->e->name, ld.aors,
+		   ld.contacts, ld.dropped);
+	return 0;
+}
+
+static int start(struct fstore *s)
+{
+	int err;
+
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->efd < 0)
+		return errno;
+	if (su_wait_create(s->wait, s->efd, SU_WAIT_IN) < 0 ||
+	    su_root_register(s->root, s->wait, on_done,
+			     (su_wakeup_arg_t *)s, 0) < 0)
+		return ENOMEM;
+	if ((err = pthread_create(&s->writer, NULL, writer_main, s)))
+		return err;
+	s->started = true;
+	return 0;
+}
+
+int store_file_alloc(struct loc_store **sp, struct loc_store *mem,
+		     const struct store_engine *e, const char *path,
+		     size_t max_bytes, su_root_t *root, time_t now)
+{
+	struct fstore *s = calloc(1, sizeof *s);
+	int err;
+
+	if (!s)
+		return ENOMEM;
+	s->base.ops = &file_ops;
+	s->mem = mem;
+	s->e = e;
+	s->efd = -1;
+	s->qtail = &s->queue;
+	s->dtail = &s->done;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->cond, NULL);
+	err = e->open(&s->h, path, max_bytes);
+	if (err)
+		log_err("store: cannot open %s: %s", path, strerror(err));
+	if (!err && !(err = load(s, path, now))) {
+		s->root = root;
+		err = start(s);
+	}
+	if (err) {
+		s->mem = NULL; /* the caller's still */
+		fs_destroy(&s->base);
+		return err;
+	}
+	loc_mem_watch(mem, on_expired, s);
+	*sp = &s->base;
+	return 0;
+}
