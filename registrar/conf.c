@@ -50,6 +50,8 @@ UINT_KEY(default_expires, 1, 604800)
 UINT_KEY(max_contacts, 1, 1000)
 UINT_KEY(max_bindings, 1, 100000000)
 UINT_KEY(stun_memory, 16, 16777216)
+UINT_KEY(max_bindings_per_source, 0, 100000000)
+UINT_KEY(stun_memory_per_prefix, 1, 16777216)
 UINT_KEY(udp_buffer, 65536, 268435456)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 UINT_KEY(relay_idle, 5, 86400)
@@ -264,11 +266,13 @@ static const struct {
 	{"default_expires", set_default_expires, "3600"},
 	{"max_contacts", set_max_contacts, "10"},
 	{"max_bindings", set_max_bindings, "1000000"},
+	{"max_bindings_per_source", set_max_bindings_per_source, "1000"},
 	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},
 	{"stun_memory", set_stun_memory, "65536"},
 	{"stun_memory_seconds", set_stun_memory_seconds, "300"},
+	{"stun_memory_per_prefix", set_stun_memory_per_prefix, "4096"},
 	{"relay", set_relay, "internal"},
 	{"relay_address", set_relay_address, ""},
 	{"relay_ports", set_relay_ports, "30000-39999"},

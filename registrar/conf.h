@@ -23,10 +23,12 @@ struct pconf {
 	unsigned n_domains;
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
+	unsigned max_bindings_per_source;  /* per source IP; 0: no limit */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
+	unsigned stun_memory_per_prefix;   /* per /24 (IPv4) or /64 (IPv6) */
 	bool relay;                  /* relay = internal (true) or off */
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;

@@ -14,6 +14,7 @@ static const struct {
 	{ENOMEM, {500, "Out of Memory"}},
 	{EIO, {500, "Store Failure"}},
 	{ENOSPC, {503, "Location Store Full"}},
+	{EDQUOT, {503, "Service Unavailable: too many bindings from this address"}},
 	{ENOTCONN, {480, "Temporarily Unavailable: connection closed"}},
 	{EHOSTUNREACH, {503, "Service Unavailable: no binding reachable"}},
 	{EALREADY, {482, "Loop Detected: a call with this Call-ID is being set up"}},

@@ -17,7 +17,9 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/calls.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
 	registrar/fork.c \
+	registrar/srcmap.c registrar/srcmap.h \
 	registrar/stund.c registrar/stund.h \
+	registrar/stunmem.c registrar/stunmem.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h
 registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)

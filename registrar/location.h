@@ -33,13 +33,17 @@ struct loc_store_ops {
 	int (*get)(struct loc_store *s, const char *aor,
 		   const struct loc_contact **vp, unsigned *np);
 	/* Replace the AoR's contacts (n == 0 removes it). ENOSPC when the
-	 * store is full; then nothing changed. */
+	 * store is full, EDQUOT when a source IP would hold more than its
+	 * share; then nothing changed. */
 	int (*put)(struct loc_store *s, const char *aor,
 		   const struct loc_contact *v, unsigned n);
 	/* Drop contacts whose expires <= now; returns how many. */
 	unsigned (*expire)(struct loc_store *s, time_t now);
 	void (*count)(const struct loc_store *s, unsigned long *aors,
 		      unsigned long *contacts);
+	/* Contacts whose flow comes from this IP (any port). */
+	unsigned long (*source_count)(const struct loc_store *s,
+				      const struct ph_addr *ip);
 	void (*destroy)(struct loc_store *s);
 };
 
@@ -49,6 +53,9 @@ struct loc_store {
 
 int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 		  time_t now);
+/* At most n contacts from one source IP (max_bindings_per_source); 0: no
+ * limit. */
+void loc_mem_set_max_per_source(struct loc_store *s, unsigned long n);
 
 static inline int loc_get(struct loc_store *s, const char *aor,
 			  const struct loc_contact **vp, unsigned *np)
@@ -71,6 +78,12 @@ static inline void loc_count(const struct loc_store *s, unsigned long *aors,
 			     unsigned long *contacts)
 {
 	s->ops->count(s, aors, contacts);
+}
+
+static inline unsigned long loc_source_count(const struct loc_store *s,
+					     const struct ph_addr *ip)
+{
+	return s->ops->source_count(s, ip);
 }
 
 static inline void loc_destroy(struct loc_store *s)

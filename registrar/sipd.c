@@ -401,12 +401,23 @@ static int add_transports(struct sipd *d)
 	return err;
 }
 
+/* PROTOCOL.md section 1: a STUN request too small to pay for its answer
+ * is answered only for a source IP that holds a binding. */
+static bool stun_known(const struct ph_addr *src, void *arg)
+{
+	struct sipd *d = arg;
+
+	return loc_source_count(d->store, src) > 0;
+}
+
 int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 {
 	struct stund_conf sc = {
 		.port = conf->stun_port, .alt_ip = conf->stun_alt,
 		.memory = conf->stun_memory,
 		.memory_ms = conf->stun_memory_seconds * 1000,
+		.memory_per_prefix = conf->stun_memory_per_prefix,
+		.known_h = stun_known,
 	};
 	struct sipd *d = calloc(1, sizeof *d);
 	int err;
@@ -418,9 +429,13 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	d->sip_sock = -1;
 	sofia_log_setup();
 	the_sipd = d;
+	sc.arg = d;
 	err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
-	if (!err)
+	if (!err) {
+		loc_mem_set_max_per_source(d->store,
+					   conf->max_bindings_per_source);
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
+	}
 	if (!err)
 		err = stunsock_alloc(&d->socks, root, conf, d->stund);
 	if (err)
@@ -471,8 +486,9 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets", aors, contacts, st->requests, st->answers,
-		   st->hop_answers, st->errors, st->bad, st->nulls);
+		   "%lu null packets, %lu too small to answer", aors, contacts,
+		   st->requests, st->answers, st->hop_answers, st->errors,
+		   st->bad, st->nulls, st->too_small);
 }
 
 void sipd_free(struct sipd *d)

@@ -4,6 +4,7 @@ sipp_tests = \
 	tests/sipp/rules.sh \
 	tests/sipp/fwwin.sh \
 	tests/sipp/stun.sh \
+	tests/sipp/amplify.sh \
 	tests/sipp/keepalive.sh \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
@@ -23,7 +24,7 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
-	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py
+	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/amplify.py tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck
