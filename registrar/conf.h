@@ -24,6 +24,11 @@ struct pconf {
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
 	unsigned max_bindings_per_source;  /* per source IP; 0: no limit */
+	unsigned max_tcp_per_source;       /* connections; 0: no limit */
+	unsigned max_requests_per_source;  /* per second; 0: no limit */
+	unsigned tcp_idle_timeout;         /* s, a connection no flow holds */
+	unsigned tcp_message_timeout;      /* s, no byte of an unfinished one */
+	unsigned sip_max_message_size;     /* bytes */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
@@ -33,6 +38,7 @@ struct pconf {
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;
+	unsigned relay_streams_per_source, relay_streams_per_user; /* 0: none */
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

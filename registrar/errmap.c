@@ -22,6 +22,8 @@ static const struct {
 	{E2BIG, {500, "Server Internal Error: too many branches"}},
 	/* the relay (a call's reservation): why a call has no relay ports */
 	{EBUSY, {503, "Service Unavailable: relay ports exhausted"}},
+	{EUSERS, {503, "Service Unavailable: this caller holds its share of "
+		       "relay ports"}},
 	{EAFNOSUPPORT, {503, "Service Unavailable: no direct media path, and "
 			     "no relay for this address family"}},
 	{ENOTSUP, {503, "Service Unavailable: no direct media path and the "

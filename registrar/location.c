@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "location.h"
-#include "srcmap.h"
+#include "countmap.h"
 
 #define WHEEL_SLOTS 4096u /* seconds; later expiries wrap and are rechecked */
 
@@ -32,7 +32,7 @@ struct mem_store {
 	size_t nbuckets;       /* power of two */
 	unsigned long aors, contacts, max_contacts;
 	unsigned long max_per_source;  /* 0: no limit */
-	struct srcmap *sources;        /* contacts per source IP of their flow */
+	struct countmap *sources;        /* contacts per source IP of their flow */
 	struct rec *wheel[WHEEL_SLOTS];
 	time_t wheel_now;      /* every slot up to here has been processed */
 };
@@ -155,12 +155,27 @@ static struct rec *rec_build(const char *aor, uint32_t h,
 	return r;
 }
 
+static void source_sub(struct mem_store *m, const struct ph_addr *ip)
+{
+	uint8_t k[COUNTMAP_IPKEY_LEN];
+
+	countmap_sub(m->sources, k, countmap_ipkey(ip, k), 1);
+}
+
+static unsigned long source_get(const struct mem_store *m,
+				const struct ph_addr *ip)
+{
+	uint8_t k[COUNTMAP_IPKEY_LEN];
+
+	return countmap_get(m->sources, k, countmap_ipkey(ip, k));
+}
+
 static void rec_release(struct mem_store *m, struct rec *r)
 {
 	if (!r)
 		return;
 	for (unsigned i = 0; i < r->n; i++)
-		srcmap_dec(m->sources, &r->c[i].flow.src);
+		source_sub(m, &r->c[i].flow.src);
 	m->contacts -= r->n;
 	m->aors--;
 	free(r);
@@ -200,7 +215,7 @@ static bool over_source_limit(const struct mem_store *m,
 		unsigned was = old ? count_ip(old->c, old->n, ip) : 0;
 
 		if (now > was &&
-		    srcmap_get(m->sources, ip) - was + now > m->max_per_source)
+		    source_get(m, ip) - was + now > m->max_per_source)
 			return true;
 	}
 	return false;
@@ -208,10 +223,13 @@ static bool over_source_limit(const struct mem_store *m,
 
 static int count_sources(struct mem_store *m, struct rec *r)
 {
+	uint8_t k[COUNTMAP_IPKEY_LEN];
+
 	for (unsigned i = 0; i < r->n; i++) {
-		if (srcmap_inc(m->sources, &r->c[i].flow.src)) {
+		if (countmap_add(m->sources, k,
+				 countmap_ipkey(&r->c[i].flow.src, k), 1)) {
 			while (i--)
-				srcmap_dec(m->sources, &r->c[i].flow.src);
+				source_sub(m, &r->c[i].flow.src);
 			return ENOMEM;
 		}
 	}
@@ -328,14 +346,14 @@ static void mem_destroy(struct loc_store *s)
 		}
 	}
 	free(m->buckets);
-	srcmap_free(m->sources);
+	countmap_free(m->sources);
 	free(m);
 }
 
 static unsigned long mem_source_count(const struct loc_store *s,
 				      const struct ph_addr *ip)
 {
-	return srcmap_get(((const struct mem_store *)s)->sources, ip);
+	return source_get((const struct mem_store *)s, ip);
 }
 
 static const struct loc_store_ops mem_ops = {
@@ -357,7 +375,7 @@ int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 		return ENOMEM;
 	m->nbuckets = 1024;
 	m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
-	if (!m->buckets || srcmap_alloc(&m->sources)) {
+	if (!m->buckets || countmap_alloc(&m->sources)) {
 		free(m->buckets);
 		free(m);
 		return ENOMEM;

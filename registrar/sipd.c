@@ -32,6 +32,8 @@
 #include "location.h"
 #include "log.h"
 #include "proxy.h"
+#include "ratelimit.h"
+#include "ratelog.h"
 #include "relayctl.h"
 #include "register.h"
 #include "sipd.h"
@@ -55,6 +57,8 @@ struct sipd {
 	struct proxy *proxy;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 	time_t last_trim;   /* last look at the heap */
+	struct ratelimit *rate;  /* max_requests_per_source */
+	struct ratelog rate_log;
 };
 
 /* sofia-sip creates its STUN server through a global plug-in table,
@@ -270,6 +274,38 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 }
 
 /* Every message that no transaction claims (nta's stateless callback). */
+/* max_requests_per_source: a request over its source's rate is answered
+ * 503 with Retry-After, the first each second; the rest are dropped, so
+ * that a spoofed source is not answered once for every request sent in
+ * its name, and an ACK never is. */
+static bool over_rate(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	uint64_t now = stunsock_now_ms();
+	unsigned long skipped;
+	char a[PH_ADDR_STRLEN];
+	struct ph_addr src;
+	bool answer;
+
+	if (!ai || ph_addr_from_sa(&src, ai->ai_addr, ai->ai_addrlen) ||
+	    ratelimit_take(d->rate, &src, now, &answer))
+		return false;
+	if (ratelog_ok(&d->rate_log, now, &skipped)) {
+		ph_addr_print(&src, a, sizeof a);
+		log_warn("sip: %s from %s over max_requests_per_source (%u/s): "
+			 "503 (%lu more such requests not logged)",
+			 sip->sip_request->rq_method_name, a,
+			 d->conf->max_requests_per_source, skipped);
+	}
+	if (answer && sip->sip_request->rq_method != sip_method_ack)
+		nta_msg_treply(d->agent, msg, 503, "Service Unavailable: too "
+			       "many requests from this address",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	else
+		msg_destroy(msg);
+	return true;
+}
+
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
 {
@@ -279,6 +315,8 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 	}
 	if (sip->sip_status)
 		proxy_stray_response(d->proxy, msg, sip);
+	else if (over_rate(d, msg, sip))
+		return 0;
 	else if (sip->sip_error && sip->sip_request->rq_method != sip_method_ack)
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
@@ -370,6 +408,8 @@ static int add_transport(struct sipd *d, const struct ph_addr *a,
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
 				TPTAG_UDP_RMEM(d->conf->udp_buffer),
 				TPTAG_UDP_WMEM(d->conf->udp_buffer),
+				TPTAG_IDLE(d->conf->tcp_idle_timeout * 1000u),
+				TPTAG_TIMEOUT(d->conf->tcp_message_timeout * 1000u),
 				TAG_END()) < 0) {
 		int err = errno ? errno : EADDRINUSE;
 		log_err("sip: cannot listen on %s: %s", url, strerror(err));
@@ -430,7 +470,9 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	sofia_log_setup();
 	the_sipd = d;
 	sc.arg = d;
-	err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
+	err = ratelimit_alloc(&d->rate, conf->max_requests_per_source);
+	if (!err)
+		err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
 	if (!err) {
 		loc_mem_set_max_per_source(d->store,
 					   conf->max_bindings_per_source);
@@ -454,6 +496,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
 				    NTATAG_CLIENT_RPORT(1), NTATAG_CANCEL_487(0),
 				    NTATAG_UDP_MTU(65535),
+				    NTATAG_MAXSIZE(conf->sip_max_message_size),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
 	    (err = flows_alloc(&d->flows, d->agent)) ||
@@ -462,6 +505,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->flows,
 			       d->calls, conf)))
 		goto out;
+	calls_set_limits(d->calls, conf->relay_streams_per_source,
+			 conf->relay_streams_per_user);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
@@ -505,6 +550,7 @@ void sipd_free(struct sipd *d)
 		nta_agent_destroy(d->agent);
 	stunsock_free(d->socks);
 	stund_free(d->stund);
+	ratelimit_free(d->rate);
 	if (the_sipd == d)
 		the_sipd = NULL;
 	free(d);
