@@ -273,7 +273,6 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 	nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
 }
 
-/* Every message that no transaction claims (nta's stateless callback). */
 /* max_requests_per_source: a request over its source's rate is answered
  * 503 with Retry-After, the first each second; the rest are dropped, so
  * that a spoofed source is not answered once for every request sent in
@@ -306,6 +305,7 @@ static bool over_rate(struct sipd *d, msg_t *msg, const sip_t *sip)
 	return true;
 }
 
+/* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
 {
