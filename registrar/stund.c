@@ -231,9 +231,10 @@ static int handle_request(struct stund *s, const struct ph_stun_msg *req,
 	    is_hop_port(s, req->reply_from_port)) {
 		hop = *local;
 		ph_addr_set_port(&hop, req->reply_from_port);
-		if (!send_answer(s, req, &budget, &hop, local, src))
+		err = send_answer(s, req, &budget, &hop, local, src);
+		if (!err)
 			s->stats.hop_answers++;
-		else
+		else if (err == EMSGSIZE)
 			s->stats.too_small++;
 	}
 	return 0;
