@@ -52,6 +52,8 @@ def drain(s):
             return
         if d.startswith(b"SIP/2.0 "):
             answers[d[8:11].decode()] += 1
+            if d.startswith(b"SIP/2.0 503") and b"\r\nRetry-After: " in d:
+                answers["503 with Retry-After"] += 1
         else:
             answers[d.split(b" ", 1)[0].decode(errors="replace")] += 1
 

@@ -36,7 +36,8 @@ sleep 1
 legit_call "INVITE flood without ACK"
 flood_wait invite
 rss1=$(rss_kb)
-grep -q '503 x' "$WORK/flood-invite.out" || fail "no 503 for the INVITE flood"
+grep -q '503 with Retry-After x' "$WORK/flood-invite.out" ||
+	fail "no 503 with Retry-After for the INVITE flood"
 grep -aq 'over max_requests_per_source' "$WORK/pinholed.log" || fail "the flood is not logged"
 # What the flood may hold: the transactions of max_requests_per_source
 # (200/s) INVITEs, each kept about 64 s (the answer's 32 s wait for the ACK,

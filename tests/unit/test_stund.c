@@ -316,3 +316,27 @@ Test(stund, a_flood_from_one_network_keeps_the_others_windows)
 	cr_assert(stund_seen(sd, &other, 2000, 300000));
 	cr_assert(stund_seen(sd, &flood, 2000, 300000), "the newest of the flood");
 }
+
+/* IPv6: a network is a /64; a flood from one /64 keeps another's entry. */
+Test(stund, ipv6_networks_are_64s)
+{
+	uint8_t buf[512];
+	struct ph_addr v6, flood, v6local;
+	size_t len;
+
+	ph_addr_set(&v6local, "2001:db8::1", 3478);
+	ph_addr_set(&v6, "2001:db8:1:2::5", 6000);
+	len = sized(buf, 100, true, 0);
+	stund_recv(sd, &v6local, &v6, buf, len, 1000);
+	cr_assert(stund_seen(sd, &v6, 1000, 300000));
+	for (unsigned i = 0; i < 100; i++) {
+		char ip[64];
+
+		snprintf(ip, sizeof ip, "2001:db8:1:3:%x::1", i);
+		ph_addr_set(&flood, ip, 7000);
+		nsent = 0;
+		stund_recv(sd, &v6local, &flood, buf, len, 2000);
+	}
+	cr_assert(stund_seen(sd, &v6, 2000, 300000));
+	cr_assert_eq(nsent, 1, "answered: 100 bytes pay for the IPv6 answer");
+}
