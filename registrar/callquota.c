@@ -58,6 +58,8 @@ int call_quota_take(struct call *c, const char *aor,
 	unsigned long by_src = countmap_get(cs->by_src, k, klen);
 	unsigned long by_user = alen ? countmap_get(cs->by_user, aor, alen) : 0;
 
+	if (!n || c->quota_n) /* nothing to count, or counted already */
+		return 0;
 	if (cs->per_source && by_src + n > cs->per_source) {
 		over(cs, c, "its source address", by_src, cs->per_source);
 		return EUSERS;
@@ -68,16 +70,19 @@ int call_quota_take(struct call *c, const char *aor,
 	}
 	if (alen && !(c->quota_aor = strdup(aor)))
 		return ENOMEM;
-	if (countmap_add(cs->by_src, k, klen, n) ||
-	    (alen && countmap_add(cs->by_user, aor, alen, n))) {
+	if (countmap_add(cs->by_src, k, klen, n))
+		goto nomem;
+	if (alen && countmap_add(cs->by_user, aor, alen, n)) {
 		countmap_sub(cs->by_src, k, klen, n);
-		free(c->quota_aor);
-		c->quota_aor = NULL;
-		return ENOMEM;
+		goto nomem;
 	}
 	c->quota_src = *src;
 	c->quota_n = n;
 	return 0;
+ nomem:
+	free(c->quota_aor);
+	c->quota_aor = NULL;
+	return ENOMEM;
 }
 
 void call_quota_give(struct call *c)
