@@ -101,6 +101,8 @@ static void granted(int err, const struct relay_grant *g, void *arg)
 
 	c->reserving = false;
 	c->relay_err = err;
+	if (err)
+		call_quota_give(c);
 	if (!err && !c->listed) {
 		for (unsigned i = 0; i < g->n; i++)
 			r->ops->free(r, g->id[i], NULL);
@@ -147,7 +149,13 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 		ready(c->g.n ? 0 : c->relay_err, arg);
 		return 0;
 	}
+	err = call_quota_take(c, from_aor, &caller->src, offer->fw.n);
+	if (err) {
+		ready(c->relay_err = err, arg);
+		return 0;
+	}
 	if (!(rs = malloc(sizeof *rs))) {
+		call_quota_give(c);
 		ready(c->relay_err = ENOMEM, arg);
 		return 0;
 	}
@@ -243,6 +251,7 @@ int call_branch(struct call *c, const struct flow *flow,
 		log_notice("proxy: call %s to %s: %s, and no relay: %s",
 			   c->call_id, h, b->rt.why,
 			   c->relay_err == EBUSY ? "ports exhausted"
+			   : c->relay_err == EUSERS ? "its caller's share taken"
 			   : c->relay_err == EAFNOSUPPORT
 				   ? "media of another address family"
 				   : "relay off");

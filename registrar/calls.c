@@ -27,6 +27,11 @@ int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
 
 	if (!cs)
 		return ENOMEM;
+	if (calls_quota_alloc(cs)) {
+		calls_quota_free(cs);
+		free(cs);
+		return ENOMEM;
+	}
 	cs->relay = relay;
 	cs->stund = stund;
 	cs->store = store;
@@ -55,6 +60,7 @@ static void unlist(struct call *c)
 		}
 	c->listed = false;
 	cs->n--;
+	call_quota_give(c);
 	drop(c);
 }
 
@@ -84,6 +90,7 @@ void calls_free(struct calls *cs)
 			else
 				unlist(c);
 		}
+	calls_quota_free(cs);
 	free(cs);
 }
 
