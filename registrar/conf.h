@@ -13,6 +13,7 @@
 #define CONF_MAX_DOMAINS 16
 #define CONF_DOMAIN_LEN 128
 #define CONF_PATH_LEN 256
+#define CONF_SECRET_LEN 256
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -38,6 +39,7 @@ struct pconf {
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];
+	char route_secret[CONF_SECRET_LEN]; /* empty: random per process */
 };
 
 /* The hop-test port for TTL k (1..8), PROTOCOL.md section 1. */

@@ -12,6 +12,7 @@
 #include <sofia-sip/sip.h>
 
 #include "proxy.h"
+#include "sign.h"
 
 #define MAX_BRANCHES CALL_MAX_BRANCHES
 
@@ -21,6 +22,7 @@ struct proxy {
 	struct flows *flows;
 	struct calls *calls;
 	const struct pconf *conf;
+	struct sign_key key;          /* Record-Route and Via branches */
 };
 
 struct branch {
@@ -39,6 +41,10 @@ struct ptx {
 	sip_t *sip;
 	struct flow src;              /* where the request came from */
 	int from_leg;                 /* in a dialog: 0 caller, 1 callee; else -1 */
+	/* The request proved who sent it. Until pinholed checks credentials
+	 * (digest), every request counts as authenticated; the check sets it
+	 * false for one that fails, and then it may not move a call's media. */
+	bool authenticated;
 	struct call_sdp offer;
 	bool has_offer;
 	struct call *call;            /* an initial INVITE's */
@@ -63,6 +69,9 @@ void ptx_reply_err(struct ptx *t, int err);
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	       bool record_route, const struct call_edit *e);
 const char *proxy_header(const sip_t *sip, const char *name);
+/* The top Via of a response is one pinholed added for the next one: its
+ * branch carries our MAC of that Via (where the response goes next). */
+bool proxy_via_ours(const struct proxy *p, const sip_t *sip);
 /* A Content-Length where what pinholed forwards has none (allowed over UDP,
  * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
  * add one to a message it is handed whole. */

@@ -13,7 +13,8 @@ sipp_tests = \
 	tests/sipp/expiry.sh \
 	tests/sipp/sipcheck.sh \
 	tests/sipp/auth.sh \
-	tests/sipp/sipvicious.sh
+	tests/sipp/sipvicious.sh \
+	tests/sipp/openrelay.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
@@ -26,7 +27,7 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
 	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
-	tests/sipp/auth.py tests/sipp/auth_register.xml
+	tests/sipp/auth.py tests/sipp/auth_register.xml tests/sipp/openrelay.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck
