@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proxy_int.h"
 
@@ -362,6 +363,35 @@ static bool offer_ok(struct ptx *t)
 	return true;
 }
 
+/* An INVITE's Firewall-Window: one, well formed (PROTOCOL.md sections 2
+ * and 8), or the request answered 400. */
+static bool fwwin_ok(struct ptx *t)
+{
+	const char *v = NULL, *why;
+	char phrase[128];
+	struct ph_fwwin w;
+
+	if (t->sip->sip_request->rq_method != sip_method_invite)
+		return true;
+	for (const sip_unknown_t *u = t->sip->sip_unknown; u; u = u->un_next) {
+		if (!u->un_name || strcasecmp(u->un_name, "Firewall-Window"))
+			continue;
+		if (v) {
+			ptx_reply(t, 400, "Duplicate Firewall-Window header");
+			return false;
+		}
+		v = u->un_value ? u->un_value : "";
+	}
+	if (v && ph_fwwin_decode(&w, v, strlen(v), &why)) {
+		snprintf(phrase, sizeof phrase, "Bad Firewall-Window: %s", why);
+		log_notice("proxy: INVITE %s: 400 %s", t->sip->sip_call_id->i_id,
+			   phrase);
+		ptx_reply(t, 400, phrase);
+		return false;
+	}
+	return true;
+}
+
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 {
 	struct flow src, next;
@@ -394,7 +424,7 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		return;
 	t->src = src;
 	t->from_leg = leg;
-	if (!offer_ok(t))
+	if (!offer_ok(t) || !fwwin_ok(t))
 		return ptx_free(t);
 	if (leg >= 0) {
 		in_dialog(t, &next);

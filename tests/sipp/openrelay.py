@@ -6,8 +6,8 @@ a stranger on STRANGER holds a dialog's route but is neither of its sides.
 
     openrelay.py HOST PORT [CASE...]
 
-CASE is one of route, maddr, stray, ruri, stranger (default: all). Prints
-one "ok:" line per check; exits 1 at the first failure."""
+CASE is one of route, maddr, stray, ruri, stranger, fwwin, fwbad (default:
+all). Prints one "ok:" line per check; exits 1 at the first failure."""
 import select
 import socket
 import struct
@@ -389,7 +389,57 @@ def stranger_case():
     c.close()
 
 
+def fwwin_case():
+    """An INVITE whose Firewall-Window names a victim, with its SDP there
+    too: not one relayed RTP or RTCP packet reaches the victim."""
+    v = Victim()
+    c = Call("carol", ["Firewall-Window: %s;mapping=apdm;filtering=apdf;"
+                       "hops=2;lifetime=30" % VICTIM],
+             media=(VICTIM, port_of(v.rtp)))
+    bm2 = udp()
+    for i in range(100):
+        c.bm.sendto(rtp(i), c.rb)
+        bm2.sendto(b"\x81\xc8\x00\x01" + b"\0" * 24, (c.rb[0], c.rb[1] + 1))
+        time.sleep(0.002)
+    v.quiet("100 RTP and 100 RTCP packets toward a Firewall-Window victim")
+    # the relay works: the caller's real media latches and gets them
+    pump(c.am, c.ra)
+    pump(c.bm, c.rb)
+    if not count(c.am):
+        fail("the relay forwarded nothing to the caller once it latched")
+    print("ok: the caller's own media latched and was relayed")
+    bm2.close()
+    v.close()
+    c.close()
+
+
+def fwbad_case():
+    """An INVITE with a malformed or doubled Firewall-Window: 400, and the
+    callee gets nothing."""
+    s, b = udp(), udp()
+    register(b, "dave")
+    for fws, want in (
+            (["198.51.100.2;hops=123"], "SIP/2.0 400 Bad Firewall-Window: "),
+            (["198.51.100.2;mapping=sideways"], "SIP/2.0 400 Bad Firewall-Window: "),
+            (["%s;mapping=eim" % HOST, "%s;mapping=eim" % HOST],
+             "SIP/2.0 400 Duplicate Firewall-Window header")):
+        hdr = base("INVITE", via_of(s), to="dave")
+        hdr += ["Contact: <sip:alice@%s:%d>" % (HOST, port_of(s))]
+        hdr += ["Firewall-Window: " + f for f in fws]
+        s.sendto(sip("INVITE sip:dave@%s:%d SIP/2.0" % (HOST, PORT), hdr,
+                     ""), (HOST, PORT))
+        expect("Firewall-Window %r" % fws, answer(s), want)
+    b.settimeout(0.5)
+    got = recv_sip(b)
+    if got:
+        fail("an INVITE with a bad Firewall-Window was forwarded: %r" % got[:60])
+    print("ok: malformed and doubled Firewall-Window on INVITE answered 400")
+    s.close()
+    b.close()
+
+
 CASES = {"route": route_case, "maddr": maddr_case, "stray": stray_case,
-         "ruri": ruri_case, "stranger": stranger_case}
+         "ruri": ruri_case, "stranger": stranger_case, "fwwin": fwwin_case,
+         "fwbad": fwbad_case}
 for case in sys.argv[3:] or CASES:
     CASES[case]()

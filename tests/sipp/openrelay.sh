@@ -1,7 +1,8 @@
 #!/bin/sh
 # No open relay, no reflector (openrelay.py): forged Record-Route tokens,
 # Via maddr, stray responses, Request-URIs of no registered user, a
-# dialog's route used by a stranger. Beyond what the victim's sockets heard, what pinholed
+# dialog's route used by a stranger, a Firewall-Window naming a victim and
+# a malformed one. Beyond what the victim's sockets heard, what pinholed
 # sent (sendcap) must name no victim address at all.
 . "${top_srcdir:-.}/tests/sipp/lib.sh"
 command -v python3 >/dev/null 2>&1 || skip "needs python3"
