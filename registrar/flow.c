@@ -257,7 +257,6 @@ int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
 				   rr_local(la, sizeof la, a), sb,
 				   flow_transport_name(b->transport),
 				   rr_local(lb, sizeof lb, b)};
-	size_t used;
 	int n;
 
 	ph_addr_print(me, host, sizeof host);
@@ -265,15 +264,10 @@ int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
 	ph_addr_print(&b->src, sb, sizeof sb);
 	if (sign_mac(key, v, RR_PARTS, mac))
 		return EIO;
-	n = snprintf(buf, size, "<sip:%s;lr", host);
-	for (size_t i = 0; i < RR_PARTS && n > 0 && (size_t)n < size; i++)
-		if (*v[i])
-			n += snprintf(buf + n, size - (size_t)n, ";%s=%s",
-				      rr_keys[i], v[i]);
-	used = n < 0 ? size : (size_t)n;
-	if (used < size)
-		n = snprintf(buf + used, size - used, ";ph-s=%s>", mac);
-	return n < 0 || used + (size_t)n >= size ? ENAMETOOLONG : 0;
+	n = snprintf(buf, size, "<sip:%s;lr;ph-a=%s;ph-at=%s%s%s;ph-b=%s;ph-bt=%s"
+		     "%s%s;ph-s=%s>", host, v[0], v[1], *v[2] ? ";ph-al=" : "",
+		     v[2], v[3], v[4], *v[5] ? ";ph-bl=" : "", v[5], mac);
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
 static int rr_side(const char *params, const char *addr_key,

@@ -65,7 +65,7 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
  * came to), so that in-dialog requests go back over the flow each side
  * called or registered from, and from the address it sent to; ph-s signs
  * them (sign.h), so that nobody else can name where pinholed sends. */
-#define FLOW_RR_MAX 256
+#define FLOW_RR_MAX 384 /* two IPv6 flows with their local addresses */
 int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
 		  const struct ph_addr *me, const struct flow *a,
 		  const struct flow *b);
