@@ -67,7 +67,7 @@ static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
 	int err, leg = LEG_NONE;
 
 	while (sip->sip_route &&
-	       (err = flow_rr_read(sip->sip_route->r_url->url_params, &p->key,
+	       (err = flow_rr_read(sip->sip_route->r_url->url_params, p->key,
 				   &a, &b)) != ENOENT) {
 		if (err == EACCES)
 			return LEG_FORGED;

@@ -31,8 +31,8 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf, {{0}, 0}};
-	if ((err = sign_key_init(&p->key, conf->route_secret))) {
+	*p = (struct proxy){agent, st, flows, calls, conf, NULL};
+	if ((err = sign_key_alloc(&p->key, conf->route_secret))) {
 		log_err("proxy: no key for route signatures: %s", strerror(err));
 		free(p);
 		return err;
@@ -46,6 +46,8 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 void proxy_free(struct proxy *p)
 {
+	if (p)
+		sign_key_free(p->key);
 	free(p);
 }
 
@@ -101,7 +103,7 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
 		me = t->p->conf->listen[0];
 	ph_addr_set_port(&me, t->p->conf->sip_port);
-	if (!flow_rr_write(rr, sizeof rr, &t->p->key, &me, &t->src, &b->flow))
+	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, &t->src, &b->flow))
 		sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
 }
 
@@ -345,7 +347,7 @@ static int our_branch(const struct proxy *p, const sip_t *sip, char *out)
 	if ((err = sign_nonce(nonce, sizeof nonce, BRANCH_NONCE)))
 		return err;
 	via_parts(sip, sip->sip_via, nonce, parts);
-	if ((err = sign_mac(&p->key, parts, VIA_PARTS, mac)))
+	if ((err = sign_mac(p->key, parts, VIA_PARTS, mac)))
 		return err;
 	snprintf(out, BRANCH_MAX, "z9hG4bKph%s%s", nonce, mac);
 	return 0;
@@ -364,7 +366,7 @@ bool proxy_via_ours(const struct proxy *p, const sip_t *sip)
 	memcpy(nonce, br + 9, nl);
 	nonce[nl] = '\0';
 	via_parts(sip, v->v_next, nonce, parts);
-	return sign_check(&p->key, parts, VIA_PARTS, br + 9 + nl);
+	return sign_check(p->key, parts, VIA_PARTS, br + 9 + nl);
 }
 
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,

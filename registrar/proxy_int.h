@@ -22,7 +22,7 @@ struct proxy {
 	struct flows *flows;
 	struct calls *calls;
 	const struct pconf *conf;
-	struct sign_key key;          /* Record-Route and Via branches */
+	struct sign_key *key;         /* Record-Route and Via branches */
 };
 
 struct branch {

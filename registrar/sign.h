@@ -15,16 +15,13 @@
 #define SIGN_MAC_BYTES 12
 #define SIGN_STRLEN (SIGN_MAC_BYTES / 3 * 4 + 1)
 #define SIGN_SECRET_MIN 16
-#define SIGN_MAX_PARTS 8
 
-struct sign_key {
-	uint8_t k[64];
-	size_t len;
-};
+struct sign_key;
 
 /* The key: secret's bytes (route_secret, at least SIGN_SECRET_MIN long),
  * or, when secret is empty, 32 random bytes for this process. */
-int sign_key_init(struct sign_key *key, const char *secret);
+int sign_key_alloc(struct sign_key **kp, const char *secret);
+void sign_key_free(struct sign_key *key);
 /* The MAC of n strings (NULL counts as empty), each with its end, so that
  * ("ab", "c") and ("a", "bc") differ. */
 int sign_mac(const struct sign_key *key, const char *const *parts, size_t n,
