@@ -23,6 +23,7 @@
 #include "errmap.h"
 #include "log.h"
 #include "register.h"
+#include "slreply.h"
 
 /* ---- loose routing through our own Record-Route ----------------------- */
 
@@ -83,7 +84,10 @@ static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
 /* A Route that names flows we did not sign (RFC 3261 16.4 would have a
  * proxy follow any Route: ours say where pinholed sends, so they are
  * signed), or a dialog's request from neither of its flows: refused, and
- * nothing sent. */
+ * nothing sent. In-dialog requests are not challenged (PROTOCOL.md
+ * section 10): coming over a flow the dialog was set up on, which was
+ * authenticated then, is what lets one move the call's relayed media.
+ * The 403 proved nothing about its sender: sent as slreply.h says. */
 static bool refused_route(struct proxy *p, msg_t *msg, sip_t *sip,
 			  const struct flow *src, int leg)
 {
@@ -102,7 +106,7 @@ static bool refused_route(struct proxy *p, msg_t *msg, sip_t *sip,
 	if (sip->sip_request->rq_method == sip_method_ack)
 		msg_destroy(msg);
 	else
-		nta_msg_treply(p->agent, msg, 403, phrase, TAG_END());
+		sl_reply(p->agent, msg, 403, phrase, TAG_END());
 	return true;
 }
 
@@ -289,10 +293,6 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 	memset(b, 0, sizeof *b);
 	b->flow = *next;
 	url_e(ruri, sizeof ruri, t->sip->sip_request->rq_url);
-	if (t->has_offer && !t->authenticated) {
-		ptx_reply(t, 403, "Forbidden: media moves need an authenticated request");
-		return ptx_free(t);
-	}
 	if (t->sip->sip_request->rq_method == sip_method_bye)
 		call_bye(t->p->calls, id);
 	else if (t->has_offer)

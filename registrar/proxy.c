@@ -420,7 +420,6 @@ struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip)
 	t->sip = sip;
 	t->from_leg = -1;
 	t->best_b = -1;
-	t->authenticated = true; /* no credentials yet: see proxy_int.h */
 	t->irq = nta_incoming_create(p->agent, NULL, msg_ref_create(msg), sip,
 				     TAG_END());
 	if (!t->irq) {

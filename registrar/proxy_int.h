@@ -41,10 +41,6 @@ struct ptx {
 	sip_t *sip;
 	struct flow src;              /* where the request came from */
 	int from_leg;                 /* in a dialog: 0 caller, 1 callee; else -1 */
-	/* The request proved who sent it. Until pinholed checks credentials
-	 * (digest), every request counts as authenticated; the check sets it
-	 * false for one that fails, and then it may not move a call's media. */
-	bool authenticated;
 	struct call_sdp offer;
 	bool has_offer;
 	struct call *call;            /* an initial INVITE's */
