@@ -52,6 +52,14 @@ struct calls {
 };
 
 struct call *calls_find(struct calls *cs, const char *call_id);
+/* PROTOCOL.md section 3: window w of side s counts (our STUN service
+ * answered exactly that address lately, at the side's IP). */
+bool call_window_ok(const struct calls *cs, const struct route_side *s,
+		    const struct ph_addr *w);
+/* The host of s's Firewall-Window is vouched for: it is where its SIP
+ * came from, or the IP of its SDP's window that counts (sdp may be NULL). */
+bool call_fw_vouched(const struct calls *cs, const struct route_side *s,
+		     const struct sdpfw *sdp);
 /* A new call in the table, holding the table's reference. */
 int calls_add(struct calls *cs, const char *call_id, struct call **cp);
 /* Leg `leg` is `side`, its media as `sdp` says (relay streams). */

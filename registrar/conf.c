@@ -304,6 +304,23 @@ static int set_store_path(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+/* The key of the MACs in pinholed's Record-Route and Via (sign.h). */
+static int set_route_secret(struct pconf *c, const char *v, const char **why)
+{
+	size_t n = strlen(v);
+
+	if (n && n < 16) {
+		*why = "at least 16 characters, or empty for a random one";
+		return EINVAL;
+	}
+	if (n >= sizeof c->route_secret) {
+		*why = "too long";
+		return EINVAL;
+	}
+	strcpy(c->route_secret, v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	conf_parse_h *set;
@@ -348,6 +365,7 @@ static const struct {
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},
+	{"route_secret", set_route_secret, ""},
 };
 
 void conf_defaults(struct pconf *c)

@@ -16,6 +16,7 @@
 /* store_path's default: where pinholed falls back to memory, saying so,
  * when it cannot be used (conf/pinholed.conf) */
 #define CONF_STORE_PATH "/var/lib/pinhole/bindings.db"
+#define CONF_SECRET_LEN 256
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -51,6 +52,7 @@ struct pconf {
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];
+	char route_secret[CONF_SECRET_LEN]; /* empty: random per process */
 };
 
 /* The hop-test port for TTL k (1..8), PROTOCOL.md section 1. */

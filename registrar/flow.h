@@ -30,6 +30,7 @@ struct flow {
 };
 
 struct flows;
+struct sign_key;
 
 int flows_alloc(struct flows **fp, struct nta_agent_s *agent);
 /* Drops the references to every connection. */
@@ -62,12 +63,19 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 /* The flow token pinholed puts in its Record-Route URI: both sides' flows
  * (ph-a: the caller's, ph-b: the callee's; ph-al, ph-bl: our address each
  * came to), so that in-dialog requests go back over the flow each side
- * called or registered from, and from the address it sent to. */
-#define FLOW_RR_MAX 256
-int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
-		  const struct flow *a, const struct flow *b);
+ * called or registered from, and from the address it sent to; ph-s signs
+ * them (sign.h), so that nobody else can name where pinholed sends. */
+#define FLOW_RR_MAX 384 /* two IPv6 flows with their local addresses */
+int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
+		  const struct ph_addr *me, const struct flow *a,
+		  const struct flow *b);
+/* The URI's parameters carry a flow token (ph-a and ph-b), signed or not:
+ * one pinholed wrote, or a forgery flow_rr_read() refuses. */
+bool flow_rr_named(const char *url_params);
 /* The parameters of a Route URI of ours: both flows (ids 0). ENOENT when
- * the URI is not ours, EINVAL when it is but names no address. */
-int flow_rr_read(const char *url_params, struct flow *a, struct flow *b);
+ * the URI is not ours, EACCES when it names flows without our signature,
+ * EINVAL when it is signed but names no address. */
+int flow_rr_read(const char *url_params, const struct sign_key *key,
+		 struct flow *a, struct flow *b);
 
 #endif

@@ -16,6 +16,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/sdpfw.c registrar/sdpfw.h \
 	registrar/errmap.c registrar/errmap.h \
 	registrar/flow.c registrar/flow.h \
+	registrar/sign.c registrar/sign.h \
 	registrar/listen.c registrar/listen.h \
 	registrar/relayctl.c registrar/relayctl.h \
 	registrar/call.c registrar/call.h registrar/call_int.h \

@@ -384,6 +384,24 @@ static bool over_rate(struct sipd *d, msg_t *msg, const sip_t *sip)
 	return true;
 }
 
+/* Answers go where their request came from, never to its Via's maddr:
+ * nta reads maddr before received and rport (as RFC 3261 18.2.2 does for
+ * multicast), so a request naming any address there would have pinholed
+ * answer that address, a reflector. Kamailio, too, answers the source.
+ * Taken from the top Via before a transaction or a forwarded copy is made
+ * of the request; the rest of the address is NTATAG_SERVER_RPORT(2). */
+static void via_drop_maddr(sip_t *sip)
+{
+	sip_via_t *v = sip->sip_via;
+
+	if (!v || !v->v_maddr)
+		return;
+	log_debug("SIP %s %s: Via maddr=%s ignored, answered at the source",
+		  sip->sip_request->rq_method_name,
+		  sip->sip_call_id ? sip->sip_call_id->i_id : "-", v->v_maddr);
+	msg_header_remove_param(v->v_common, "maddr");
+}
+
 /* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
@@ -394,6 +412,8 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 	}
 	if (sip->sip_request && authsip_drop(d->auth, msg))
 		return 0; /* banned: not a byte back */
+	if (sip->sip_request)
+		via_drop_maddr(sip);
 	if (sip->sip_status)
 		proxy_stray_response(d->proxy, msg, sip);
 	else if (over_rate(d, msg, sip))
@@ -638,9 +658,12 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	 * NTATAG_UDP_MTU(65535): a request keeps the transport of the flow it
 	 * goes over, however large (RFC 3261 18.1.1 would switch one above
 	 * 1,300 bytes to TCP, which a NAT in front of a UDP phone drops: a
-	 * lost 5 s before nta fell back to UDP). */
+	 * lost 5 s before nta fell back to UDP).
+	 * NTATAG_SERVER_RPORT(2): every answer goes to the source port, as
+	 * if the request had asked with rport (RFC 3581), not to the port its
+	 * Via names, which anyone may write. */
 	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
-				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
+				    NTATAG_UA(0), NTATAG_SERVER_RPORT(2),
 				    NTATAG_CLIENT_RPORT(1), NTATAG_CANCEL_487(0),
 				    NTATAG_UDP_MTU(65535),
 				    NTATAG_MAXSIZE(conf->sip_max_message_size),

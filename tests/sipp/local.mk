@@ -19,6 +19,7 @@ sipp_tests = \
 	tests/sipp/sipvicious.sh \
 	tests/sipp/durable.sh \
 	tests/sipp/sigterm.sh \
+	tests/sipp/openrelay.sh \
 	tests/sipp/sipcheck.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
@@ -34,7 +35,8 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/amplify.py tests/sipp/stunflood.py \
 	tests/sipp/floods.py tests/sipp/floodlib.sh tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
-	tests/sipp/durable.py tests/sipp/sigterm.py
+	tests/sipp/durable.py tests/sipp/sigterm.py \
+	tests/sipp/openrelay.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck
