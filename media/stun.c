@@ -165,11 +165,14 @@ static unsigned attr_bit(uint16_t type)
 
 /* Comprehension-required types we understand but take nothing from, so
  * they are not "unknown" (RFC 8489 section 7.3.1): pinhole does not
- * authenticate, and UNKNOWN-ATTRIBUTES rides on 420 responses. */
+ * authenticate, UNKNOWN-ATTRIBUTES rides on 420 responses, and PADDING
+ * (RFC 5780 section 7.6) only makes a request big enough to pay for its
+ * answer (PROTOCOL.md section 1). */
 static bool known_unused(uint16_t type)
 {
 	return type == PH_STUN_ATTR_USERNAME ||
-	       type == PH_STUN_ATTR_UNKNOWN_ATTRIBUTES;
+	       type == PH_STUN_ATTR_UNKNOWN_ATTRIBUTES ||
+	       type == PH_STUN_ATTR_PADDING;
 }
 
 static int take_attr(struct ph_stun_msg *m, uint16_t type, const uint8_t *v,
@@ -324,6 +327,13 @@ static size_t addr_bytes(const struct ph_addr *a, uint8_t ip[16])
 	return 16;
 }
 
+PH_API size_t ph_stun_addr_attr_len(const struct ph_addr *a)
+{
+	uint8_t ip[16];
+
+	return ATTR_HDR + 4 + addr_bytes(a, ip);
+}
+
 /* Sections 14.1 and 14.2: X-Port is XORed with the top 16 bits of the
  * cookie, X-Address with the cookie (IPv4) or cookie and transaction ID. */
 PH_API void ph_stun_enc_addr(struct ph_stun_enc *e, uint16_t type,
@@ -368,6 +378,20 @@ PH_API void ph_stun_enc_raw(struct ph_stun_enc *e, uint16_t type,
 
 	if (p && len)
 		memcpy(p, val, len);
+}
+
+PH_API void ph_stun_enc_padding(struct ph_stun_enc *e, size_t total)
+{
+	static const uint8_t zero[PH_STUN_MAX_LEN];
+	size_t have = e->len + ATTR_HDR + PH_STUN_FP_LEN;
+
+	if (total <= have)
+		return;
+	if (total - have > sizeof zero) {
+		e->err = e->err ? e->err : ENOSPC;
+		return;
+	}
+	ph_stun_enc_raw(e, PH_STUN_ATTR_PADDING, zero, total - have);
 }
 
 PH_API void ph_stun_enc_error(struct ph_stun_enc *e, uint16_t code,

@@ -32,6 +32,11 @@ PH_API int ph_stunc_start(struct ph_stunc *t, const struct ph_stunc_conf *c,
 		ph_stun_enc_u32(&e, PH_STUN_ATTR_CHANGE_REQUEST, change);
 	if (reply_from)
 		ph_stun_enc_port(&e, PH_STUN_ATTR_PINHOLE_REPLY_FROM, reply_from);
+	/* PROTOCOL.md section 1: pinholed answers with no more bytes than
+	 * the request; this one pays for the full answer, for two when it
+	 * asks for the hop test's second answer. */
+	ph_stun_enc_padding(&e, PH_STUN_FULL_ANSWER_LEN(dst) *
+					(reply_from ? 2 : 1));
 	err = ph_stun_enc_finish(&e, true, &t->len);
 	if (err)
 		return err;

@@ -117,13 +117,13 @@ bool authsip_from_pbx(const struct authsip *a, msg_t *msg)
 	return false;
 }
 
-/* In a dialog through pinholed: a To tag and our Record-Route on top. */
+/* In a dialog through pinholed: a To tag and our Record-Route on top
+ * (its signature and the flow it came over are the proxy's to check:
+ * a forged one is refused there, 403). */
 static bool our_dialog(const sip_t *sip)
 {
-	struct flow fa, fb;
-
 	return sip->sip_to && sip->sip_to->a_tag && sip->sip_route &&
-	       flow_rr_read(sip->sip_route->r_url->url_params, &fa, &fb) != ENOENT;
+	       flow_rr_named(sip->sip_route->r_url->url_params);
 }
 
 bool authsip_needed(const struct authsip *a, msg_t *msg, const sip_t *sip)

@@ -32,8 +32,8 @@ static void side_fw(struct route_side *side, const char *value)
  * exactly that address lately, and it is the SIP sender's or the
  * registered window host's IP. pinholed never points anyone at an address
  * it has not itself received a packet from. */
-static bool window_ok(const struct calls *cs, const struct route_side *s,
-		      const struct ph_addr *w)
+bool call_window_ok(const struct calls *cs, const struct route_side *s,
+		    const struct ph_addr *w)
 {
 	unsigned life = s->has_fw && s->fw.lifetime ? s->fw.lifetime
 						    : PH_FW_DEFAULT_LIFETIME;
@@ -53,7 +53,7 @@ static void side_windows(const struct calls *cs, struct route_side *s,
 	s->media_known = f->n > 0;
 	for (unsigned i = 0; i < f->n; i++)
 		s->nat_seen |= f->m[i].ice;
-	s->has_window = f->n && window_ok(cs, s, &f->m[0].window);
+	s->has_window = f->n && call_window_ok(cs, s, &f->m[0].window);
 	if (f->n && ph_addr_isset(&f->m[0].window) && !s->has_window) {
 		ph_addr_print(&f->m[0].window, w, sizeof w);
 		log_notice("proxy: %s's a=fw-window %s not seen by our STUN "
@@ -61,8 +61,35 @@ static void side_windows(const struct calls *cs, struct route_side *s,
 	}
 }
 
+bool call_fw_vouched(const struct calls *cs, const struct route_side *s,
+		    const struct sdpfw *sdp)
+{
+	return s->has_fw &&
+	       (ph_addr_ip_eq(&s->fw.host, &s->sip_src) ||
+		(sdp && sdp->n && ph_addr_ip_eq(&sdp->m[0].window, &s->fw.host) &&
+		 call_window_ok(cs, s, &sdp->m[0].window)));
+}
+
+/* A Firewall-Window whose host nothing vouches for is ignored for the
+ * call: anyone can write one, and its host is an address the relay would
+ * send media to (PROTOCOL.md section 2). It still says there is a
+ * firewall: such a side is never taken for a plain public one. */
+static void side_fw_checked(const struct calls *cs, struct route_side *s,
+			    const struct sdpfw *sdp, const char *who)
+{
+	char h[PH_ADDR_STRLEN];
+
+	if (!s->has_fw || call_fw_vouched(cs, s, sdp))
+		return;
+	ph_addr_ip_print(&s->fw.host, h, sizeof h);
+	log_notice("proxy: %s's Firewall-Window host %s is neither where its SIP "
+		   "came from nor a window our STUN service saw: ignored", who, h);
+	s->has_fw = false;
+	s->nat_seen = true;
+}
+
 /* The caller: Firewall-Window on the INVITE, else the one it registered
- * from this flow. */
+ * from this flow; counted only where vouched for. */
 static void caller_side(struct call *c, const char *from_aor,
 			const struct flow *flow, const char *fwwin,
 			bool nat_seen)
@@ -78,6 +105,8 @@ static void caller_side(struct call *c, const char *from_aor,
 			if (v[i].fwwin && ph_addr_ip_eq(&v[i].flow.src, &flow->src))
 				fwwin = v[i].fwwin;
 	side_fw(&c->caller, fwwin);
+	side_fw_checked(c->cs, &c->caller, c->has_offer ? &c->offer : NULL,
+			"caller");
 	if (c->has_offer)
 		side_windows(c->cs, &c->caller, &c->offer, "caller");
 }
@@ -101,6 +130,8 @@ static void granted(int err, const struct relay_grant *g, void *arg)
 
 	c->reserving = false;
 	c->relay_err = err;
+	if (err)
+		call_quota_give(c);
 	if (!err && !c->listed) {
 		for (unsigned i = 0; i < g->n; i++)
 			r->ops->free(r, g->id[i], NULL);
@@ -147,7 +178,13 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 		ready(c->g.n ? 0 : c->relay_err, arg);
 		return 0;
 	}
+	err = call_quota_take(c, from_aor, &caller->src, offer->fw.n);
+	if (err) {
+		ready(c->relay_err = err, arg);
+		return 0;
+	}
 	if (!(rs = malloc(sizeof *rs))) {
+		call_quota_give(c);
 		ready(c->relay_err = ENOMEM, arg);
 		return 0;
 	}
@@ -243,6 +280,7 @@ int call_branch(struct call *c, const struct flow *flow,
 		log_notice("proxy: call %s to %s: %s, and no relay: %s",
 			   c->call_id, h, b->rt.why,
 			   c->relay_err == EBUSY ? "ports exhausted"
+			   : c->relay_err == EUSERS ? "its caller's share taken"
 			   : c->relay_err == EAFNOSUPPORT
 				   ? "media of another address family"
 				   : "relay off");
@@ -307,9 +345,16 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 	struct branch *b = &c->b[bi];
 
 	memset(e, 0, sizeof *e);
-	/* a Firewall-Window on the 2xx is fresher than the registered one */
-	if (fwwin)
-		side_fw(&b->callee, fwwin);
+	/* a Firewall-Window on the 2xx is fresher than the registered one,
+	 * where vouched for */
+	if (fwwin) {
+		struct route_side fresh = b->callee;
+
+		side_fw(&fresh, fwwin);
+		side_fw_checked(c->cs, &fresh, ans ? &ans->fw : NULL, "callee");
+		if (fresh.has_fw)
+			b->callee = fresh;
+	}
 	if (ans)
 		side_windows(c->cs, &b->callee, &ans->fw, "callee");
 	if (c->listed && !c->answered) {

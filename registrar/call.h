@@ -48,6 +48,10 @@ struct call;
 int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
 		struct loc_store *store);
 void calls_free(struct calls *cs);
+/* Relay streams one source IP and one caller AoR may hold at once
+ * (relay_streams_per_source, relay_streams_per_user); 0: no limit. */
+void calls_set_limits(struct calls *cs, unsigned per_source,
+		      unsigned per_user);
 /* Once a second: forget calls whose streams the relay freed as idle. */
 void calls_tick(struct calls *cs);
 unsigned calls_count(const struct calls *cs);

@@ -5,6 +5,7 @@
 #define PINHOLED_CALL_INT_H
 
 #include "call.h"
+#include "ratelog.h"
 
 #define CALLS_BUCKETS 4096
 
@@ -34,6 +35,9 @@ struct call {
 	enum route_kind route;        /* as decided for the answering branch */
 	bool answered;
 	bool reserving;               /* the relay has not answered yet */
+	unsigned quota_n;             /* streams counted against: */
+	struct ph_addr quota_src;     /* the INVITE's source IP */
+	char *quota_aor;              /* its caller's AoR (or NULL) */
 };
 
 struct calls {
@@ -42,9 +46,20 @@ struct calls {
 	struct loc_store *store;
 	unsigned n;
 	struct call *bucket[CALLS_BUCKETS];
+	struct countmap *by_src, *by_user;  /* relay streams held */
+	unsigned per_source, per_user;      /* limits; 0: none */
+	struct ratelog quota_log;
 };
 
 struct call *calls_find(struct calls *cs, const char *call_id);
+/* PROTOCOL.md section 3: window w of side s counts (our STUN service
+ * answered exactly that address lately, at the side's IP). */
+bool call_window_ok(const struct calls *cs, const struct route_side *s,
+		    const struct ph_addr *w);
+/* The host of s's Firewall-Window is vouched for: it is where its SIP
+ * came from, or the IP of its SDP's window that counts (sdp may be NULL). */
+bool call_fw_vouched(const struct calls *cs, const struct route_side *s,
+		     const struct sdpfw *sdp);
 /* A new call in the table, holding the table's reference. */
 int calls_add(struct calls *cs, const char *call_id, struct call **cp);
 /* Leg `leg` is `side`, its media as `sdp` says (relay streams). */
@@ -53,5 +68,14 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 void call_expect_callee(struct call *c, const struct route_side *callee);
 /* Frees the streams, reports what they carried, forgets the call. */
 void call_end_media(struct call *c, const char *why);
+
+/* Relay streams per source and per user (callquota.c). take: n streams
+ * for c, EUSERS when its source or user would hold more than its limit
+ * (nothing counted then); give: what c holds, once. */
+int calls_quota_alloc(struct calls *cs);
+void calls_quota_free(struct calls *cs);
+int call_quota_take(struct call *c, const char *aor,
+		    const struct ph_addr *src, unsigned n);
+void call_quota_give(struct call *c);
 
 #endif

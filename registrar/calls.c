@@ -27,6 +27,11 @@ int calls_alloc(struct calls **cp, struct relayctl *relay, struct stund *stund,
 
 	if (!cs)
 		return ENOMEM;
+	if (calls_quota_alloc(cs)) {
+		calls_quota_free(cs);
+		free(cs);
+		return ENOMEM;
+	}
 	cs->relay = relay;
 	cs->stund = stund;
 	cs->store = store;
@@ -55,6 +60,7 @@ static void unlist(struct call *c)
 		}
 	c->listed = false;
 	cs->n--;
+	call_quota_give(c);
 	drop(c);
 }
 
@@ -84,6 +90,7 @@ void calls_free(struct calls *cs)
 			else
 				unlist(c);
 		}
+	calls_quota_free(cs);
 	free(cs);
 }
 
@@ -135,10 +142,14 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 		bool moved = ph_addr_isset(&c->media[i][leg]) &&
 			     !ph_addr_eq(&c->media[i][leg], &sdp->m[i].media);
 
+		/* only addresses something vouches for: the relay sends
+		 * to a leg's SDP address before it latches where that is at
+		 * one of them (PROTOCOL.md section 4), so an address merely
+		 * written in a header or an SDP would make it a reflector */
 		ips[n++] = side->sip_src;
-		if (side->has_fw)
+		if (call_fw_vouched(c->cs, side, sdp))
 			ips[n++] = side->fw.host;
-		if (ph_addr_isset(&sdp->m[i].window))
+		if (call_window_ok(c->cs, side, &sdp->m[i].window))
 			ips[n++] = sdp->m[i].window;
 		c->media[i][leg] = sdp->m[i].media;
 		r->ops->expect(r, c->g.id[i], leg, ips, n, &sdp->m[i].media, moved);
@@ -148,20 +159,18 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 /* Before it answers, the callee leg may send from this branch's callee
  * too: its first packet latches, even a null packet sent before it
  * answers. Said before the INVITE leaves, which that packet could
- * otherwise outrun. */
+ * otherwise outrun. Only from where its SIP came from: the host of the
+ * Firewall-Window it registered is vouched for by nothing until its
+ * answer's window (call_fw_vouched()). */
 void call_expect_callee(struct call *c, const struct route_side *cs)
 {
-	const struct ph_addr *cand[2] = {&cs->sip_src,
-					 cs->has_fw ? &cs->fw.host : NULL};
 	struct relayctl *r = c->cs->relay;
+	bool dup = false;
 
-	for (unsigned j = 0; j < 2; j++) {
-		bool dup = !cand[j];
-		for (unsigned x = 0; x < c->nips && !dup; x++)
-			dup = ph_addr_ip_eq(&c->ips[x], cand[j]);
-		if (!dup && c->nips < PH_RELAY_MAX_EXPECT)
-			c->ips[c->nips++] = *cand[j];
-	}
+	for (unsigned x = 0; x < c->nips && !dup; x++)
+		dup = ph_addr_ip_eq(&c->ips[x], &cs->sip_src);
+	if (!dup && c->nips < PH_RELAY_MAX_EXPECT)
+		c->ips[c->nips++] = cs->sip_src;
 	for (unsigned i = 0; i < c->g.n; i++)
 		r->ops->expect(r, c->g.id[i], 1, c->ips, c->nips, NULL, false);
 }

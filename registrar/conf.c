@@ -51,6 +51,13 @@ UINT_KEY(default_expires, 1, 604800)
 UINT_KEY(max_contacts, 1, 1000)
 UINT_KEY(max_bindings, 1, 100000000)
 UINT_KEY(stun_memory, 16, 16777216)
+UINT_KEY(max_bindings_per_source, 0, 100000000)
+UINT_KEY(max_tcp_per_source, 0, 1000000)
+UINT_KEY(max_requests_per_source, 0, 1000000)
+UINT_KEY(tcp_idle_timeout, 1, 86400)
+UINT_KEY(tcp_message_timeout, 1, 3600)
+UINT_KEY(sip_max_message_size, 4096, 16777216)
+UINT_KEY(stun_memory_per_prefix, 1, 16777216)
 UINT_KEY(udp_buffer, 65536, 268435456)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 UINT_KEY(relay_idle, 5, 86400)
@@ -59,6 +66,8 @@ UINT_KEY(nonce_lifetime, 10, 86400)
 UINT_KEY(auth_ban_failures, 1, 1000000)
 UINT_KEY(auth_ban_window, 1, 86400)
 UINT_KEY(auth_ban_time, 0, 604800)
+UINT_KEY(relay_streams_per_source, 0, 1000000)
+UINT_KEY(relay_streams_per_user, 0, 1000000)
 
 /* Split a comma-separated list in place; calls h for each trimmed item. */
 static int each_item(const char *val, int (*h)(void *, const char *, size_t),
@@ -311,6 +320,23 @@ static int set_store_path(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+/* The key of the MACs in pinholed's Record-Route and Via (sign.h). */
+static int set_route_secret(struct pconf *c, const char *v, const char **why)
+{
+	size_t n = strlen(v);
+
+	if (n && n < 16) {
+		*why = "at least 16 characters, or empty for a random one";
+		return EINVAL;
+	}
+	if (n >= sizeof c->route_secret) {
+		*why = "too long";
+		return EINVAL;
+	}
+	strcpy(c->route_secret, v);
+	return 0;
+}
+
 static const struct {
 	const char *name;
 	conf_parse_h *set;
@@ -331,11 +357,18 @@ static const struct {
 	{"max_bindings", set_max_bindings, "1000000"},
 	{"store", set_store, "file"},
 	{"store_path", set_store_path, CONF_STORE_PATH},
+	{"max_bindings_per_source", set_max_bindings_per_source, "1000"},
+	{"max_tcp_per_source", set_max_tcp_per_source, "100"},
+	{"max_requests_per_source", set_max_requests_per_source, "200"},
+	{"tcp_idle_timeout", set_tcp_idle_timeout, "60"},
+	{"tcp_message_timeout", set_tcp_message_timeout, "10"},
+	{"sip_max_message_size", set_sip_max_message_size, "65536"},
 	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},
 	{"stun_memory", set_stun_memory, "65536"},
 	{"stun_memory_seconds", set_stun_memory_seconds, "300"},
+	{"stun_memory_per_prefix", set_stun_memory_per_prefix, "4096"},
 	{"relay", set_relay, "internal"},
 	{"relay_address", set_relay_address, ""},
 	{"relay_ports", set_relay_ports, "30000-39999"},
@@ -347,9 +380,12 @@ static const struct {
 	{"auth_ban_failures", set_auth_ban_failures, "10"},
 	{"auth_ban_window", set_auth_ban_window, "60"},
 	{"auth_ban_time", set_auth_ban_time, "600"},
+	{"relay_streams_per_source", set_relay_streams_per_source, "250"},
+	{"relay_streams_per_user", set_relay_streams_per_user, "16"},
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},
+	{"route_secret", set_route_secret, ""},
 };
 
 void conf_defaults(struct pconf *c)

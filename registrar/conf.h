@@ -16,6 +16,7 @@
 /* store_path's default: where pinholed falls back to memory, saying so,
  * when it cannot be used (conf/pinholed.conf) */
 #define CONF_STORE_PATH "/var/lib/pinhole/bindings.db"
+#define CONF_SECRET_LEN 256
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -32,10 +33,17 @@ struct pconf {
 	unsigned max_contacts, max_bindings;
 	bool store_file;             /* store = file (else memory) */
 	char store_path[CONF_PATH_LEN];
+	unsigned max_bindings_per_source;  /* per source IP; 0: no limit */
+	unsigned max_tcp_per_source;       /* connections; 0: no limit */
+	unsigned max_requests_per_source;  /* per second; 0: no limit */
+	unsigned tcp_idle_timeout;         /* s, a connection no flow holds */
+	unsigned tcp_message_timeout;      /* s, no byte of an unfinished one */
+	unsigned sip_max_message_size;     /* bytes */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
+	unsigned stun_memory_per_prefix;   /* per /24 (IPv4) or /64 (IPv6) */
 	bool relay;                  /* relay = internal (true) or off */
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
@@ -44,9 +52,11 @@ struct pconf {
 	char users[CONF_PATH_LEN];   /* empty: no authentication */
 	unsigned nonce_lifetime;
 	unsigned auth_ban_failures, auth_ban_window, auth_ban_time;
+	unsigned relay_streams_per_source, relay_streams_per_user; /* 0: none */
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];
+	char route_secret[CONF_SECRET_LEN]; /* empty: random per process */
 };
 
 /* The hop-test port for TTL k (1..8), PROTOCOL.md section 1. */

@@ -14,6 +14,7 @@ static const struct {
 	{ENOMEM, {500, "Out of Memory"}},
 	{EIO, {500, "Store Failure"}},
 	{ENOSPC, {503, "Location Store Full"}},
+	{EDQUOT, {503, "Service Unavailable: too many bindings from this address"}},
 	{ENOTCONN, {480, "Temporarily Unavailable: connection closed"}},
 	{EPROTONOSUPPORT, {480, "Temporarily Unavailable: no binding over TLS "
 			       "for a sips: URI"}},
@@ -23,6 +24,8 @@ static const struct {
 	{E2BIG, {500, "Server Internal Error: too many branches"}},
 	/* the relay (a call's reservation): why a call has no relay ports */
 	{EBUSY, {503, "Service Unavailable: relay ports exhausted"}},
+	{EUSERS, {503, "Service Unavailable: this caller holds its share of "
+		       "relay ports"}},
 	{EAFNOSUPPORT, {503, "Service Unavailable: no direct media path, and "
 			     "no relay for this address family"}},
 	{ENOTSUP, {503, "Service Unavailable: no direct media path and the "

@@ -18,6 +18,7 @@
 
 #include "flow.h"
 #include "listen.h"
+#include "sign.h"
 
 #define BUCKETS 1024
 
@@ -234,35 +235,41 @@ void *flow_tport(const struct flows *f, const struct flow *fl)
 	return NULL;
 }
 
-/* ";ph-al=IP": our address the flow came to, when known */
-static void rr_local(char *buf, size_t size, const char *key,
-		     const struct flow *fl)
+/* Our address the flow came to, when known; else "". */
+static const char *rr_local(char *buf, size_t size, const struct flow *fl)
 {
-	char ip[PH_ADDR_STRLEN];
-
-	*buf = 0;
-	if (flow_ident(fl, ip, sizeof ip))
-		snprintf(buf, size, ";%s=%s", key, ip);
+	return flow_ident(fl, buf, size) ? buf : "";
 }
 
-int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
-		  bool sips, const struct flow *a, const struct flow *b)
+/* The token's parameters in the order they are signed: ph-a, ph-at,
+ * ph-al, ph-b, ph-bt, ph-bl. */
+static const char *const rr_keys[] = {"ph-a", "ph-at", "ph-al",
+				      "ph-b", "ph-bt", "ph-bl"};
+#define RR_PARTS (sizeof rr_keys / sizeof *rr_keys)
+
+int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
+		  const struct ph_addr *me, bool sips, const struct flow *a,
+		  const struct flow *b)
 {
 	char host[PH_ADDR_STRLEN], sa[PH_ADDR_STRLEN], sb[PH_ADDR_STRLEN];
-	char la[PH_ADDR_STRLEN + 8], lb[PH_ADDR_STRLEN + 8];
+	char la[PH_ADDR_STRLEN], lb[PH_ADDR_STRLEN], mac[SIGN_STRLEN];
+	const char *v[RR_PARTS] = {sa, flow_transport_name(a->transport),
+				   rr_local(la, sizeof la, a), sb,
+				   flow_transport_name(b->transport),
+				   rr_local(lb, sizeof lb, b)};
 	bool tls = a->transport == FLOW_TLS && b->transport == FLOW_TLS;
 	int n;
 
 	ph_addr_print(me, host, sizeof host);
 	ph_addr_print(&a->src, sa, sizeof sa);
 	ph_addr_print(&b->src, sb, sizeof sb);
-	rr_local(la, sizeof la, "ph-al", a);
-	rr_local(lb, sizeof lb, "ph-bl", b);
-	n = snprintf(buf, size, "<%s:%s;lr%s;ph-a=%s;ph-at=%s%s;ph-b=%s;ph-bt=%s%s>",
-		     sips ? "sips" : "sip", host,
-		     tls && !sips ? ";transport=tls" : "", sa,
-		     flow_transport_name(a->transport), la, sb,
-		     flow_transport_name(b->transport), lb);
+	if (sign_mac(key, v, RR_PARTS, mac))
+		return EIO;
+	n = snprintf(buf, size, "<%s:%s;lr%s;ph-a=%s;ph-at=%s%s%s;ph-b=%s;ph-bt=%s"
+		     "%s%s;ph-s=%s>", sips ? "sips" : "sip", host,
+		     tls && !sips ? ";transport=tls" : "", v[0], v[1],
+		     *v[2] ? ";ph-al=" : "", v[2], v[3], v[4],
+		     *v[5] ? ";ph-bl=" : "", v[5], mac);
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
@@ -285,13 +292,39 @@ static int rr_side(const char *params, const char *addr_key,
 	return 0;
 }
 
-int flow_rr_read(const char *params, struct flow *a, struct flow *b)
+/* The token's signature: every parameter as it came, against ph-s. */
+static bool rr_signed(const char *params, const struct sign_key *key)
+{
+	char v[RR_PARTS][64], mac[SIGN_STRLEN];
+	const char *p[RR_PARTS];
+	isize_t n;
+
+	/* (url_param() counts the NUL, and copies nothing too long) */
+	for (size_t i = 0; i < RR_PARTS; i++) {
+		v[i][0] = '\0';
+		if (url_param(params, rr_keys[i], v[i], sizeof v[i]) > (isize_t)sizeof v[i])
+			return false;
+		p[i] = v[i];
+	}
+	n = url_param(params, "ph-s", mac, sizeof mac);
+	return n > 0 && n <= (isize_t)sizeof mac && sign_check(key, p, RR_PARTS, mac);
+}
+
+bool flow_rr_named(const char *params)
 {
 	char v[64];
 
-	if (!params || url_param(params, "ph-a", v, sizeof v) <= 0 ||
-	    url_param(params, "ph-b", v, sizeof v) <= 0)
+	return params && url_param(params, "ph-a", v, sizeof v) > 0 &&
+	       url_param(params, "ph-b", v, sizeof v) > 0;
+}
+
+int flow_rr_read(const char *params, const struct sign_key *key,
+		 struct flow *a, struct flow *b)
+{
+	if (!flow_rr_named(params))
 		return ENOENT;
+	if (!rr_signed(params, key))
+		return EACCES;
 	if (rr_side(params, "ph-a", "ph-at", "ph-al", a) ||
 	    rr_side(params, "ph-b", "ph-bt", "ph-bl", b))
 		return EINVAL;

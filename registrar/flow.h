@@ -31,6 +31,7 @@ struct flow {
 };
 
 struct flows;
+struct sign_key;
 
 int flows_alloc(struct flows **fp, struct nta_agent_s *agent);
 /* Drops the references to every connection. */
@@ -63,16 +64,23 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 /* The flow token pinholed puts in its Record-Route URI: both sides' flows
  * (ph-a: the caller's, ph-b: the callee's; ph-al, ph-bl: our address each
  * came to), so that in-dialog requests go back over the flow each side
- * called or registered from, and from the address it sent to. The URI is
- * sips: when sips says (RFC 3261 16.6 step 4: a sips: Request-URI gets a
- * sips: Record-Route), else ";transport=tls" when both flows are TLS, so
- * that in-dialog requests come over TLS too; me's port is then our TLS
- * port. */
-#define FLOW_RR_MAX 256
-int flow_rr_write(char *buf, size_t size, const struct ph_addr *me,
-		  bool sips, const struct flow *a, const struct flow *b);
+ * called or registered from, and from the address it sent to; ph-s signs
+ * them (sign.h), so that nobody else can name where pinholed sends. The
+ * URI is sips: when sips says (RFC 3261 16.6 step 4: a sips: Request-URI
+ * gets a sips: Record-Route), else ";transport=tls" when both flows are
+ * TLS, so that in-dialog requests come over TLS too; me's port is then
+ * our TLS port. */
+#define FLOW_RR_MAX 400 /* two IPv6 flows with their local addresses */
+int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
+		  const struct ph_addr *me, bool sips, const struct flow *a,
+		  const struct flow *b);
+/* The URI's parameters carry a flow token (ph-a and ph-b), signed or not:
+ * one pinholed wrote, or a forgery flow_rr_read() refuses. */
+bool flow_rr_named(const char *url_params);
 /* The parameters of a Route URI of ours: both flows (ids 0). ENOENT when
- * the URI is not ours, EINVAL when it is but names no address. */
-int flow_rr_read(const char *url_params, struct flow *a, struct flow *b);
+ * the URI is not ours, EACCES when it names flows without our signature,
+ * EINVAL when it is signed but names no address. */
+int flow_rr_read(const char *url_params, const struct sign_key *key,
+		 struct flow *a, struct flow *b);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "proxy_int.h"
 
@@ -22,28 +23,91 @@
 #include "errmap.h"
 #include "log.h"
 #include "register.h"
+#include "slreply.h"
 
 /* ---- loose routing through our own Record-Route ----------------------- */
 
-/* Pops the Route entries that are ours. The leg the request came from
- * (0: the caller's flow, 1: the callee's), with *next the flow on the
- * other side of the dialog; -1 when no Route was ours. */
-static int pop_our_routes(msg_t *msg, sip_t *sip, const struct flow *src,
-			  struct flow *next)
+/* What pop_our_routes() found, besides a leg (0, 1). */
+enum {
+	LEG_NONE = -1,     /* no Route of ours */
+	LEG_FORGED = -2,   /* a flow token without our signature */
+	LEG_STRANGER = -3, /* ours, but the request came over neither flow */
+};
+
+/* The request came over flow f: from its IP over its transport, and over
+ * UDP from its port too where exact. (Over TCP the port is the
+ * connection's, which a phone that reconnects changes; the callee's flow
+ * may name the Contact's port, at the IP it registered from.) */
+static bool over(const struct flow *src, const struct flow *f, bool exact)
+{
+	return src->transport == f->transport &&
+	       ph_addr_ip_eq(&src->src, &f->src) &&
+	       (!exact || ph_addr_port(&src->src) == ph_addr_port(&f->src));
+}
+
+/* The side of the dialog a request came from: 0 the caller's flow, 1 the
+ * callee's, exact matches first (both sides may share one public IP). */
+static int leg_of(const struct flow *src, const struct flow *a,
+		  const struct flow *b)
+{
+	for (int exact = 1; exact >= 0; exact--) {
+		if (over(src, a, exact))
+			return 0;
+		if (over(src, b, exact))
+			return 1;
+	}
+	return LEG_STRANGER;
+}
+
+/* Pops the Route entries that are ours. The leg the request came from,
+ * with *next the flow on the other side of the dialog, or a LEG_ value. */
+static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
+			  const struct flow *src, struct flow *next)
 {
 	struct flow a, b;
-	int err, leg = -1;
+	int err, leg = LEG_NONE;
 
 	while (sip->sip_route &&
-	       (err = flow_rr_read(sip->sip_route->r_url->url_params, &a,
-				   &b)) != ENOENT) {
+	       (err = flow_rr_read(sip->sip_route->r_url->url_params, p->key,
+				   &a, &b)) != ENOENT) {
+		if (err == EACCES)
+			return LEG_FORGED;
 		if (!err) {
-			leg = ph_addr_eq(&src->src, &a.src) ? 0 : 1;
+			leg = leg_of(src, &a, &b);
 			*next = leg ? a : b;
 		}
 		sip_route_remove(msg, sip);
 	}
 	return leg;
+}
+
+/* A Route that names flows we did not sign (RFC 3261 16.4 would have a
+ * proxy follow any Route: ours say where pinholed sends, so they are
+ * signed), or a dialog's request from neither of its flows: refused, and
+ * nothing sent. In-dialog requests are not challenged (PROTOCOL.md
+ * section 10): coming over a flow the dialog was set up on, which was
+ * authenticated then, is what lets one move the call's relayed media.
+ * The 403 proved nothing about its sender: sent as slreply.h says. */
+static bool refused_route(struct proxy *p, msg_t *msg, sip_t *sip,
+			  const struct flow *src, int leg)
+{
+	const char *phrase = leg == LEG_FORGED
+		? "Forbidden: Route not signed by this server"
+		: "Forbidden: not from this dialog's flows";
+	char from[PH_ADDR_STRLEN];
+
+	if (leg != LEG_FORGED && leg != LEG_STRANGER)
+		return false;
+	ph_addr_print(&src->src, from, sizeof from);
+	log_notice("proxy: %s %s from %s/%s: 403 %s",
+		   sip->sip_request->rq_method_name,
+		   sip->sip_call_id ? sip->sip_call_id->i_id : "-", from,
+		   flow_transport_name(src->transport), phrase);
+	if (sip->sip_request->rq_method == sip_method_ack)
+		msg_destroy(msg);
+	else
+		sl_reply(p->agent, msg, 403, phrase, TAG_END());
+	return true;
 }
 
 /* ---- requests -------------------------------------------------------- */
@@ -193,6 +257,11 @@ static void to_user(struct ptx *t)
 		ptx_reply(t, 404, "Not Found: no user in the Request-URI");
 		return ptx_free(t);
 	}
+	/* not a user of ours: pinholed forwards to no other domain */
+	if (!reg_domain_served(t->p->conf, ru->url_host)) {
+		ptx_reply(t, 404, "Not Found: domain not served");
+		return ptx_free(t);
+	}
 	loc_get(t->p->store, aor, &c, &n);
 	if (!n) {
 		ptx_reply(t, 480, "Temporarily Unavailable: not registered");
@@ -268,12 +337,18 @@ static void forward_ack(struct proxy *p, msg_t *msg, sip_t *sip,
 
 void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)
 {
-	/* our Via on top, the next one tells where it goes */
-	if (!sip->sip_via || !sip->sip_via->v_next) {
+	/* our Via on top, the next one tells where it goes: only one we
+	 * added for that very Via (else anyone could have pinholed send a
+	 * response anywhere) */
+	if (!proxy_via_ours(p, sip)) {
+		log_debug("proxy: stray %d for %s dropped: its top Via is not one "
+			  "pinholed added", sip->sip_status->st_status,
+			  sip->sip_call_id ? sip->sip_call_id->i_id : "-");
 		msg_destroy(msg);
 		return;
 	}
-	sip_via_remove(msg, sip);
+	/* nta_msg_tsend() takes our Via off itself: taken off here too, the
+	 * response went to the Via after the next one, anyone's */
 	proxy_frame(msg, sip);
 	nta_msg_tsend(p->agent, msg, NULL, TAG_END());
 }
@@ -299,6 +374,35 @@ static bool offer_ok(struct ptx *t)
 	return true;
 }
 
+/* An INVITE's Firewall-Window: one, well formed (PROTOCOL.md sections 2
+ * and 8), or the request answered 400. */
+static bool fwwin_ok(struct ptx *t)
+{
+	const char *v = NULL, *why;
+	char phrase[128];
+	struct ph_fwwin w;
+
+	if (t->sip->sip_request->rq_method != sip_method_invite)
+		return true;
+	for (const sip_unknown_t *u = t->sip->sip_unknown; u; u = u->un_next) {
+		if (!u->un_name || strcasecmp(u->un_name, "Firewall-Window"))
+			continue;
+		if (v) {
+			ptx_reply(t, 400, "Duplicate Firewall-Window header");
+			return false;
+		}
+		v = u->un_value ? u->un_value : "";
+	}
+	if (v && ph_fwwin_decode(&w, v, strlen(v), &why)) {
+		snprintf(phrase, sizeof phrase, "Bad Firewall-Window: %s", why);
+		log_notice("proxy: INVITE %s: 400 %s", t->sip->sip_call_id->i_id,
+			   phrase);
+		ptx_reply(t, 400, phrase);
+		return false;
+	}
+	return true;
+}
+
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 {
 	struct flow src, next;
@@ -317,7 +421,9 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		nta_msg_treply(p->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;
 	}
-	leg = pop_our_routes(msg, sip, &src, &next);
+	leg = pop_our_routes(p, msg, sip, &src, &next);
+	if (refused_route(p, msg, sip, &src, leg))
+		return;
 	if (sip->sip_request->rq_method == sip_method_ack) {
 		if (leg >= 0)
 			forward_ack(p, msg, sip, &next);
@@ -329,7 +435,7 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		return;
 	t->src = src;
 	t->from_leg = leg;
-	if (!offer_ok(t))
+	if (!offer_ok(t) || !fwwin_ok(t))
 		return ptx_free(t);
 	if (leg >= 0) {
 		in_dialog(t, &next);

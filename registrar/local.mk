@@ -16,13 +16,18 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/sdpfw.c registrar/sdpfw.h \
 	registrar/errmap.c registrar/errmap.h \
 	registrar/flow.c registrar/flow.h \
+	registrar/sign.c registrar/sign.h \
 	registrar/listen.c registrar/listen.h \
 	registrar/relayctl.c registrar/relayctl.h \
 	registrar/call.c registrar/call.h registrar/call_int.h \
 	registrar/calls.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
 	registrar/fork.c \
+	registrar/countmap.c registrar/countmap.h \
+	registrar/callquota.c registrar/ratelog.h \
+	registrar/ratelimit.c registrar/ratelimit.h \
 	registrar/stund.c registrar/stund.h \
+	registrar/stunmem.c registrar/stunmem.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/tlsdir.c registrar/tlsdir.h \
 	registrar/tlsfix.c registrar/tlsfix.h \
@@ -32,9 +37,11 @@ registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la 
 	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
 
 sbin_PROGRAMS += registrar/pinholed
-# sofiafix.c mends a sofia-sip function by defining it again: it has to be
-# in the executable itself, which a static archive member would not be.
-registrar_pinholed_SOURCES = registrar/main.c registrar/sofiafix.c
+# sofiafix.c mends a sofia-sip function by defining it again, tcplimit.c
+# counts connections so: they have to be in the executable itself, which a
+# static archive member would not be.
+registrar_pinholed_SOURCES = registrar/main.c registrar/sofiafix.c \
+	registrar/tcplimit.c registrar/tcplimit.h
 registrar_pinholed_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) \
 	-DPH_SYSCONFDIR='"$(sysconfdir)"'
 registrar_pinholed_LDADD = registrar/libpinholed.la

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "location.h"
+#include "countmap.h"
 
 #define WHEEL_SLOTS 4096u /* seconds; later expiries wrap and are rechecked */
 
@@ -30,6 +31,8 @@ struct mem_store {
 	struct rec **buckets;
 	size_t nbuckets;       /* power of two */
 	unsigned long aors, contacts, max_contacts;
+	unsigned long max_per_source;  /* 0: no limit */
+	struct countmap *sources;        /* contacts per source IP of their flow */
 	struct rec *wheel[WHEEL_SLOTS];
 	time_t wheel_now;      /* every slot up to here has been processed */
 	loc_change_h *watch;   /* told of what expiry changes */
@@ -154,10 +157,27 @@ static struct rec *rec_build(const char *aor, uint32_t h,
 	return r;
 }
 
+static void source_sub(struct mem_store *m, const struct ph_addr *ip)
+{
+	uint8_t k[COUNTMAP_IPKEY_LEN];
+
+	countmap_sub(m->sources, k, countmap_ipkey(ip, k), 1);
+}
+
+static unsigned long source_get(const struct mem_store *m,
+				const struct ph_addr *ip)
+{
+	uint8_t k[COUNTMAP_IPKEY_LEN];
+
+	return countmap_get(m->sources, k, countmap_ipkey(ip, k));
+}
+
 static void rec_release(struct mem_store *m, struct rec *r)
 {
 	if (!r)
 		return;
+	for (unsigned i = 0; i < r->n; i++)
+		source_sub(m, &r->c[i].flow.src);
 	m->contacts -= r->n;
 	m->aors--;
 	free(r);
@@ -174,6 +194,50 @@ static int mem_get(struct loc_store *s, const char *aor,
 	return 0;
 }
 
+static unsigned count_ip(const struct loc_contact *v, unsigned n,
+			 const struct ph_addr *ip)
+{
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		k += ph_addr_ip_eq(&v[i].flow.src, ip);
+	return k;
+}
+
+/* Would the new contact set v take any source IP over max_per_source?
+ * Only growth counts: a source already over (the limit was lowered) may
+ * still refresh or remove what it holds. */
+static bool over_source_limit(const struct mem_store *m,
+			      const struct rec *old,
+			      const struct loc_contact *v, unsigned n)
+{
+	for (unsigned i = 0; m->max_per_source && i < n; i++) {
+		const struct ph_addr *ip = &v[i].flow.src;
+		unsigned now = count_ip(v, n, ip);
+		unsigned was = old ? count_ip(old->c, old->n, ip) : 0;
+
+		if (now > was &&
+		    source_get(m, ip) - was + now > m->max_per_source)
+			return true;
+	}
+	return false;
+}
+
+static int count_sources(struct mem_store *m, struct rec *r)
+{
+	uint8_t k[COUNTMAP_IPKEY_LEN];
+
+	for (unsigned i = 0; i < r->n; i++) {
+		if (countmap_add(m->sources, k,
+				 countmap_ipkey(&r->c[i].flow.src, k), 1)) {
+			while (i--)
+				source_sub(m, &r->c[i].flow.src);
+			return ENOMEM;
+		}
+	}
+	return 0;
+}
+
 static int mem_put(struct loc_store *s, const char *aor,
 		   const struct loc_contact *v, unsigned n)
 {
@@ -184,10 +248,16 @@ static int mem_put(struct loc_store *s, const char *aor,
 
 	if (after > m->max_contacts)
 		return ENOSPC;
+	if (over_source_limit(m, old, v, n))
+		return EDQUOT;
 	if (n) {
 		r = rec_build(aor, h, v, n);
 		if (!r)
 			return ENOMEM;
+		if (count_sources(m, r)) {
+			free(r);
+			return ENOMEM;
+		}
 	}
 	if (old) {
 		*pp = old->hnext;
@@ -280,6 +350,7 @@ static void mem_destroy(struct loc_store *s)
 		}
 	}
 	free(m->buckets);
+	countmap_free(m->sources);
 	free(m);
 }
 
@@ -291,12 +362,19 @@ void loc_mem_watch(struct loc_store *s, loc_change_h *h, void *arg)
 	m->watch_arg = arg;
 }
 
+static unsigned long mem_source_count(const struct loc_store *s,
+				      const struct ph_addr *ip)
+{
+	return source_get((const struct mem_store *)s, ip);
+}
+
 static const struct loc_store_ops mem_ops = {
 	.name = "memory",
 	.get = mem_get,
 	.put = mem_put,
 	.expire = mem_expire,
 	.count = mem_count,
+	.source_count = mem_source_count,
 	.destroy = mem_destroy,
 };
 
@@ -309,7 +387,8 @@ int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 		return ENOMEM;
 	m->nbuckets = 1024;
 	m->buckets = calloc(m->nbuckets, sizeof *m->buckets);
-	if (!m->buckets) {
+	if (!m->buckets || countmap_alloc(&m->sources)) {
+		free(m->buckets);
 		free(m);
 		return ENOMEM;
 	}
@@ -318,4 +397,9 @@ int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 	m->wheel_now = now;
 	*sp = &m->base;
 	return 0;
+}
+
+void loc_mem_set_max_per_source(struct loc_store *s, unsigned long n)
+{
+	((struct mem_store *)s)->max_per_source = n;
 }

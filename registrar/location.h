@@ -48,13 +48,17 @@ struct loc_store_ops {
 	int (*get)(struct loc_store *s, const char *aor,
 		   const struct loc_contact **vp, unsigned *np);
 	/* Replace the AoR's contacts (n == 0 removes it). ENOSPC when the
-	 * store is full; then nothing changed. */
+	 * store is full, EDQUOT when a source IP would hold more than its
+	 * share; then nothing changed. */
 	int (*put)(struct loc_store *s, const char *aor,
 		   const struct loc_contact *v, unsigned n);
 	/* Drop contacts whose expires <= now; returns how many. */
 	unsigned (*expire)(struct loc_store *s, time_t now);
 	void (*count)(const struct loc_store *s, unsigned long *aors,
 		      unsigned long *contacts);
+	/* Contacts whose flow comes from this IP (any port). */
+	unsigned long (*source_count)(const struct loc_store *s,
+				      const struct ph_addr *ip);
 	void (*destroy)(struct loc_store *s);
 	/* Runs w->done once every put made so far is on disk; NULL: puts
 	 * are final when they return (the memory store). */
@@ -69,6 +73,9 @@ int loc_mem_alloc(struct loc_store **sp, unsigned long max_contacts,
 		  time_t now);
 /* The memory store tells h of what its expiry changes. */
 void loc_mem_watch(struct loc_store *s, loc_change_h *h, void *arg);
+/* At most n contacts from one source IP (max_bindings_per_source); 0: no
+ * limit. */
+void loc_mem_set_max_per_source(struct loc_store *s, unsigned long n);
 
 static inline int loc_get(struct loc_store *s, const char *aor,
 			  const struct loc_contact **vp, unsigned *np)
@@ -100,6 +107,12 @@ static inline void loc_sync(struct loc_store *s, struct loc_wait *w)
 		s->ops->sync(s, w);
 	else
 		w->done(0, w->arg);
+}
+
+static inline unsigned long loc_source_count(const struct loc_store *s,
+					     const struct ph_addr *ip)
+{
+	return s->ops->source_count(s, ip);
 }
 
 static inline void loc_destroy(struct loc_store *s)

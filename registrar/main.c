@@ -18,6 +18,7 @@
 #include "conf.h"
 #include "log.h"
 #include "sipd.h"
+#include "tcplimit.h"
 #include "tlsdir.h"
 
 static const char usage[] =
@@ -237,6 +238,7 @@ static int run(const struct pconf *conf)
 	root = su_root_create(NULL);
 	if (!root || sfd < 0)
 		return ENOMEM;
+	tcplimit_setup(conf->max_tcp_per_source);
 	err = sipd_alloc(&d, root, conf);
 	ctx.root = root;
 	ctx.d = d;

@@ -27,16 +27,27 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		const struct pconf *conf)
 {
 	struct proxy *p = calloc(1, sizeof *p);
+	int err;
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf, 0};
+	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL};
+	if ((err = sign_key_alloc(&p->key, conf->route_secret))) {
+		log_err("proxy: no key for route signatures: %s", strerror(err));
+		free(p);
+		return err;
+	}
+	if (!*conf->route_secret)
+		log_info("proxy: routes signed with a random key (no route_secret): "
+			 "dialogs in progress do not outlive a restart");
 	*pp = p;
 	return 0;
 }
 
 void proxy_free(struct proxy *p)
 {
+	if (p)
+		sign_key_free(p->key);
 	free(p);
 }
 
@@ -107,7 +118,8 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	if (ph_addr_set(&me, ru->url_host, port))
 		me = t->p->conf->listen[0];
 	ph_addr_set_port(&me, port);
-	if (!flow_rr_write(rr, sizeof rr, &me, sips, &t->src, &b->flow))
+	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, sips, &t->src,
+			   &b->flow))
 		sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
 }
 
@@ -318,16 +330,74 @@ static int on_cancel(struct ptx *t, nta_incoming_t *irq, sip_t const *sip)
 	return 200;
 }
 
+/* What a response's way back depends on: the Via below ours, as nta
+ * completed it (received, rport), and the Call-ID. */
+#define VIA_PARTS 8
+static void via_parts(const sip_t *sip, const sip_via_t *v, const char *nonce,
+		      const char *parts[VIA_PARTS])
+{
+	parts[0] = nonce;
+	parts[1] = sip->sip_call_id ? sip->sip_call_id->i_id : NULL;
+	parts[2] = v->v_protocol;
+	parts[3] = v->v_host;
+	parts[4] = v->v_port;
+	parts[5] = v->v_received;
+	parts[6] = v->v_rport;
+	parts[7] = v->v_branch;
+}
+
+/* "z9hG4bK" (RFC 3261 8.1.1.7), "ph", a nonce (each transaction its own
+ * branch) and the MAC of the nonce and the Via below: a stray response
+ * (no transaction left) follows it only if we wrote it. (A Via with maddr
+ * never gets here: sipd strips it.) */
+#define BRANCH_NONCE 6 /* bytes, 8 characters */
+#define BRANCH_MAX (7 + 2 + BRANCH_NONCE / 3 * 4 + SIGN_STRLEN)
+
+static int our_branch(const struct proxy *p, const sip_t *sip, char *out)
+{
+	char nonce[BRANCH_NONCE / 3 * 4 + 1], mac[SIGN_STRLEN];
+	const char *parts[VIA_PARTS];
+	int err;
+
+	if (!sip->sip_via)
+		return EINVAL;
+	if ((err = sign_nonce(nonce, sizeof nonce, BRANCH_NONCE)))
+		return err;
+	via_parts(sip, sip->sip_via, nonce, parts);
+	if ((err = sign_mac(p->key, parts, VIA_PARTS, mac)))
+		return err;
+	snprintf(out, BRANCH_MAX, "z9hG4bKph%s%s", nonce, mac);
+	return 0;
+}
+
+bool proxy_via_ours(const struct proxy *p, const sip_t *sip)
+{
+	const sip_via_t *v = sip->sip_via;
+	char nonce[BRANCH_NONCE / 3 * 4 + 1];
+	const char *parts[VIA_PARTS], *br;
+	size_t nl = sizeof nonce - 1;
+
+	if (!v || !v->v_next || !(br = v->v_branch) ||
+	    strlen(br) != BRANCH_MAX - 1 || strncmp(br, "z9hG4bKph", 9))
+		return false;
+	memcpy(nonce, br + 9, nl);
+	nonce[nl] = '\0';
+	via_parts(sip, v->v_next, nonce, parts);
+	return sign_check(p->key, parts, VIA_PARTS, br + 9 + nl);
+}
+
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		       bool record_route, const struct call_edit *e)
 {
 	msg_t *m = msg_copy(t->req);
 	sip_t *s = sip_object(m);
-	char next[128];
+	char next[128], branch[BRANCH_MAX];
 	tport_t *tp;
 
-	if (!m)
+	if (!m || our_branch(t->p, s, branch)) {
+		msg_destroy(m);
 		return ENOMEM;
+	}
 	msg_header_insert(m, (msg_pub_t *)s, (msg_header_t *)sip_request_create(
 		msg_home(m), s->sip_request->rq_method,
 		s->sip_request->rq_method_name, URL_STRING_MAKE(ruri), NULL));
@@ -349,6 +419,7 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		  next, tp ? tport_name(tp)->tpn_ident : "any address");
 	b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,
 				      (url_string_t *)next, m,
+				      NTATAG_BRANCH_KEY(branch),
 				      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	return b->orq ? 0 : ENOMEM;
 }

@@ -12,6 +12,7 @@
 #include <sofia-sip/sip.h>
 
 #include "proxy.h"
+#include "sign.h"
 
 #define MAX_BRANCHES CALL_MAX_BRANCHES
 
@@ -22,6 +23,7 @@ struct proxy {
 	struct calls *calls;
 	const struct pconf *conf;
 	unsigned invites;             /* initial INVITEs not yet freed */
+	struct sign_key *key;         /* Record-Route and Via branches */
 };
 
 struct branch {
@@ -64,6 +66,9 @@ void ptx_reply_err(struct ptx *t, int err);
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	       bool record_route, const struct call_edit *e);
 const char *proxy_header(const sip_t *sip, const char *name);
+/* The top Via of a response is one pinholed added for the next one: its
+ * branch carries our MAC of that Via (where the response goes next). */
+bool proxy_via_ours(const struct proxy *p, const sip_t *sip);
 /* A Content-Length where what pinholed forwards has none (allowed over UDP,
  * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
  * add one to a message it is handed whole. */

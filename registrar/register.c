@@ -67,7 +67,7 @@ int reg_aor(const url_t *url, char *buf, size_t size)
 	return 0;
 }
 
-static bool domain_served(const struct pconf *c, const char *host)
+bool reg_domain_served(const struct pconf *c, const char *host)
 {
 	if (!c->n_domains)
 		return true;
@@ -289,7 +289,7 @@ static int check_request(const struct pconf *c, sip_t const *sip,
 {
 	const url_t *ruri = sip->sip_request->rq_url;
 
-	if (!domain_served(c, ruri->url_host))
+	if (!reg_domain_served(c, ruri->url_host))
 		return reply(r, 404, "Domain Not Served");
 	if (sip->sip_require) {
 		r->unsupported = sip->sip_require->k_items &&
@@ -299,7 +299,7 @@ static int check_request(const struct pconf *c, sip_t const *sip,
 	}
 	if (!sip->sip_to || reg_aor(sip->sip_to->a_url, aor, REG_AOR_MAX))
 		return reply(r, 404, "Not Found: bad address-of-record in To");
-	if (!domain_served(c, sip->sip_to->a_url->url_host))
+	if (!reg_domain_served(c, sip->sip_to->a_url->url_host))
 		return reply(r, 404, "Not Found: To domain not served");
 	return 0;
 }

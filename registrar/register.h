@@ -34,5 +34,7 @@ void reg_reply_reset(struct reg_reply *r);
 /* "user@host" from a SIP URI, host lower-cased, no port or parameters
  * (RFC 3261 section 10.3 step 5). ENAMETOOLONG, EINVAL. */
 int reg_aor(const url_t *url, char *buf, size_t size);
+/* host is a domain of `domains` (every one when that is empty). */
+bool reg_domain_served(const struct pconf *c, const char *host);
 
 #endif

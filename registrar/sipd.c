@@ -34,6 +34,8 @@
 #include "location.h"
 #include "log.h"
 #include "proxy.h"
+#include "ratelimit.h"
+#include "ratelog.h"
 #include "relayctl.h"
 #include "register.h"
 #include "sipd.h"
@@ -67,6 +69,8 @@ struct sipd {
 	su_timer_t *stopping;   /* SIGTERM: calls being set up may end */
 	unsigned stop_ticks;
 	time_t last_trim;   /* last look at the heap */
+	struct ratelimit *rate;  /* max_requests_per_source */
+	struct ratelog rate_log;
 };
 
 /* sofia-sip creates its STUN server through a global plug-in table,
@@ -353,6 +357,56 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 		nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
 }
 
+/* max_requests_per_source: a request over its source's rate is answered
+ * 503 with Retry-After, the first each second; the rest are dropped, so
+ * that a spoofed source is not answered once for every request sent in
+ * its name, and an ACK never is. */
+static bool over_rate(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	su_addrinfo_t *ai = msg_addrinfo(msg);
+	uint64_t now = stunsock_now_ms();
+	unsigned long skipped;
+	char a[PH_ADDR_STRLEN];
+	struct ph_addr src;
+	bool answer;
+
+	if (!ai || ph_addr_from_sa(&src, ai->ai_addr, ai->ai_addrlen) ||
+	    ratelimit_take(d->rate, &src, now, &answer))
+		return false;
+	if (ratelog_ok(&d->rate_log, now, &skipped)) {
+		ph_addr_print(&src, a, sizeof a);
+		log_warn("sip: %s from %s over max_requests_per_source (%u/s): "
+			 "503 (%lu more such requests not logged)",
+			 sip->sip_request->rq_method_name, a,
+			 d->conf->max_requests_per_source, skipped);
+	}
+	if (answer && sip->sip_request->rq_method != sip_method_ack)
+		nta_msg_treply(d->agent, msg, 503, "Service Unavailable: too "
+			       "many requests from this address",
+			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	else
+		msg_destroy(msg);
+	return true;
+}
+
+/* Answers go where their request came from, never to its Via's maddr:
+ * nta reads maddr before received and rport (as RFC 3261 18.2.2 does for
+ * multicast), so a request naming any address there would have pinholed
+ * answer that address, a reflector. Kamailio, too, answers the source.
+ * Taken from the top Via before a transaction or a forwarded copy is made
+ * of the request; the rest of the address is NTATAG_SERVER_RPORT(2). */
+static void via_drop_maddr(sip_t *sip)
+{
+	sip_via_t *v = sip->sip_via;
+
+	if (!v || !v->v_maddr)
+		return;
+	log_debug("SIP %s %s: Via maddr=%s ignored, answered at the source",
+		  sip->sip_request->rq_method_name,
+		  sip->sip_call_id ? sip->sip_call_id->i_id : "-", v->v_maddr);
+	msg_header_remove_param(v->v_common, "maddr");
+}
+
 /* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
@@ -363,8 +417,12 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 	}
 	if (sip->sip_request && authsip_drop(d->auth, msg))
 		return 0; /* banned: not a byte back */
+	if (sip->sip_request)
+		via_drop_maddr(sip);
 	if (sip->sip_status)
 		proxy_stray_response(d->proxy, msg, sip);
+	else if (over_rate(d, msg, sip))
+		return 0;
 	else if (sip->sip_error && sip->sip_request->rq_method != sip_method_ack)
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
@@ -421,6 +479,8 @@ static int store_alloc(struct sipd *d, su_root_t *root)
 	size_t max_bytes = ((size_t)c->max_bindings + 1024) * 2048;
 	int err = loc_mem_alloc(&mem, c->max_bindings, now_s());
 
+	if (!err)
+		loc_mem_set_max_per_source(mem, c->max_bindings_per_source);
 	if (err || !c->store_file) {
 		d->store = mem;
 		return err;
@@ -435,8 +495,9 @@ static int store_alloc(struct sipd *d, su_root_t *root)
 	loc_destroy(mem); /* maybe half loaded */
 	if (strcmp(c->store_path, CONF_STORE_PATH))
 		return err;
-	if ((err = loc_mem_alloc(&d->store, c->max_bindings, now_s())))
+	if ((err = loc_mem_alloc(&mem, c->max_bindings, now_s())))
 		return err;
+	loc_mem_set_max_per_source(mem, c->max_bindings_per_source);
 	log_warn("store: bindings are kept in memory only, and lost when "
 		 "pinholed stops: set store_path to a file it can write, or "
 		 "store = memory to say so");
@@ -525,6 +586,8 @@ static int add_transport(struct sipd *d, const struct ph_addr *a,
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
 				TPTAG_UDP_RMEM(d->conf->udp_buffer),
 				TPTAG_UDP_WMEM(d->conf->udp_buffer),
+				TPTAG_IDLE(d->conf->tcp_idle_timeout * 1000u),
+				TPTAG_TIMEOUT(d->conf->tcp_message_timeout * 1000u),
 				TAG_IF(tls, TPTAG_CERTIFICATE(certdir)),
 				TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(
 					*d->conf->tls_ca ? TPTLS_VERIFY_IN
@@ -568,12 +631,23 @@ static int add_transports(struct sipd *d)
 	return err;
 }
 
+/* PROTOCOL.md section 1: a STUN request too small to pay for its answer
+ * is answered only for a source IP that holds a binding. */
+static bool stun_known(const struct ph_addr *src, void *arg)
+{
+	struct sipd *d = arg;
+
+	return loc_source_count(d->store, src) > 0;
+}
+
 int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 {
 	struct stund_conf sc = {
 		.port = conf->stun_port, .alt_ip = conf->stun_alt,
 		.memory = conf->stun_memory,
 		.memory_ms = conf->stun_memory_seconds * 1000,
+		.memory_per_prefix = conf->stun_memory_per_prefix,
+		.known_h = stun_known,
 	};
 	struct sipd *d = calloc(1, sizeof *d);
 	int err;
@@ -585,9 +659,13 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	d->sip_sock = -1;
 	sofia_log_setup();
 	the_sipd = d;
-	err = store_alloc(d, root);
+	sc.arg = d;
+	err = ratelimit_alloc(&d->rate, conf->max_requests_per_source);
 	if (!err)
+		err = store_alloc(d, root);
+	if (!err) {
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
+	}
 	if (!err)
 		err = stunsock_alloc(&d->socks, root, conf, d->stund);
 	if (err)
@@ -601,11 +679,15 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	 * NTATAG_UDP_MTU(65535): a request keeps the transport of the flow it
 	 * goes over, however large (RFC 3261 18.1.1 would switch one above
 	 * 1,300 bytes to TCP, which a NAT in front of a UDP phone drops: a
-	 * lost 5 s before nta fell back to UDP). */
+	 * lost 5 s before nta fell back to UDP).
+	 * NTATAG_SERVER_RPORT(2): every answer goes to the source port, as
+	 * if the request had asked with rport (RFC 3581), not to the port its
+	 * Via names, which anyone may write. */
 	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
-				    NTATAG_UA(0), NTATAG_SERVER_RPORT(1),
+				    NTATAG_UA(0), NTATAG_SERVER_RPORT(2),
 				    NTATAG_CLIENT_RPORT(1), NTATAG_CANCEL_487(0),
 				    NTATAG_UDP_MTU(65535),
+				    NTATAG_MAXSIZE(conf->sip_max_message_size),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
 	    (err = authsip_alloc(&d->auth, d->agent, conf)) ||
@@ -615,6 +697,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->flows,
 			       d->calls, conf)))
 		goto out;
+	calls_set_limits(d->calls, conf->relay_streams_per_source,
+			 conf->relay_streams_per_user);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
@@ -676,9 +760,10 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets; %lu answers withheld (larger than their "
-		   "request)", aors, contacts, st->requests, st->answers,
-		   st->hop_answers, st->errors, st->bad, st->nulls, sl_dropped());
+		   "%lu null packets, %lu too small to answer; %lu SIP answers "
+		   "withheld (larger than their request)", aors, contacts,
+		   st->requests, st->answers, st->hop_answers, st->errors,
+		   st->bad, st->nulls, st->too_small, sl_dropped());
 }
 
 void sipd_free(struct sipd *d)
@@ -697,6 +782,7 @@ void sipd_free(struct sipd *d)
 		nta_agent_destroy(d->agent);
 	stunsock_free(d->socks);
 	stund_free(d->stund);
+	ratelimit_free(d->rate);
 	if (the_sipd == d)
 		the_sipd = NULL;
 	free(d);

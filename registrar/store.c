@@ -291,6 +291,14 @@ static void fs_count(const struct loc_store *ls, unsigned long *aors,
 	s->mem->ops->count(s->mem, aors, contacts);
 }
 
+static unsigned long fs_source_count(const struct loc_store *ls,
+				     const struct ph_addr *ip)
+{
+	const struct fstore *s = (const struct fstore *)ls;
+
+	return s->mem->ops->source_count(s->mem, ip);
+}
+
 /* Everything queued is written and answered before the file closes. */
 static void fs_destroy(struct loc_store *ls)
 {
@@ -324,6 +332,7 @@ static const struct loc_store_ops file_ops = {
 	.put = fs_put,
 	.expire = fs_expire,
 	.count = fs_count,
+	.source_count = fs_source_count,
 	.destroy = fs_destroy,
 	.sync = fs_sync,
 };

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,48 +11,32 @@
 
 #include "log.h"
 #include "stund.h"
-
-/* Remembered sources: a ring of slots in arrival order (the oldest is
- * reused first) indexed by a chained hash table of slot numbers. */
-struct seen {
-	struct ph_addr addr;
-	uint64_t at_ms;
-	int32_t next;   /* next slot in the hash chain, -1 ends */
-	bool used;
-};
+#include "stunmem.h"
 
 struct stund {
 	struct stund_conf conf;
 	stund_send_h *sendh;
 	void *arg;
 	struct stund_stats stats;
-	struct seen *ring;
-	int32_t *heads;
-	uint32_t mask;  /* heads has mask + 1 entries */
-	uint32_t hand;  /* next ring slot to reuse */
+	struct stunmem *memory;
 };
 
 int stund_alloc(struct stund **sp, const struct stund_conf *conf,
 		stund_send_h *sendh, void *arg)
 {
 	struct stund *s;
-	uint32_t n = 1;
+	int err;
 
 	if (!conf->memory || !sendh)
 		return EINVAL;
-	while (n < conf->memory)
-		n <<= 1;
 	s = calloc(1, sizeof *s);
 	if (!s)
 		return ENOMEM;
-	s->ring = calloc(conf->memory, sizeof *s->ring);
-	s->heads = malloc(n * sizeof *s->heads);
-	if (!s->ring || !s->heads) {
-		stund_free(s);
-		return ENOMEM;
+	err = stunmem_alloc(&s->memory, conf->memory, conf->memory_per_prefix);
+	if (err) {
+		free(s);
+		return err;
 	}
-	memset(s->heads, 0xff, n * sizeof *s->heads);
-	s->mask = n - 1;
 	s->conf = *conf;
 	s->sendh = sendh;
 	s->arg = arg;
@@ -63,8 +48,7 @@ void stund_free(struct stund *s)
 {
 	if (!s)
 		return;
-	free(s->ring);
-	free(s->heads);
+	stunmem_free(s->memory);
 	free(s);
 }
 
@@ -73,46 +57,12 @@ const struct stund_stats *stund_stats(const struct stund *s)
 	return &s->stats;
 }
 
-static int32_t *seen_find(const struct stund *s, const struct ph_addr *a)
-{
-	int32_t *p = &s->heads[ph_addr_hash(a) & s->mask];
-
-	while (*p >= 0 && !ph_addr_eq(&s->ring[*p].addr, a))
-		p = &s->ring[*p].next;
-	return p;
-}
-
-static void seen_note(struct stund *s, const struct ph_addr *a, uint64_t now)
-{
-	int32_t *p = seen_find(s, a);
-	struct seen *e;
-	int32_t i;
-
-	if (*p >= 0) {
-		s->ring[*p].at_ms = now;
-		return;
-	}
-	i = (int32_t)s->hand;
-	s->hand = (s->hand + 1) % s->conf.memory;
-	e = &s->ring[i];
-	if (e->used) { /* forget the oldest: unlink it from its chain */
-		int32_t *q = seen_find(s, &e->addr);
-		*q = e->next;
-		p = seen_find(s, a); /* the chain may have changed */
-	}
-	e->addr = *a;
-	e->at_ms = now;
-	e->used = true;
-	e->next = -1;
-	*p = i;
-}
-
 bool stund_seen(const struct stund *s, const struct ph_addr *src,
 		uint64_t now_ms, uint64_t max_age_ms)
 {
-	int32_t i = *seen_find(s, src);
+	uint64_t at;
 
-	return i >= 0 && now_ms - s->ring[i].at_ms <= max_age_ms;
+	return stunmem_get(s->memory, src, &at) && now_ms - at <= max_age_ms;
 }
 
 static bool is_hop_port(const struct stund *s, uint16_t port)
@@ -131,49 +81,81 @@ static void other_address(const struct stund *s, const struct ph_addr *local,
 	ph_addr_set_port(out, s->conf.port + 1);
 }
 
+/* PROTOCOL.md section 1: no answer is larger than the request that asked
+ * for it (bytes out <= bytes in), so a spoofed source gets no
+ * amplification. Attributes go in while the request's size pays for them:
+ * XOR-MAPPED-ADDRESS (the answer itself), FINGERPRINT when the request
+ * had one (it demultiplexes on the SIP port, RFC 8489 section 7.3), then
+ * RESPONSE-ORIGIN and OTHER-ADDRESS; SOFTWARE never. *budget is what is
+ * left of the request's size after this answer. */
 static int send_answer(struct stund *s, const struct ph_stun_msg *req,
-		       const struct ph_addr *from, const struct ph_addr *local,
-		       const struct ph_addr *src)
+		       size_t *budget, const struct ph_addr *from,
+		       const struct ph_addr *local, const struct ph_addr *src)
 {
 	uint8_t buf[PH_STUN_MAX_LEN];
 	struct ph_stun_enc e;
 	struct ph_addr other;
-	size_t len;
+	bool fp = req->present & PH_STUN_HAS_FINGERPRINT;
+	size_t len = PH_STUN_HDR_LEN + ph_stun_addr_attr_len(src) +
+		     (fp ? PH_STUN_FP_LEN : 0);
 	int err;
 
+	if (len > *budget)
+		return EMSGSIZE;
 	ph_stun_enc_init(&e, buf, sizeof buf, PH_STUN_BINDING, PH_STUN_SUCCESS,
 			 req->tid);
 	ph_stun_enc_addr(&e, PH_STUN_ATTR_XOR_MAPPED_ADDRESS, src);
-	ph_stun_enc_addr(&e, PH_STUN_ATTR_RESPONSE_ORIGIN, from);
+	if (len + ph_stun_addr_attr_len(from) <= *budget) {
+		ph_stun_enc_addr(&e, PH_STUN_ATTR_RESPONSE_ORIGIN, from);
+		len += ph_stun_addr_attr_len(from);
+	}
 	if (ph_addr_port(local) == s->conf.port ||
 	    ph_addr_port(local) == s->conf.port + 1) {
 		other_address(s, local, &other);
-		ph_stun_enc_addr(&e, PH_STUN_ATTR_OTHER_ADDRESS, &other);
+		if (len + ph_stun_addr_attr_len(&other) <= *budget)
+			ph_stun_enc_addr(&e, PH_STUN_ATTR_OTHER_ADDRESS, &other);
 	}
-	err = ph_stun_enc_finish(&e, true, &len);
+	err = ph_stun_enc_finish(&e, fp, &len);
 	if (!err)
 		err = s->sendh(from, src, buf, len, s->arg);
+	if (!err)
+		*budget -= len;
 	return err;
 }
 
+/* An error answer within the request's size, too: the reason phrase is
+ * cut to what fits (it is only for humans, RFC 8489 section 14.8). */
 static int send_error(struct stund *s, const struct ph_stun_msg *req,
-		      const struct ph_addr *local, const struct ph_addr *src,
-		      uint16_t code, const char *reason)
+		      size_t budget, const struct ph_addr *local,
+		      const struct ph_addr *src, uint16_t code,
+		      const char *reason)
 {
 	uint8_t buf[PH_STUN_MAX_LEN];
+	char cut[PH_STUN_MAX_LEN];
 	struct ph_stun_enc e;
-	size_t len;
+	bool fp = req->present & PH_STUN_HAS_FINGERPRINT;
+	unsigned n_unknown = code == 420 ? req->n_unknown : 0;
+	size_t len = PH_STUN_HDR_LEN + 8 + (fp ? PH_STUN_FP_LEN : 0) +
+		     (n_unknown ? 4 + ((2u * n_unknown + 3) & ~3u) : 0);
+	size_t room;
 	int err;
 
+	s->stats.errors++;
+	if (len > budget) {
+		s->stats.too_small++;
+		return 0; /* handled: refused */
+	}
+	room = (budget - len) & ~(size_t)3;
+	snprintf(cut, room + 1 < sizeof cut ? room + 1 : sizeof cut, "%s",
+		 reason);
 	ph_stun_enc_init(&e, buf, sizeof buf, req->method, PH_STUN_ERROR,
 			 req->tid);
-	ph_stun_enc_error(&e, code, reason);
-	if (code == 420)
-		ph_stun_enc_unknown(&e, req->unknown, req->n_unknown);
-	err = ph_stun_enc_finish(&e, true, &len);
+	ph_stun_enc_error(&e, code, cut);
+	if (n_unknown)
+		ph_stun_enc_unknown(&e, req->unknown, n_unknown);
+	err = ph_stun_enc_finish(&e, fp, &len);
 	if (!err)
 		err = s->sendh(local, src, buf, len, s->arg);
-	s->stats.errors++;
 	return err;
 }
 
@@ -198,35 +180,62 @@ static int change_source(const struct stund *s, const struct ph_stun_msg *req,
 	return 0;
 }
 
+/* The size a request pays for its answers with. A request too small for
+ * any answer (RFC 5626 keepalives, linphone's bare 20-byte requests) is
+ * still worth the smallest answer when its source IP holds a binding: a
+ * registered phone, not a stranger's spoofed address (PROTOCOL.md
+ * section 1). */
+static size_t budget_of(const struct stund *s, const struct ph_addr *src,
+			size_t len)
+{
+	size_t least = PH_STUN_HDR_LEN + ph_stun_addr_attr_len(src) +
+		       PH_STUN_FP_LEN;
+
+	if (len < least && s->conf.known_h && s->conf.known_h(src, s->conf.arg))
+		return least;
+	return len;
+}
+
 static int handle_request(struct stund *s, const struct ph_stun_msg *req,
-			  const struct ph_addr *local,
+			  size_t len, const struct ph_addr *local,
 			  const struct ph_addr *src, uint64_t now)
 {
+	size_t budget = budget_of(s, src, len);
 	struct ph_addr from, hop;
 	int err;
 
 	s->stats.requests++;
 	if (req->method != PH_STUN_BINDING)
-		return send_error(s, req, local, src, 400, "Only Binding is served");
+		return send_error(s, req, budget, local, src, 400,
+				  "Only Binding is served");
 	if (req->n_unknown) /* RFC 8489 section 6.3.1.1 */
-		return send_error(s, req, local, src, 420, "Unknown Attribute");
+		return send_error(s, req, budget, local, src, 420,
+				  "Unknown Attribute");
 	if (change_source(s, req, local, &from))
-		return send_error(s, req, local, src, 400,
+		return send_error(s, req, budget, local, src, 400,
 				  "Change-IP not available");
-	err = send_answer(s, req, &from, local, src);
+	err = send_answer(s, req, &budget, &from, local, src);
+	if (err == EMSGSIZE) {
+		s->stats.too_small++;
+		return 0; /* handled: refused */
+	}
 	if (err)
 		return err;
 	s->stats.answers++;
-	seen_note(s, src, now);
+	stunmem_note(s->memory, src, now);
 
 	/* The hop test's second answer: only from our own hop-test ports,
-	 * only to the request's source (PROTOCOL.md section 1). */
+	 * only to the request's source, only when what is left of the
+	 * request's size pays for it (PROTOCOL.md section 1). */
 	if ((req->present & PH_STUN_HAS_REPLY_FROM) &&
 	    is_hop_port(s, req->reply_from_port)) {
 		hop = *local;
 		ph_addr_set_port(&hop, req->reply_from_port);
-		if (!send_answer(s, req, &hop, local, src))
+		err = send_answer(s, req, &budget, &hop, local, src);
+		if (!err)
 			s->stats.hop_answers++;
+		else if (err == EMSGSIZE)
+			s->stats.too_small++;
 	}
 	return 0;
 }
@@ -256,5 +265,5 @@ int stund_recv(struct stund *s, const struct ph_addr *local,
 	}
 	if (msg.cls != PH_STUN_REQUEST)
 		return 0; /* indications and stray responses: nothing to do */
-	return handle_request(s, &msg, local, src, now_ms);
+	return handle_request(s, &msg, len, local, src, now_ms);
 }

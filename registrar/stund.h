@@ -16,15 +16,23 @@ typedef int (stund_send_h)(const struct ph_addr *from,
 			   const struct ph_addr *dst, const void *buf,
 			   size_t len, void *arg);
 
+/* Does this source IP hold a binding (a registered phone)? */
+typedef bool (stund_known_h)(const struct ph_addr *src, void *arg);
+
 struct stund_conf {
 	uint16_t port;            /* primary; port + 1 alternate; hop ports after */
 	struct ph_addr alt_ip;    /* unset: no change-IP */
 	unsigned memory;          /* source addresses remembered */
 	unsigned memory_ms;       /* for how long */
+	unsigned memory_per_prefix; /* per /24 or /64; 0: memory's size */
+	stund_known_h *known_h;   /* NULL: every source is a stranger */
+	void *arg;
 };
 
 struct stund_stats {
 	unsigned long requests, answers, hop_answers, errors, bad, nulls;
+	/* answers not sent: the request was too small to pay for them */
+	unsigned long too_small;
 };
 
 struct stund;
@@ -34,7 +42,8 @@ int stund_alloc(struct stund **sp, const struct stund_conf *conf,
 void stund_free(struct stund *s);
 
 /* A datagram that arrived at local address `local` from `src`.
- * Returns 0 when it was handled (answered, or a null/hop-test packet),
+ * Returns 0 when it was handled (answered, refused as too small to pay
+ * for its answer, or a null/hop-test packet),
  * EPROTO when it is not STUN, EBADMSG when it is malformed STUN. */
 int stund_recv(struct stund *s, const struct ph_addr *local,
 	       const struct ph_addr *src, const uint8_t *buf, size_t len,

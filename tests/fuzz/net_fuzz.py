@@ -373,7 +373,9 @@ class Fuzzer:
 		self.proc = subprocess.Popen([self.a.pinholed, "-f", "-o", "listen=" + HOST,
 			"-o", "sip_port=%d" % self.port, "-o", "stun_port=%d" % self.stun_port,
 			"-o", "relay_ports=40000-40999", "-o", "log_level=" + self.a.log_level,
-			"-o", "store_path=" + os.path.join(self.a.out, "bindings-%d.db" % self.seed)],
+			"-o", "store_path=" + os.path.join(self.a.out, "bindings-%d.db" % self.seed),
+			# its inputs, not their rate: every one from 127.0.0.1
+			"-o", "max_requests_per_source=0", "-o", "max_tcp_per_source=0"],
 			stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT, env=env)
 		for _ in range(150):
 			if " ready: " in self.read_log(self.run_off):

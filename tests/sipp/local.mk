@@ -4,6 +4,10 @@ sipp_tests = \
 	tests/sipp/rules.sh \
 	tests/sipp/fwwin.sh \
 	tests/sipp/stun.sh \
+	tests/sipp/amplify.sh \
+	tests/sipp/stunflood.sh \
+	tests/sipp/floods_sip.sh \
+	tests/sipp/floods_tcp.sh \
 	tests/sipp/keepalive.sh \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
@@ -15,6 +19,7 @@ sipp_tests = \
 	tests/sipp/sipvicious.sh \
 	tests/sipp/durable.sh \
 	tests/sipp/sigterm.sh \
+	tests/sipp/openrelay.sh \
 	tests/sipp/sipcheck.sh \
 	tests/sipp/tls.sh
 TESTS += $(sipp_tests)
@@ -28,9 +33,11 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
-	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
+	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/amplify.py tests/sipp/stunflood.py \
+	tests/sipp/floods.py tests/sipp/floodlib.sh tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py \
+	tests/sipp/openrelay.py \
 	tests/sipp/tls.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
@@ -45,3 +52,18 @@ check_LTLIBRARIES += tests/sipp/sendcap.la
 tests_sipp_sendcap_la_SOURCES = tests/sipp/sendcap.c
 tests_sipp_sendcap_la_LDFLAGS = -module -avoid-version -shared -rpath /nowhere
 tests_sipp_sendcap_la_LIBADD = -ldl
+
+# The floods of issue 14 at the sizes it measured (tests/sipp/floods_*.sh
+# with FLOOD_SCALE=10: 1,500 reserving INVITEs, 4,000 REGISTERs, INVITEs
+# at 2,000/s for 30 s, 10,000 connections, 2,000 slowloris connections of
+# 1 MB), and the STUN flood; a few minutes.
+# (stunflood.sh is at the issue's size already.)
+flood_tests = tests/sipp/floods_sip.sh tests/sipp/floods_tcp.sh \
+	tests/sipp/stunflood.sh
+check-floods: all $(check_PROGRAMS) $(check_LTLIBRARIES)
+	@for t in $(flood_tests); do \
+		echo "== $$t (FLOOD_SCALE=10)"; \
+		top_srcdir='$(top_srcdir)' top_builddir='$(top_builddir)' \
+		FLOOD_SCALE=10 $(SHELL) $(top_srcdir)/$$t || exit 1; \
+	done
+.PHONY: check-floods

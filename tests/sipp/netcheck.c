@@ -1,9 +1,11 @@
 /* netcheck: small network checks against pinholed for the tests.
  *
- *   netcheck stun [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT
+ *   netcheck stun [-b] [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT
  *     sends one STUN Binding request (CHANGE-REQUEST flags, PINHOLE-REPLY-FROM
  *     port) from UDP port LPORT (default: any) and prints, for every answer within
  *     the wait: "local L from A mapped M class C [error E]". Exit 0 if any.
+ *     Padded as libpinhole's requests are to pay for their answers
+ *     (PROTOCOL.md section 1); -b: bare, FINGERPRINT only.
  *   netcheck tcpphone [-w MS] HOST PORT USER
  *     registers USER over one TCP connection, then waits on that very
  *     connection for an INVITE, answers it 486 Busy Here and prints its
@@ -25,6 +27,7 @@
 
 static int wait_ms = 1000;
 static uint16_t local_port;
+static int bare;
 
 static long long now_ms(void)
 {
@@ -61,6 +64,9 @@ static int stun(const struct ph_addr *srv, uint32_t change, uint16_t reply_from)
 		ph_stun_enc_u32(&e, PH_STUN_ATTR_CHANGE_REQUEST, change);
 	if (reply_from)
 		ph_stun_enc_port(&e, PH_STUN_ATTR_PINHOLE_REPLY_FROM, reply_from);
+	if (!bare)
+		ph_stun_enc_padding(&e, PH_STUN_FULL_ANSWER_LEN(srv) *
+						(reply_from ? 2 : 1));
 	if (ph_stun_enc_finish(&e, true, &len) ||
 	    sendto(fd, buf, len, 0, &srv->u.sa, ph_addr_len(srv)) < 0)
 		return perror("send"), 2;
@@ -205,8 +211,9 @@ int main(int argc, char **argv)
 		goto usage;
 	mode = argv[1];
 	optind = 2;
-	while ((c = getopt(argc, argv, "c:l:r:w:")) != -1) {
+	while ((c = getopt(argc, argv, "bc:l:r:w:")) != -1) {
 		switch (c) {
+		case 'b': bare = 1; break;
 		case 'c': change = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'l': local_port = (uint16_t)atoi(optarg); break;
 		case 'r': reply_from = (uint16_t)atoi(optarg); break;
@@ -225,7 +232,7 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "crlf"))
 		return crlf(&srv);
 usage:
-	fprintf(stderr, "usage: netcheck stun [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT\n"
+	fprintf(stderr, "usage: netcheck stun [-b] [-c FLAGS] [-l LPORT] [-r PORT] [-w MS] HOST PORT\n"
 			"       netcheck tcpphone [-w MS] HOST PORT USER\n"
 			"       netcheck crlf [-w MS] HOST PORT\n");
 	return 2;

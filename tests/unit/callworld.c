@@ -143,11 +143,12 @@ void stun_from(const char *ip, uint16_t port)
 	struct ph_addr local, src;
 	size_t len;
 
-	ph_stun_tid_new(tid);
-	ph_stun_enc_init(&e, buf, sizeof buf, PH_STUN_BINDING, PH_STUN_REQUEST, tid);
-	cr_assert_eq(ph_stun_enc_finish(&e, true, &len), 0);
 	ph_addr_set(&local, "192.0.2.1", 3478);
 	ph_addr_set(&src, ip, port);
+	ph_stun_tid_new(tid);
+	ph_stun_enc_init(&e, buf, sizeof buf, PH_STUN_BINDING, PH_STUN_REQUEST, tid);
+	ph_stun_enc_padding(&e, PH_STUN_FULL_ANSWER_LEN(&src)); /* as libpinhole */
+	cr_assert_eq(ph_stun_enc_finish(&e, true, &len), 0);
 	cr_assert_eq(stund_recv(stun, &local, &src, buf, len, stunsock_now_ms()), 0);
 }
 

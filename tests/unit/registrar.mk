@@ -4,6 +4,7 @@ registrar_unit_tests = \
 	tests/unit/test_conf \
 	tests/unit/test_location \
 	tests/unit/test_store \
+	tests/unit/test_limits \
 	tests/unit/test_register \
 	tests/unit/test_stund \
 	tests/unit/test_route \
@@ -25,6 +26,9 @@ tests_unit_test_location_LDADD = $(unit_reg_ldadd)
 tests_unit_test_store_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_store_CFLAGS = $(unit_cflags)
 tests_unit_test_store_LDADD = $(unit_reg_ldadd)
+tests_unit_test_limits_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_limits_CFLAGS = $(unit_cflags)
+tests_unit_test_limits_LDADD = $(unit_reg_ldadd)
 tests_unit_test_register_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_register_CFLAGS = $(unit_cflags)
 tests_unit_test_register_LDADD = $(unit_reg_ldadd)

@@ -2,7 +2,8 @@
  * every route of PROTOCOL.md section 5 with each side's Firewall-Punch and
  * SDP, local, plain sides, forked branches, the relay address that faces
  * the callee, a re-INVITE on a relayed call, the caller's registered
- * window. Lifetimes and the relay's errors: test_calls.c. */
+ * window, a Firewall-Window nothing vouches for. Lifetimes and the
+ * relay's errors: test_calls.c. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
@@ -269,6 +270,61 @@ Test(call, caller_window_from_its_registration)
 	b = branch(c, "eim", "apdf", &o, &e);
 	call_report(c, (int)b, 0, rep, sizeof rep);
 	cr_assert(strstr(rep, "caller transmit [198.51.100.1;mapping=eim;"), "%s", rep);
+	cr_assert(strstr(rep, "] window checked"), "%s", rep);
+	call_edit_reset(&e);
+	call_failed(c, (int)b, 408);
+	call_unref(c);
+}
+
+static bool expects(const char *ip)
+{
+	struct ph_addr a;
+
+	ph_addr_set(&a, ip, 0);
+	for (unsigned i = 0; i < relay.last_nips; i++)
+		if (ph_addr_ip_eq(&relay.last_ips[i], &a))
+			return true;
+	return false;
+}
+
+/* PROTOCOL.md section 2: a Firewall-Window on the INVITE counts only where
+ * its host is the SIP source or a window our STUN service saw; otherwise
+ * it is ignored, and the relay never expects (sends to) that host. */
+Test(call, a_firewall_window_nothing_vouches_for_is_ignored)
+{
+	struct flow fl = flow_at("198.51.100.1", 5060);
+	struct call_sdp o;
+	char buf[512], rep[1024];
+	struct call_edit e;
+	struct call *c;
+	unsigned b;
+
+	/* a victim's address in the header and as the SDP's media */
+	o = sdp(buf, sizeof buf, "192.0.2.66", 40000, "192.0.2.66 40000");
+	cr_assert_eq(call_offer(calls, "v1", NULL, &fl,
+				"192.0.2.66;mapping=eim;filtering=eif;hops=2",
+				false, &o, on_ready, NULL, &c), 0);
+	cr_assert_eq(relay.last_leg, 0);
+	cr_assert(expects("198.51.100.1"));
+	cr_assert_not(expects("192.0.2.66"), "the relay would send to the victim");
+	b = branch(c, "eim", "apdf", &o, &e);
+	call_report(c, (int)b, 0, rep, sizeof rep);
+	cr_assert(strstr(rep, "route relay"), "%s", rep);
+	cr_assert(strstr(rep, "caller relay [-] window none"), "%s", rep);
+	call_edit_reset(&e);
+	call_failed(c, (int)b, 408);
+	call_unref(c);
+
+	/* the same host with a window our STUN service answered: vouched */
+	stun_from("192.0.2.66", 40000);
+	o = sdp(buf, sizeof buf, "192.0.2.66", 40000, "192.0.2.66 40000");
+	cr_assert_eq(call_offer(calls, "v2", NULL, &fl,
+				"192.0.2.66;mapping=eim;filtering=eif;hops=2",
+				false, &o, on_ready, NULL, &c), 0);
+	cr_assert(expects("192.0.2.66"));
+	b = branch(c, "eim", "apdf", &o, &e);
+	call_report(c, (int)b, 0, rep, sizeof rep);
+	cr_assert(strstr(rep, "caller transmit [192.0.2.66;"), "%s", rep);
 	cr_assert(strstr(rep, "] window checked"), "%s", rep);
 	call_edit_reset(&e);
 	call_failed(c, (int)b, 408);

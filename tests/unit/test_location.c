@@ -120,3 +120,37 @@ Test(location, many_aors_grow_and_expire_after_time_jump)
 	cr_assert_eq(contacts, 0);
 	loc_destroy(st);
 }
+
+/* max_bindings_per_source: one source IP (any port) fills its share, then
+ * gets EDQUOT with nothing changed; another IP still registers; what an
+ * address holds can still be refreshed, and expiring gives the share back. */
+Test(location, per_source_share)
+{
+	struct loc_store *st;
+	struct loc_contact c = contact("sip:x@h", 100), other;
+	struct ph_addr ip;
+	char aor[32];
+
+	cr_assert_eq(loc_mem_alloc(&st, 100, 0), 0);
+	loc_mem_set_max_per_source(st, 3);
+	for (int i = 0; i < 3; i++) {
+		snprintf(aor, sizeof aor, "u%d@example.com", i);
+		ph_addr_set_port(&c.flow.src, (uint16_t)(6000 + i));
+		cr_assert_eq(loc_put(st, aor, &c, 1), 0);
+	}
+	ph_addr_set(&ip, "198.51.100.7", 0);
+	cr_assert_eq(loc_source_count(st, &ip), 3);
+	cr_assert_eq(loc_put(st, "u9@example.com", &c, 1), EDQUOT);
+	cr_assert_eq(loc_source_count(st, &ip), 3, "nothing changed");
+	cr_assert_eq(loc_put(st, "u0@example.com", &c, 1), 0, "a refresh");
+
+	other = contact("sip:y@h", 100);
+	ph_addr_set(&other.flow.src, "198.51.100.8", 5060);
+	cr_assert_eq(loc_put(st, "u9@example.com", &other, 1), 0);
+
+	cr_assert_eq(loc_expire(st, 200), 4);
+	cr_assert_eq(loc_source_count(st, &ip), 0);
+	c.expires = 300;
+	cr_assert_eq(loc_put(st, "u9@example.com", &c, 1), 0);
+	loc_destroy(st);
+}

@@ -15,6 +15,7 @@
 #define PH_STUN_MAGIC 0x2112A442u /* RFC 8489 section 5 */
 #define PH_STUN_HDR_LEN 20
 #define PH_STUN_TID_LEN 12
+#define PH_STUN_FP_LEN 8  /* FINGERPRINT, section 14.7 */
 /* Our messages stay far below any path MTU (RFC 8489 section 6.1). */
 #define PH_STUN_MAX_LEN 548
 
@@ -112,12 +113,24 @@ PH_API void ph_stun_enc_init(struct ph_stun_enc *e, uint8_t *buf, size_t size,
 /* MAPPED-ADDRESS style attributes; XOR-MAPPED-ADDRESS is XORed here. */
 PH_API void ph_stun_enc_addr(struct ph_stun_enc *e, uint16_t type,
 			     const struct ph_addr *a);
+/* What such an attribute takes in a message: header, family, port and
+ * the 4 or 16 address bytes (12 or 24). */
+PH_API size_t ph_stun_addr_attr_len(const struct ph_addr *a);
+/* A Binding success answer with XOR-MAPPED-ADDRESS, RESPONSE-ORIGIN,
+ * OTHER-ADDRESS and FINGERPRINT to a client of a's family: what a
+ * request must weigh to get all of it (PROTOCOL.md section 1). */
+#define PH_STUN_FULL_ANSWER_LEN(a) \
+	(PH_STUN_HDR_LEN + 3 * ph_stun_addr_attr_len(a) + PH_STUN_FP_LEN)
 PH_API void ph_stun_enc_u32(struct ph_stun_enc *e, uint16_t type, uint32_t v);
 /* 16-bit port followed by 16 bits of zero (RESPONSE-PORT, REPLY-FROM). */
 PH_API void ph_stun_enc_port(struct ph_stun_enc *e, uint16_t type,
 			     uint16_t port);
 PH_API void ph_stun_enc_raw(struct ph_stun_enc *e, uint16_t type,
 			    const void *val, size_t len);
+/* PADDING (RFC 5780 section 7.6) so that the message, finished with
+ * FINGERPRINT, weighs at least total bytes: a request that pays for its
+ * answer (PROTOCOL.md section 1). Nothing when it already does. */
+PH_API void ph_stun_enc_padding(struct ph_stun_enc *e, size_t total);
 PH_API void ph_stun_enc_error(struct ph_stun_enc *e, uint16_t code,
 			      const char *reason);
 PH_API void ph_stun_enc_unknown(struct ph_stun_enc *e, const uint16_t *types,
