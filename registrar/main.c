@@ -79,8 +79,8 @@ static void die_conf(const char *what, const char *why)
 	exit(1);
 }
 
-/* path made absolute: a daemon runs in /, and sipd reads the TLS files
- * again there */
+/* path made absolute: a daemon runs in /, where sipd reads the TLS files
+ * again and SIGHUP the users file */
 static void make_absolute(char *path, size_t size)
 {
 	char abs[PATH_MAX];
@@ -119,7 +119,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *why;
-	char abs[PATH_MAX];
 	bool verbose = false;
 	char err[512];
 	int c;
@@ -151,10 +150,7 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			die_conf(optarg, why);
 	if (conf_check(&o->conf, &why))
 		die_conf("configuration", why);
-	/* a daemon runs in /, and SIGHUP reads the file again from there */
-	if (*o->conf.users && *o->conf.users != '/' &&
-	    realpath(o->conf.users, abs) && strlen(abs) < sizeof o->conf.users)
-		strcpy(o->conf.users, abs);
+	make_absolute(o->conf.users, sizeof o->conf.users);
 	check_tls_files(&o->conf);
 	if (verbose)
 		o->conf.log_level = LOG_DEBUG;
