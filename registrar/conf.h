@@ -24,6 +24,9 @@ struct pconf {
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
+	unsigned overload_queue;     /* % of a receive buffer; 0: not watched */
+	unsigned overload_calls;     /* calls being set up at once; 0: no limit */
+	unsigned overload_retry_after;
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;

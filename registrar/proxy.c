@@ -21,6 +21,7 @@
 
 #include "errmap.h"
 #include "log.h"
+#include "overload.h"
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct flows *flows, struct calls *calls,
@@ -30,7 +31,7 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf};
+	*p = (struct proxy){agent, st, flows, calls, conf, NULL};
 	*pp = p;
 	return 0;
 }
@@ -38,6 +39,11 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 void proxy_free(struct proxy *p)
 {
 	free(p);
+}
+
+void proxy_set_overload(struct proxy *p, struct overload *ol)
+{
+	p->overload = ol;
 }
 
 const char *proxy_header(const sip_t *sip, const char *name)
@@ -129,6 +135,8 @@ void ptx_free(struct ptx *t)
 		nta_incoming_treply(t->irq, SIP_408_REQUEST_TIMEOUT, TAG_END());
 	if (t->irq)
 		nta_incoming_destroy(t->irq);
+	if (t->counted)
+		overload_call_end(t->p->overload);
 	call_unref(t->call);
 	msg_destroy(t->best_msg);
 	msg_destroy(t->req);
@@ -357,5 +365,11 @@ struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip)
 		return NULL;
 	}
 	nta_incoming_bind(t->irq, on_cancel, t);
+	/* an initial INVITE: a call being set up until its final answer */
+	if (p->overload && sip->sip_request->rq_method == sip_method_invite &&
+	    !(sip->sip_to && sip->sip_to->a_tag)) {
+		t->counted = true;
+		overload_call_begin(p->overload);
+	}
 	return t;
 }

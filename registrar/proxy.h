@@ -20,6 +20,9 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct flows *flows, struct calls *calls,
 		const struct pconf *conf);
 void proxy_free(struct proxy *p);
+struct overload;
+/* Where the calls being set up are counted (overload.h). */
+void proxy_set_overload(struct proxy *p, struct overload *ol);
 
 /* A request not for pinholed itself. Takes msg. */
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip);

@@ -21,6 +21,7 @@ struct proxy {
 	struct flows *flows;
 	struct calls *calls;
 	const struct pconf *conf;
+	struct overload *overload;    /* may be NULL */
 };
 
 struct branch {
@@ -50,6 +51,7 @@ struct ptx {
 	bool answered;
 	bool cancelled;               /* before its branches went */
 	bool gone_answered;           /* the one answer to a caller that left */
+	bool counted;                 /* a call being set up (overload.h) */
 };
 
 /* A new server transaction for msg; NULL when nta refuses it. */

@@ -32,6 +32,7 @@
 #include "listen.h"
 #include "location.h"
 #include "log.h"
+#include "overload.h"
 #include "proxy.h"
 #include "relayctl.h"
 #include "register.h"
@@ -56,6 +57,7 @@ struct sipd {
 	struct calls *calls;
 	struct proxy *proxy;
 	struct authsip *auth;   /* NULL: no users, open */
+	struct overload *overload;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 	time_t last_trim;   /* last look at the heap */
 };
@@ -114,6 +116,15 @@ static int vst_socket(struct sipd *d, su_socket_t s)
 	return 0;
 }
 
+/* sofia hands the plug-in each UDP socket it serves SIP on: the ones
+ * whose receive queues tell whether the loop keeps up */
+static int vst_add_socket(struct sipd *d, su_socket_t s)
+{
+	if (overload_add_socket(d->overload, s))
+		log_warn("overload: too many SIP sockets, %d not watched", s);
+	return 0;
+}
+
 static void vst_request(struct sipd *d, su_socket_t sock, void *msg,
 			ssize_t len, void *addr, socklen_t addrlen)
 {
@@ -136,7 +147,7 @@ static const struct {
 	tport_stun_server_vtable_t vst;
 	void *reserved;
 } stun_plugin = {
-	{sizeof stun_plugin, vst_create, vst_destroy, vst_socket, vst_socket,
+	{sizeof stun_plugin, vst_create, vst_destroy, vst_add_socket, vst_socket,
 	 vst_request},
 	NULL,
 };
@@ -263,6 +274,24 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 		nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
 }
 
+/* A new call while overloaded: 503 with Retry-After, statelessly (RFC
+ * 3261 21.5.4), before anything of the call is set up (or authenticated).
+ * A retransmission of an INVITE let in is absorbed by its transaction and
+ * never gets here. */
+static bool refuse_call(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	char after[16];
+
+	if (sip->sip_request->rq_method != sip_method_invite ||
+	    (sip->sip_to && sip->sip_to->a_tag) ||
+	    !overload_refuse(d->overload))
+		return false;
+	snprintf(after, sizeof after, "%u", overload_retry_after(d->overload));
+	sl_reply(d->agent, msg, 503, "Service Unavailable: overloaded",
+		 SIPTAG_RETRY_AFTER_STR(after), TAG_END());
+	return true;
+}
+
 /* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
@@ -290,8 +319,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		 * user's phones (16.10), which tells a stranger who is
 		 * registered: it ends here. */
 		sl_reply(d->agent, msg, SIP_481_NO_TRANSACTION, TAG_END());
-	else if (!authsip_needed(d->auth, msg, sip) ||
-		 !authsip_gate(d->auth, msg, sip))
+	else if (!refuse_call(d, msg, sip) &&
+		 (!authsip_needed(d->auth, msg, sip) ||
+		  !authsip_gate(d->auth, msg, sip)))
 		proxy_request(d->proxy, msg, sip);
 	return 0;
 }
@@ -423,7 +453,9 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	d->sip_sock = -1;
 	sofia_log_setup();
 	the_sipd = d;
-	err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
+	err = overload_alloc(&d->overload, conf);
+	if (!err)
+		err = loc_mem_alloc(&d->store, conf->max_bindings, now_s());
 	if (!err)
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
 	if (!err)
@@ -453,6 +485,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->flows,
 			       d->calls, conf)))
 		goto out;
+	proxy_set_overload(d->proxy, d->overload);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
@@ -502,6 +535,7 @@ void sipd_free(struct sipd *d)
 		nta_agent_destroy(d->agent);
 	stunsock_free(d->socks);
 	stund_free(d->stund);
+	overload_free(d->overload);
 	if (the_sipd == d)
 		the_sipd = NULL;
 	free(d);

@@ -11,6 +11,7 @@ sipp_tests = \
 	tests/sipp/onepacket.sh \
 	tests/sipp/device.sh \
 	tests/sipp/expiry.sh \
+	tests/sipp/overload.sh \
 	tests/sipp/sipcheck.sh \
 	tests/sipp/auth.sh \
 	tests/sipp/sipvicious.sh
@@ -25,7 +26,7 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
 	tests/sipp/register_user.xml tests/sipp/call_refused.xml \
 	tests/sipp/uas_ring.xml tests/sipp/uas_answer.xml tests/sipp/uac_cancel.xml \
-	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
+	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/device.py tests/sipp/expiry.py tests/sipp/overload.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
