@@ -1,8 +1,8 @@
 # Benchmarks: not part of `make check`; `make bench` runs them all (each one
 # even when another could not run), `make bench-register`, `make
-# bench-invite` and `make bench-relay` one each. The drivers they share with the anchors (Kamailio and
-# rtpengine runs, SIPp scenarios, rtpblast) are in tests/bench/anchors; each
-# run is kept in tests/bench/results.
+# bench-invite` and `make bench-relay` one each. The drivers they share with
+# the anchors (Kamailio and rtpengine runs, SIPp scenarios, rtpblast) are in
+# tests/bench/anchors; each run is kept in tests/bench/results.
 EXTRA_DIST += tests/bench/register tests/bench/invite tests/bench/relay \
 	tests/bench/record.sh \
 	tests/bench/anchors/README.md tests/bench/anchors/gen_users.sh \
