@@ -2,14 +2,13 @@
  * 503 and its ACK; a call let in when the loop is already behind costs a
  * dozen messages, each answered late, so retransmitted by its sender and
  * the callee alike, which puts the loop further behind (RFC 6357 section
- * 3.2 calls this congestion collapse): measured before this, 4,500 calls a
- * second asked of a pinholed good for 3,000 completed 946. */
+ * 3.2 calls this congestion collapse). Measured before this (README): asked
+ * 1.5 times the 2,492 calls a second it passed, pinholed completed 685. */
 #include "config.h"
 
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <linux/sock_diag.h>
