@@ -26,14 +26,19 @@ def msg(start, hdrs):
     return ("\r\n".join([start] + hdrs + ["Content-Length: 0", "", ""])).encode()
 
 
+COMPACT = {"t": "to", "f": "from", "i": "call-id", "v": "via", "m": "contact"}
+
+
 def headers(d, name):
-    """Every value of header name in d, in order."""
+    """Every value of header name in d, in order (compact forms too:
+    pinholed's stateless answers use them, RFC 3261 7.3.3)."""
     out = []
     for line in d.decode(errors="replace").split("\r\n")[1:]:
         if not line:
             break
         k, _, v = line.partition(":")
-        if k.strip().lower() == name.lower():
+        k = k.strip().lower()
+        if COMPACT.get(k, k) == name.lower():
             out.append(v.strip())
     return out
 
