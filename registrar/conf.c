@@ -58,6 +58,9 @@ UINT_KEY(tcp_message_timeout, 1, 3600)
 UINT_KEY(sip_max_message_size, 4096, 16777216)
 UINT_KEY(stun_memory_per_prefix, 1, 16777216)
 UINT_KEY(udp_buffer, 65536, 268435456)
+UINT_KEY(overload_queue, 0, 100)
+UINT_KEY(overload_calls, 0, 10000000)
+UINT_KEY(overload_retry_after, 1, 3600)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 UINT_KEY(relay_idle, 5, 86400)
 UINT_KEY(relay_threads, 1, 16)
@@ -344,6 +347,9 @@ static const struct {
 	{"tcp_message_timeout", set_tcp_message_timeout, "10"},
 	{"sip_max_message_size", set_sip_max_message_size, "65536"},
 	{"udp_buffer", set_udp_buffer, "4194304"},
+	{"overload_queue", set_overload_queue, "20"},
+	{"overload_calls", set_overload_calls, "20000"},
+	{"overload_retry_after", set_overload_retry_after, "5"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},
 	{"stun_memory", set_stun_memory, "65536"},

@@ -36,6 +36,9 @@ struct pconf {
 	unsigned tcp_message_timeout;      /* s, no byte of an unfinished one */
 	unsigned sip_max_message_size;     /* bytes */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
+	unsigned overload_queue;     /* % of a receive buffer; 0: not watched */
+	unsigned overload_calls;     /* calls being set up at once; 0: no limit */
+	unsigned overload_retry_after;
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;

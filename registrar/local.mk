@@ -26,6 +26,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/countmap.c registrar/countmap.h \
 	registrar/callquota.c registrar/ratelog.h \
 	registrar/ratelimit.c registrar/ratelimit.h \
+	registrar/overload.c registrar/overload.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunmem.c registrar/stunmem.h \
 	registrar/stunsock.c registrar/stunsock.h \

@@ -33,6 +33,7 @@
 #include "listen.h"
 #include "location.h"
 #include "log.h"
+#include "overload.h"
 #include "proxy.h"
 #include "ratelimit.h"
 #include "ratelog.h"
@@ -60,6 +61,7 @@ struct sipd {
 	struct calls *calls;
 	struct proxy *proxy;
 	struct authsip *auth;   /* NULL: no users, open */
+	struct overload *overload;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 	su_timer_t *stopping;   /* SIGTERM: calls being set up may end */
 	unsigned stop_ticks;
@@ -122,6 +124,15 @@ static int vst_socket(struct sipd *d, su_socket_t s)
 	return 0;
 }
 
+/* sofia hands the plug-in each UDP socket it serves SIP on: the ones
+ * whose receive queues tell whether the loop keeps up */
+static int vst_add_socket(struct sipd *d, su_socket_t s)
+{
+	if (overload_add_socket(d->overload, s))
+		log_warn("overload: too many SIP sockets, %d not watched", s);
+	return 0;
+}
+
 static void vst_request(struct sipd *d, su_socket_t sock, void *msg,
 			ssize_t len, void *addr, socklen_t addrlen)
 {
@@ -144,7 +155,7 @@ static const struct {
 	tport_stun_server_vtable_t vst;
 	void *reserved;
 } stun_plugin = {
-	{sizeof stun_plugin, vst_create, vst_destroy, vst_socket, vst_socket,
+	{sizeof stun_plugin, vst_create, vst_destroy, vst_add_socket, vst_socket,
 	 vst_request},
 	NULL,
 };
@@ -402,6 +413,24 @@ static void via_drop_maddr(sip_t *sip)
 	msg_header_remove_param(v->v_common, "maddr");
 }
 
+/* A new call while overloaded: 503 with Retry-After, statelessly (RFC
+ * 3261 21.5.4), before anything of the call is set up (or authenticated).
+ * A retransmission of an INVITE let in is absorbed by its transaction and
+ * never gets here. */
+static bool refuse_call(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	char after[16];
+
+	if (sip->sip_request->rq_method != sip_method_invite ||
+	    (sip->sip_to && sip->sip_to->a_tag) ||
+	    !overload_refuse(d->overload))
+		return false;
+	snprintf(after, sizeof after, "%u", overload_retry_after(d->overload));
+	sl_reply(d->agent, msg, 503, "Service Unavailable: overloaded",
+		 SIPTAG_RETRY_AFTER_STR(after), TAG_END());
+	return true;
+}
+
 /* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
@@ -438,8 +467,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		nta_msg_treply(d->agent, msg, 503,
 			       "Service Unavailable: shutting down",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-	else if (!authsip_needed(d->auth, msg, sip) ||
-		 !authsip_gate(d->auth, msg, sip))
+	else if (!refuse_call(d, msg, sip) &&
+		 (!authsip_needed(d->auth, msg, sip) ||
+		  !authsip_gate(d->auth, msg, sip)))
 		proxy_request(d->proxy, msg, sip);
 	return 0;
 }
@@ -641,6 +671,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	sc.arg = d;
 	err = ratelimit_alloc(&d->rate, conf->max_requests_per_source);
 	if (!err)
+		err = overload_alloc(&d->overload, conf);
+	if (!err)
 		err = store_alloc(d, root);
 	if (!err) {
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
@@ -678,6 +710,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		goto out;
 	calls_set_limits(d->calls, conf->relay_streams_per_source,
 			 conf->relay_streams_per_user);
+	proxy_set_overload(d->proxy, d->overload);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
@@ -762,6 +795,7 @@ void sipd_free(struct sipd *d)
 	stunsock_free(d->socks);
 	stund_free(d->stund);
 	ratelimit_free(d->rate);
+	overload_free(d->overload);
 	if (the_sipd == d)
 		the_sipd = NULL;
 	free(d);

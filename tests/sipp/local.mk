@@ -15,6 +15,7 @@ sipp_tests = \
 	tests/sipp/onepacket.sh \
 	tests/sipp/device.sh \
 	tests/sipp/expiry.sh \
+	tests/sipp/overload.sh \
 	tests/sipp/auth.sh \
 	tests/sipp/sipvicious.sh \
 	tests/sipp/durable.sh \
@@ -36,7 +37,8 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/floods.py tests/sipp/floodlib.sh tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py \
-	tests/sipp/openrelay.py
+	tests/sipp/openrelay.py \
+	tests/sipp/overload.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck
