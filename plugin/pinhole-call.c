@@ -317,12 +317,16 @@ static void on_invite(struct app *a, nua_handle_t *nh, const sip_t *sip)
 
 static void place_call(struct app *a)
 {
-	char to[256], sdp[1024], host[PH_ADDR_STRLEN];
+	char to[256], from[256], sdp[1024], host[PH_ADDR_STRLEN];
 
 	ph_addr_print(&a->registrar, host, sizeof host);
 	snprintf(to, sizeof to, "sip:%s@%s", a->callee, host);
+	/* From: the registered AoR (a PBX behind pinholed knows us by it) */
+	ph_addr_ip_print(&a->registrar, host, sizeof host);
+	snprintf(from, sizeof from, "sip:%s@%s", a->user, host);
 	make_sdp(a, sdp, sizeof sdp);
-	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), TAG_END());
+	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
+			     TAG_END());
 	nua_invite(a->call, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		   SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
 	say(a, "calling %s", to);

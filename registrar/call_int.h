@@ -34,6 +34,7 @@ struct call {
 	enum route_kind route;        /* as decided for the answering branch */
 	bool answered;
 	bool reserving;               /* the relay has not answered yet */
+	bool callee_outside;          /* edge mode: its branches go to the PBX */
 };
 
 struct calls {

@@ -31,6 +31,8 @@ struct pconf {
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;
+	struct ph_addr upstream;     /* the PBX (edge mode); unset: standalone */
+	bool upstream_tcp;           /* ;transport=tcp */
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

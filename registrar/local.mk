@@ -17,6 +17,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/calls.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
 	registrar/fork.c \
+	registrar/upstream.c registrar/upstream.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunsock.c registrar/stunsock.h \
 	registrar/sipd.c registrar/sipd.h

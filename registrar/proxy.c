@@ -21,6 +21,7 @@
 
 #include "errmap.h"
 #include "log.h"
+#include "upstream.h"
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct flows *flows, struct calls *calls,
@@ -81,6 +82,15 @@ void proxy_frame(msg_t *m, sip_t *s)
 	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
+void proxy_add_header(msg_t *m, sip_t *s, const char *name, const char *value)
+{
+	char hdr[1024];
+
+	snprintf(hdr, sizeof hdr, "%s: %s\r\n", name, value);
+	before_new_header(m, s);
+	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), TAG_END());
+}
+
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {
@@ -89,7 +99,9 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
-	if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
+	if (ph_addr_isset(&t->rr_me))
+		me = t->rr_me;
+	else if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
 		me = t->p->conf->listen[0];
 	ph_addr_set_port(&me, t->p->conf->sip_port);
 	if (!flow_rr_write(rr, sizeof rr, &me, &t->src, &b->flow))
@@ -130,6 +142,7 @@ void ptx_free(struct ptx *t)
 	if (t->irq)
 		nta_incoming_destroy(t->irq);
 	call_unref(t->call);
+	free(t->edge_arg);
 	msg_destroy(t->best_msg);
 	msg_destroy(t->req);
 	free(t);
@@ -264,6 +277,8 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 		msg_destroy(resp);
 	} else if (status < 300 && resp) {
 		/* every 2xx goes up (RFC 3261 16.7 step 5); the others end */
+		if (t->sip->sip_request->rq_method == sip_method_register)
+			upstream_registered(t, sip_object(resp));
 		answer_2xx(b, resp, sip_object(resp));
 		forward_up(t, resp);
 		if (!t->answered)

@@ -50,6 +50,10 @@ struct ptx {
 	bool answered;
 	bool cancelled;               /* before its branches went */
 	bool gone_answered;           /* the one answer to a caller that left */
+	struct ph_addr rr_me;         /* our Record-Route's host; unset: the
+					 Request-URI's (edge mode: the PBX's
+					 requests name the phone there) */
+	void *edge_arg;               /* upstream.c's, freed with it */
 };
 
 /* A new server transaction for msg; NULL when nta refuses it. */
@@ -67,5 +71,7 @@ const char *proxy_header(const sip_t *sip, const char *name);
  * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
  * add one to a message it is handed whole. */
 void proxy_frame(msg_t *m, sip_t *s);
+/* A header "Name: value" added to m. */
+void proxy_add_header(msg_t *m, sip_t *s, const char *name, const char *value);
 
 #endif

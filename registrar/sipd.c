@@ -37,6 +37,7 @@
 #include "sipd.h"
 #include "stund.h"
 #include "stunsock.h"
+#include "upstream.h"
 
 #define ALLOW "REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, " \
 	"PRACK, MESSAGE, REFER, NOTIFY, SUBSCRIBE"
@@ -222,6 +223,18 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	reg_reply_reset(&r);
 }
 
+/* Edge mode: the PBX is the registrar (upstream.c). */
+static void register_upstream(struct sipd *d, msg_t *msg, sip_t *sip)
+{
+	struct flow flow;
+
+	if (flows_of_msg(d->flows, msg, &flow))
+		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			       TAG_END());
+	else
+		upstream_register(d->proxy, msg, sip, &flow);
+}
+
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
  * methods no user gets from us (RFC 3261 21.5.2). */
 static void on_own_request(struct sipd *d, msg_t *msg, sip_t *sip)
@@ -283,6 +296,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
 		msg_destroy(msg);
+	else if (sip->sip_request->rq_method == sip_method_register &&
+		 upstream_on(d->conf))
+		register_upstream(d, msg, sip);
 	else if (sip->sip_request->rq_method == sip_method_register)
 		on_register(d, msg, sip);
 	else if (for_us(sip))

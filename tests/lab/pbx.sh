@@ -1,0 +1,177 @@
+#!/bin/sh
+# pinholed in front of a PBX (issue 13, PROTOCOL.md section 10): Kamailio
+# (conf/kamailio-pbx.cfg) in the lab's public part at 198.18.0.1, with
+# users and passwords in a db_text subscriber table, registrar with Path
+# support, and a dialplan: 600 to the IVR, a baresip beside it (auto
+# answer, an 8 kHz sine from aufile), other users to their phones.
+# pinholed runs with upstream = sip:198.18.0.1.
+#
+# For each phone kind (pinhole-call behind it, --password):
+#  - a wrong password: the PBX refuses it (the 401 reaches the phone) and
+#    pinholed stores nothing;
+#  - the phone calls 600: RTP both ways (the phone's count, and a counter
+#    at the IVR's host); where section 10 says direct (none/eim mapping),
+#    none of it reaches pinholed's host; sym: through the relay;
+#  - the IVR's side calls the phone through the PBX (incoming): the same.
+# Phone to phone through the PBX, which passes the SDP through: pinholed
+# matches both legs (one Call-ID) and decides as between the two phones:
+# direct pairs direct, the others relayed. Then: an unregistered phone's
+# binding goes from pinholed and the PBX, a REGISTER from the PBX's own
+# address and a forged INVITE claiming the PBX's Path are refused 403.
+#
+# make check runs LAB_PBX_KINDS (default "nat sym") and LAB_PBX_PAIRS
+# (default "nat:nat sym:sym"); make check-pbx runs every kind and pair.
+. "${top_srcdir:-.}/tests/lab/lab.sh"
+lab_require
+command -v kamailio >/dev/null || lab_skip "kamailio not installed"
+command -v baresip >/dev/null || lab_skip "baresip not installed"
+command -v sipp >/dev/null || lab_skip "sipp not installed"
+PC=$top_builddir/plugin/pinhole-call
+KAM_MODS=/usr/lib/x86_64-linux-gnu/kamailio/modules
+[ -d "$KAM_MODS" ] || KAM_MODS=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -1)")
+PBX=198.18.0.1
+kinds=$(lab_list LAB_PBX_KINDS "nat sym" "fw nat natopen sym") || exit 1
+pairs=$(lab_list LAB_PBX_PAIRS "nat:nat sym:sym" \
+	"$LAB_DIRECT_PAIRS sym:sym sym:nat sym:natopen sym:fw") || exit 1
+fails=0
+bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# The PBX's host: a namespace on the core router, Kamailio and the IVR.
+pbx_up() {
+	lab_ns pbx || return 1
+	lab_link core cpbx 198.18.0.254/24 pbx eth0 "$PBX/24" || return 1
+	lab_exec pbx ip route add default via 198.18.0.254
+	mkdir -p "$LAB_DIR/db" "$LAB_DIR/kam"
+	cp /usr/share/kamailio/dbtext/kamailio/version "$LAB_DIR/db/"
+	{ echo "id(int,auto) username(string) domain(string) password(string) ha1(string) ha1b(string) "
+	  echo "1:alice:lab:alice-secret:-:-"
+	  echo "2:bob:lab:bob-secret:-:-"
+	} >"$LAB_DIR/db/subscriber"
+	lab_bg pbx "$LAB_DIR/kamailio.log" kamailio -f "$top_srcdir/conf/kamailio-pbx.cfg" \
+		-DD -E -L "$KAM_MODS" -Y "$LAB_DIR/kam" -w "$LAB_DIR/kam" \
+		-A "LISTEN=udp:$PBX:5060" -A "DBURL=\"text://$LAB_DIR/db\"" \
+		-A "IVR_URI=\"sip:ivr@$PBX:5090\"" -A "IVR_IP=\"$PBX\""
+	lab_wait_for 10 "$LAB_DIR/kamailio.log" "INFO: <core> \[core/tcp_main.c\|listening on\|main loop\|udp_rcv_loop\|ctl" >/dev/null ||
+		sleep 1
+	# the IVR: auto-answer, an 8 kHz sine in PCMU
+	python3 -c 'import math, struct, sys, wave
+w = wave.open(sys.argv[1], "wb"); w.setnchannels(1); w.setsampwidth(2); w.setframerate(8000)
+w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 440 / 8000))) for i in range(800000)))' \
+		"$LAB_DIR/ivr.wav"
+	ivr_config ivr 5090
+	lab_bg pbx "$LAB_DIR/ivr.log" baresip -f "$LAB_DIR/ivr"
+	lab_exec pbx nft -f - <<'NFT'
+table inet count {
+	counter rtp_in { }
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 20000-20999 counter name "rtp_in"
+	}
+}
+NFT
+	lab_wait_for 5 "$LAB_DIR/ivr.log" "baresip is ready"
+}
+
+ivr_config() { # NAME PORT: a plain baresip at the PBX's host
+	d=$LAB_DIR/$1
+	mkdir -p "$d"
+	sed -e "s|^sip_listen.*|sip_listen		$PBX:$2|" \
+	    -e "s|^net_interface.*|net_interface		$PBX|" \
+	    -e "s|^audio_source.*|audio_source		aufile,$LAB_DIR/ivr.wav|" \
+	    -e "/pinhole/d" -e "/^module_app/d" \
+	    "$top_srcdir/conf/baresip/config" >"$d/config"
+	echo "<sip:$1@$PBX:$2>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1" >"$d/accounts"
+}
+
+ivr_rtp() { lab_exec pbx nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
+
+up() { # KIND_A KIND_B: the lab, the PBX, pinholed in front of it
+	lab_up "$1" "$2" && pbx_up || return 1
+	lab_start_pinholed -o log_level=debug -o "upstream=sip:$PBX" -o relay_idle=5
+}
+
+registered_here() { # USER: pinholed stored a binding of USER
+	grep -q "REGISTER $1@[^ ]*: the PBX answered 200; stored here: 200" "$LAB_DIR/pinholed.log"
+}
+
+# want ROUTE REPORT RTP_AT_IVR NAME: pinhole-call's REPORT and the IVR's count
+want() {
+	route=$(lab_field "$2" route) got=$(lab_field "$2" received) other=$(lab_srv_other_udp)
+	if [ "$route" = "$1" ] && [ "${got:-0}" -ge 100 ] 2>/dev/null && [ "${3:-0}" -ge 100 ] &&
+	   { [ "$1" != direct ] || [ "$other" = 0 ]; }; then
+		echo "ok: $4: $1, the phone got $got, the IVR's host $3, pinholed's host $other"
+	else
+		bad "$4: want $1 with >= 100 RTP each way${1#relay}" \
+			"(phone: $2; IVR's host: $3; pinholed's host: $other)"
+		grep ' call \|edge:\|REGISTER' "$LAB_DIR/pinholed.log" | tail -5 | sed 's/^/  pinholed: /' | cut -c1-300
+		tail -3 "$LAB_DIR/kamailio.log" | sed 's/^/  kamailio: /' | cut -c1-200
+		[ -z "${LAB_PBX_DEBUG:-}" ] || cp "$LAB_DIR"/*.log "$LAB_DIR"/*.out "$LAB_PBX_DEBUG/"
+	fi
+}
+
+for kind in $kinds; do
+	case $kind in sym) route=relay ;; *) route=direct ;; esac
+	up "$kind" open || { bad "lab $kind"; lab_down; continue; }
+
+	# a wrong password: refused by the PBX, nothing stored here
+	lab_bg a "$LAB_DIR/wrong.out" "$PC" -r "$LAB_SRV_IP" -u alice --password nope \
+		--call 600 -t 12 -v
+	wait "$LAB_LAST_PID"
+	if grep -q '^pinhole-call: REGISTER: 401' "$LAB_DIR/wrong.out" &&
+	   ! grep -q 'REGISTER: 200' "$LAB_DIR/wrong.out" && ! registered_here alice; then
+		echo "ok: $kind: a wrong password is refused by the PBX, nothing stored"
+	else
+		bad "$kind: a wrong password was not refused, or a binding was stored"
+		tail -4 "$LAB_DIR/wrong.out" | sed 's/^/  phone: /'
+	fi
+
+	# the phone calls the IVR
+	lab_bg a "$LAB_DIR/out.out" "$PC" -r "$LAB_SRV_IP" -u alice --password alice-secret \
+		--call 600 -t 20 -v
+	wait "$LAB_LAST_PID"
+	registered_here alice || bad "$kind: alice's binding was not stored on the PBX's 200"
+	want "$route" "$(tail -1 "$LAB_DIR/out.out")" "$(ivr_rtp)" "$kind phone -> IVR (600)"
+	lab_down
+
+	# the PBX's side calls the phone
+	up "$kind" open || { bad "lab $kind"; lab_down; continue; }
+	PINHOLE_PASSWORD=alice-secret lab_bg a "$LAB_DIR/in.out" "$PC" -r "$LAB_SRV_IP" \
+		-u alice --answer -t 25 -v
+	pa=$LAB_LAST_PID
+	lab_wait_pc_registered "$LAB_DIR/in.out" || bad "$kind: alice did not register"
+	ivr_config caller 5092
+	lab_bg pbx "$LAB_DIR/caller.log" baresip -f "$LAB_DIR/caller" -t 8 \
+		-e "/dial sip:alice@$PBX"
+	wait "$LAB_LAST_PID" "$pa"
+	want "$route" "$(tail -1 "$LAB_DIR/in.out")" "$(ivr_rtp)" \
+		"$kind IVR side -> phone (incoming)"
+	lab_down
+done
+
+# phone to phone through the PBX (SDP passed through)
+for pair in $pairs; do
+	set -- $(echo "$pair" | tr : " ")
+	case $pair in sym:sym|sym:nat|sym:natopen|sym:fw) route=relay ;; *) route=direct ;; esac
+	up "$1" "$2" || { bad "lab $pair"; lab_down; continue; }
+	lab_bg b "$LAB_DIR/bob.out" "$PC" -r "$LAB_SRV_IP" -u bob --password bob-secret \
+		--answer -t 25 -v
+	pb=$LAB_LAST_PID
+	lab_wait_pc_registered "$LAB_DIR/bob.out" || bad "$pair: bob did not register"
+	lab_bg a "$LAB_DIR/alice.out" "$PC" -r "$LAB_SRV_IP" -u alice --password alice-secret \
+		--call bob -t 25 -v
+	wait "$LAB_LAST_PID" "$pb"
+	A=$(tail -1 "$LAB_DIR/alice.out") B=$(tail -1 "$LAB_DIR/bob.out") other=$(lab_srv_other_udp)
+	if [ "$(lab_field "$A" route)" = "$route" ] && [ "$(lab_field "$B" route)" = "$route" ] &&
+	   [ "$(lab_field "$A" received)" -ge 100 ] && [ "$(lab_field "$B" received)" -ge 100 ] &&
+	   { [ "$route" != direct ] || [ "$other" = 0 ]; }; then
+		echo "ok: $1 x $2 through the PBX: $route, alice got $(lab_field "$A" received)," \
+			"bob $(lab_field "$B" received), pinholed's host $other"
+	else
+		bad "$1 x $2 through the PBX: want $route both ways (pinholed's host: $other)"
+		echo "  alice: $A"; echo "  bob:   $B"
+		grep ' call \|edge:' "$LAB_DIR/pinholed.log" | tail -3 | sed 's/^/  pinholed: /' | cut -c1-300
+	fi
+	lab_down
+done
+
+[ "$fails" = 0 ]
