@@ -357,7 +357,10 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 		if (c->g.n && ans)
 			call_expect(c, 1, &b->callee, &ans->fw);
 	}
-	if (!ans || (b->callee.outside && passed_through(ans)))
+	if (ans && b->callee.outside && passed_through(ans))
+		b->rt.why = "a phone's answer the PBX passed through: decided "
+			    "between the phones on the PBX's call to it (;pbx-in)";
+	else if (!ans)
 		;
 	else if (b->rt.kind == ROUTE_RELAY)
 		edit(c, PH_ROLE_RELAY, NULL, 0, ans, e);

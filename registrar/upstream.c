@@ -315,6 +315,7 @@ static void from_the_pbx(struct ptx *t, const url_t *route,
 		return ptx_free(t);
 	}
 	t->edge_arg = ph; /* freed with t */
+	t->from_leg = -1; /* an initial request, though over a Route of ours */
 	our_address(t, &t->rr_me);
 	if (t->sip->sip_request->rq_method != sip_method_invite) {
 		ruri_of(t, ruri, sizeof ruri);
