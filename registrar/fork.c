@@ -327,7 +327,7 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		return ptx_free(t);
 	if (leg >= 0 && sip->sip_to && sip->sip_to->a_tag) {
 		in_dialog(t, &next);
-	} else if (upstream_on(p->conf)) {
+	} else if (upstream_on(p->conf) && !(sip->sip_to && sip->sip_to->a_tag)) {
 		upstream_request(t, leg >= 0 ? route : NULL, &next);
 	} else if (leg >= 0) {
 		in_dialog(t, &next);

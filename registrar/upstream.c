@@ -39,11 +39,12 @@ static void pbx_flow(const struct pconf *c, struct flow *f)
 	f->transport = c->upstream_tcp ? FLOW_TCP : FLOW_UDP;
 }
 
+/* The PBX's requests come from its IP (from any port: over TCP an
+ * ephemeral one); a phone on the PBX's own host is taken for the PBX. */
 static bool from_pbx(const struct ptx *t)
 {
 	return ph_addr_ip_eq(&t->src.src, &t->p->conf->upstream);
 }
-
 /* The address the phone reached us at: for the Path and Record-Route the
  * PBX sends the phone's requests to. */
 static void our_address(const struct ptx *t, struct ph_addr *me)

@@ -56,3 +56,9 @@ ivr_config() { # NAME PORT: a plain baresip at the PBX's host
 
 ivr_rtp() { lab_exec pbx nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
 
+
+# pbx_lab_up KIND_A KIND_B: the lab, the PBX, pinholed in front of it
+pbx_lab_up() {
+	lab_up "$1" "$2" && pbx_up || return 1
+	lab_start_pinholed -o log_level=debug -o "upstream=sip:$PBX" -o relay_idle=5
+}
