@@ -82,15 +82,6 @@ void proxy_frame(msg_t *m, sip_t *s)
 	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
-void proxy_add_header(msg_t *m, sip_t *s, const char *name, const char *value)
-{
-	char hdr[1024];
-
-	snprintf(hdr, sizeof hdr, "%s: %s\r\n", name, value);
-	before_new_header(m, s);
-	sip_add_tl(m, s, SIPTAG_HEADER_STR(hdr), TAG_END());
-}
-
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {

@@ -71,7 +71,5 @@ const char *proxy_header(const sip_t *sip, const char *name);
  * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
  * add one to a message it is handed whole. */
 void proxy_frame(msg_t *m, sip_t *s);
-/* A header "Name: value" added to m. */
-void proxy_add_header(msg_t *m, sip_t *s, const char *name, const char *value);
 
 #endif

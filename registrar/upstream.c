@@ -145,7 +145,11 @@ void upstream_register(struct proxy *p, msg_t *msg, sip_t *sip,
 		return ptx_free(t);
 	}
 	/* RFC 3327 section 5.2: the Path goes on top of any already there */
-	proxy_add_header(t->req, t->sip, "Path", path);
+	if (msg_header_insert(t->req, (msg_pub_t *)t->sip, (msg_header_t *)
+			      sip_path_make(msg_home(t->req), path)) < 0) {
+		ptx_reply(t, SIP_500_INTERNAL_SERVER_ERROR);
+		return ptx_free(t);
+	}
 	flow_hop_url(ruri, sizeof ruri, &b->flow.src, b->flow.transport);
 	if (ptx_branch(t, b, ruri, false, NULL)) {
 		ptx_reply(t, SIP_500_INTERNAL_SERVER_ERROR);

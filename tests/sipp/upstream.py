@@ -35,7 +35,7 @@ def md5(x):
     return hashlib.md5(x.encode()).hexdigest()
 
 
-def register(s, user, n, expires, auth=None):
+def register(s, user, n, expires, auth=None, path=None):
     me = "%s:%d" % s.getsockname()
     hdrs = ["Via: SIP/2.0/UDP %s;branch=z9hG4bK%s%d;rport" % (me, user, n),
             "Max-Forwards: 70", "From: <sip:%s@%s>;tag=t%s" % (user, HOST, user),
@@ -44,6 +44,8 @@ def register(s, user, n, expires, auth=None):
             "Expires: %d" % expires, FW]
     if auth:
         hdrs.append(auth)
+    if path:  # an edge proxy before pinholed: pinholed's Path goes above it
+        hdrs.append("Path: " + path)
     sipsock.send(s, (HOST, PORT), "REGISTER sip:%s:%d SIP/2.0" % (HOST, PORT), hdrs)
     return answer(s)
 
@@ -80,7 +82,8 @@ if not r.startswith("SIP/2.0 401") or stored("alice"):
 print("ok: a wrong password: the PBX's %s reaches the phone, nothing stored" % r.split("\r\n")[0])
 # the right one: stored with the PBX's expiry
 ch = challenge(register(s, "alice", 3, 300))
-r = register(s, "alice", 4, 300, digest(ch, "alice", "alice-secret", uri))
+r = register(s, "alice", 4, 300, digest(ch, "alice", "alice-secret", uri),
+             "<sip:edge.invalid;lr>")
 if not r.startswith("SIP/2.0 200") or not any(": 200 OK" in l for l in stored("alice")):
     sys.exit("FAIL: the right password: %s; stored: %s" % (r[:60], stored("alice")))
 print("ok: the PBX's 200 reaches the phone, the binding is stored here")
