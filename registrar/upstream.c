@@ -41,9 +41,14 @@ static void pbx_flow(const struct pconf *c, struct flow *f)
 
 /* The PBX's requests come from its IP (from any port: over TCP an
  * ephemeral one); a phone on the PBX's own host is taken for the PBX. */
+bool upstream_is_pbx(const struct pconf *c, const struct ph_addr *src)
+{
+	return upstream_on(c) && ph_addr_ip_eq(src, &c->upstream);
+}
+
 static bool from_pbx(const struct ptx *t)
 {
-	return ph_addr_ip_eq(&t->src.src, &t->p->conf->upstream);
+	return upstream_is_pbx(t->p->conf, &t->src.src);
 }
 /* The address the phone reached us at: for the Path and Record-Route the
  * PBX sends the phone's requests to. */

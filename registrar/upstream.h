@@ -15,6 +15,10 @@ struct ptx;
 
 /* An upstream is configured. */
 bool upstream_on(const struct pconf *c);
+/* A request from src comes from the configured PBX (its IP, any port):
+ * for pinholed's own checks (its digest auth leaves the PBX's requests
+ * alone: the PBX authenticated its users). */
+bool upstream_is_pbx(const struct pconf *c, const struct ph_addr *src);
 /* A REGISTER from a phone (src: its flow): to the PBX with our Path; the
  * answer goes back to the phone. Takes msg. */
 void upstream_register(struct proxy *p, msg_t *msg, sip_t *sip,
