@@ -277,6 +277,34 @@ static int set_log_level(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+/* upstream = sip:IP[:PORT][;transport=udp|tcp]: the PBX pinholed stands
+ * in front of (doc/PROTOCOL.md, "Edge mode"). Empty: none. */
+static int set_upstream(struct pconf *c, const char *v, const char **why)
+{
+	const char *host, *semi;
+	size_t n;
+
+	memset(&c->upstream, 0, sizeof c->upstream);
+	c->upstream_tcp = false;
+	if (!*v)
+		return 0;
+	*why = "expected sip:IP[:PORT][;transport=udp|tcp] (a numeric IP)";
+	if (strncasecmp(v, "sip:", 4))
+		return EINVAL;
+	host = v + 4;
+	semi = strchr(host, ';');
+	n = semi ? (size_t)(semi - host) : strlen(host);
+	if (ph_addr_parse(&c->upstream, host, n, 5060))
+		return EINVAL;
+	if (semi && !strcasecmp(semi, ";transport=tcp"))
+		c->upstream_tcp = true;
+	else if (semi && strcasecmp(semi, ";transport=udp")) {
+		memset(&c->upstream, 0, sizeof c->upstream);
+		return EINVAL;
+	}
+	return 0;
+}
+
 static int set_pid_file(struct pconf *c, const char *v, const char **why)
 {
 	if (strlen(v) >= sizeof c->pid_file) {
@@ -368,6 +396,7 @@ static const struct {
 	{"auth_ban_time", set_auth_ban_time, "600"},
 	{"relay_streams_per_source", set_relay_streams_per_source, "250"},
 	{"relay_streams_per_user", set_relay_streams_per_user, "16"},
+	{"upstream", set_upstream, ""},
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},

@@ -52,6 +52,8 @@ struct pconf {
 	unsigned nonce_lifetime;
 	unsigned auth_ban_failures, auth_ban_window, auth_ban_time;
 	unsigned relay_streams_per_source, relay_streams_per_user; /* 0: none */
+	struct ph_addr upstream;     /* the PBX (edge mode); unset: standalone */
+	bool upstream_tcp;           /* ;transport=tcp */
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

@@ -27,6 +27,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/callquota.c registrar/ratelog.h \
 	registrar/ratelimit.c registrar/ratelimit.h \
 	registrar/overload.c registrar/overload.h \
+	registrar/upstream.c registrar/upstream.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunmem.c registrar/stunmem.h \
 	registrar/stunsock.c registrar/stunsock.h \

@@ -22,6 +22,7 @@
 #include "errmap.h"
 #include "log.h"
 #include "overload.h"
+#include "upstream.h"
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct flows *flows, struct calls *calls,
@@ -117,7 +118,9 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
-	if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
+	if (ph_addr_isset(&t->rr_me))
+		me = t->rr_me;
+	else if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
 		me = t->p->conf->listen[0];
 	ph_addr_set_port(&me, t->p->conf->sip_port);
 	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, &t->src, &b->flow))
@@ -161,6 +164,7 @@ void ptx_free(struct ptx *t)
 		overload_call_end(t->p->overload);
 	call_unref(t->call);
 	t->p->invites -= initial_invite(t->sip);
+	free(t->edge_arg);
 	msg_destroy(t->best_msg);
 	msg_destroy(t->req);
 	free(t);
@@ -295,6 +299,8 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 		msg_destroy(resp);
 	} else if (status < 300 && resp) {
 		/* every 2xx goes up (RFC 3261 16.7 step 5); the others end */
+		if (t->sip->sip_request->rq_method == sip_method_register)
+			upstream_registered(t, sip_object(resp));
 		answer_2xx(b, resp, sip_object(resp));
 		forward_up(t, resp);
 		if (!t->answered)

@@ -55,6 +55,10 @@ struct ptx {
 	bool cancelled;               /* before its branches went */
 	bool gone_answered;           /* the one answer to a caller that left */
 	bool counted;                 /* a call being set up (overload.h) */
+	struct ph_addr rr_me;         /* our Record-Route's host; unset: the
+					 Request-URI's (edge mode: the PBX's
+					 requests name the phone there) */
+	void *edge_arg;               /* upstream.c's, freed with it */
 };
 
 /* A new server transaction for msg; NULL when nta refuses it. */

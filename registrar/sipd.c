@@ -44,6 +44,7 @@
 #include "stund.h"
 #include "stunsock.h"
 #include "store.h"
+#include "upstream.h"
 
 #define ALLOW "REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, " \
 	"PRACK, MESSAGE, REFER, NOTIFY, SUBSCRIBE"
@@ -304,6 +305,18 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 		reg_answer(0, p);
 }
 
+/* Edge mode: the PBX is the registrar (upstream.c). */
+static void register_upstream(struct sipd *d, msg_t *msg, sip_t *sip)
+{
+	struct flow flow;
+
+	if (flows_of_msg(d->flows, msg, &flow))
+		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			       TAG_END());
+	else
+		upstream_register(d->proxy, msg, sip, &flow);
+}
+
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
  * methods no user gets from us (RFC 3261 21.5.2). With authentication
  * on, they come from anyone: answered statelessly, bare, no larger than
@@ -451,6 +464,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
 		msg_destroy(msg);
+	else if (sip->sip_request->rq_method == sip_method_register &&
+		 upstream_on(d->conf))
+		register_upstream(d, msg, sip);
 	else if (sip->sip_request->rq_method == sip_method_register) {
 		if (!authsip_gate(d->auth, msg, sip))
 			on_register(d, msg, sip);

@@ -139,3 +139,29 @@ Test(conf, cross_key_checks)
 	conf_set_arg(&c, "listen=192.0.2.1, ::", &why);
 	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
 }
+
+/* upstream: the PBX of edge mode, empty by default. */
+Test(conf, upstream)
+{
+	struct pconf c;
+	const char *why;
+	char ip[64];
+
+	conf_defaults(&c);
+	cr_assert(!ph_addr_isset(&c.upstream));
+	cr_assert_eq(conf_set(&c, "upstream", "sip:198.18.0.1", &why), 0);
+	ph_addr_ip_print(&c.upstream, ip, sizeof ip);
+	cr_assert_str_eq(ip, "198.18.0.1");
+	cr_assert_eq(ph_addr_port(&c.upstream), 5060);
+	cr_assert(!c.upstream_tcp);
+	cr_assert_eq(conf_set(&c, "upstream", "sip:[2001:db8::1]:5070;transport=tcp",
+			      &why), 0);
+	cr_assert_eq(ph_addr_port(&c.upstream), 5070);
+	cr_assert(c.upstream_tcp);
+	cr_assert_eq(conf_set(&c, "upstream", "", &why), 0);
+	cr_assert(!ph_addr_isset(&c.upstream));
+	cr_assert_neq(conf_set(&c, "upstream", "pbx.example.com", &why), 0);
+	cr_assert_neq(conf_set(&c, "upstream", "sip:pbx.example.com", &why), 0);
+	cr_assert_neq(conf_set(&c, "upstream", "sip:198.18.0.1;transport=sctp", &why), 0);
+	cr_assert(!ph_addr_isset(&c.upstream));
+}
