@@ -1,0 +1,213 @@
+/* pinhole-relayd: pinhole's media relay on a host of its own, controlled
+ * over rtpengine's ng protocol (doc/RELAY-NG.md): pinholed with
+ * relay = ng:HOST:PORT, or any ng client (Kamailio's rtpengine module),
+ * sets up calls with offer/answer, reads them with query and ends them
+ * with delete. The relay engine forwards on its own threads; this loop
+ * only answers control datagrams and forgets idle calls. */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pinhole/media.h"
+#include "ngd.h"
+#include "relay.h"
+
+#define DGRAM_MAX 65536
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static const char usage[] =
+"Usage: pinhole-relayd [OPTIONS]\n"
+"pinhole's media relay on a host of its own, controlled over rtpengine's\n"
+"ng protocol (bencoded dictionaries over UDP): pinholed's relay = ng:HOST:PORT,\n"
+"or an ng client such as Kamailio's rtpengine module, sets up calls with\n"
+"offer and answer, reads their counters with query and ends them with\n"
+"delete (ping, offer, answer, query, delete; doc/RELAY-NG.md).\n"
+"\n"
+"Per m= line of a call it holds one port pair for each side (RTP on the even\n"
+"port, RTCP on the odd one, or both on the even one with rtcp-mux), and\n"
+"answers with the SDP moved there (every c= line, each m= port; ICE and\n"
+"a=rtcp removed). A side's first packet from an IP it is expected at latches\n"
+"it (RFC 7362); packets from any other address are dropped and counted.\n"
+"A side is expected at the IPs of the request's pinhole-expect list (pinholed\n"
+"sends it), else at its SDP's c= IP and the IP of received-from.\n"
+"\n"
+"  -l, --listen IP:PORT     the ng control socket (UDP), default 127.0.0.1:2223.\n"
+"                           Commands are not authenticated: anyone who reaches\n"
+"                           this socket controls the relay; keep it on a\n"
+"                           private network or firewall it.\n"
+"  -a, --address IP         the address the media ports bind, default: the\n"
+"                           listen IP (0.0.0.0 or :: binds them all; then give -A)\n"
+"  -A, --advertise IP       the address written into the SDP, default: -a's\n"
+"                           (the public one of a relay behind a 1:1 NAT)\n"
+"  -p, --ports FIRST-LAST   the media port pool, default 30000-39999; one call\n"
+"                           stream takes two pairs\n"
+"  -t, --threads N          forwarding threads, 1..16, default 1\n"
+"  -i, --idle SECONDS       a stream with no packet for this long is freed,\n"
+"                           default 60 (a query with pinhole-touch counts as one)\n"
+"  -v, --verbose            log every command and its result\n"
+"  -h, --help               this text\n"
+"\n"
+"Logs go to standard error; SIGTERM or SIGINT stops it. Exit status: 0 after a\n"
+"signal, 1 when it cannot start, 2 on bad options.\n";
+
+struct opts {
+	struct ph_addr listen, adv;
+	struct ph_relay_conf rc;
+	bool verbose;
+};
+
+static void logf_(const char *fmt, const char *a, const char *b)
+{
+	char ts[32];
+	time_t t = time(NULL);
+
+	strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S", gmtime(&t));
+	fprintf(stderr, "%s pinhole-relayd: ", ts);
+	fprintf(stderr, fmt, a, b);
+	fputc('\n', stderr);
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{"listen", 1, NULL, 'l'}, {"address", 1, NULL, 'a'},
+		{"advertise", 1, NULL, 'A'}, {"ports", 1, NULL, 'p'},
+		{"threads", 1, NULL, 't'}, {"idle", 1, NULL, 'i'},
+		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'}, {0},
+	};
+	const char *listen_s = "127.0.0.1:2223", *addr_s = NULL, *adv_s = NULL;
+	unsigned lo_p, hi_p;
+	int opt, n;
+
+	o->rc = (struct ph_relay_conf){.port_min = 30000, .port_max = 39999,
+				       .idle_s = 60, .threads = 1};
+	while ((opt = getopt_long(argc, argv, "l:a:A:p:t:i:vh", lo, NULL)) != -1)
+		switch (opt) {
+		case 'l': listen_s = optarg; break;
+		case 'a': addr_s = optarg; break;
+		case 'A': adv_s = optarg; break;
+		case 'p':
+			n = 0;
+			if (sscanf(optarg, "%5u-%5u%n", &lo_p, &hi_p, &n) != 2 ||
+			    optarg[n] || lo_p < 1024 || hi_p > 65535 || hi_p < lo_p + 3)
+				return EINVAL;
+			o->rc.port_min = (uint16_t)lo_p;
+			o->rc.port_max = (uint16_t)hi_p;
+			break;
+		case 't': o->rc.threads = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'i': o->rc.idle_s = (unsigned)strtoul(optarg, NULL, 10); break;
+		case 'v': o->verbose = true; break;
+		case 'h': fputs(usage, stdout); exit(0);
+		default: return EINVAL;
+		}
+	if (optind != argc ||
+	    ph_addr_parse(&o->listen, listen_s, strlen(listen_s), 2223) ||
+	    !ph_addr_port(&o->listen) ||
+	    (addr_s && ph_addr_set(&o->rc.addr, addr_s, 0)) ||
+	    (adv_s && ph_addr_set(&o->adv, adv_s, 0)) ||
+	    o->rc.threads < 1 || o->rc.threads > 16 || o->rc.idle_s < 1)
+		return EINVAL;
+	if (!addr_s) {
+		o->rc.addr = o->listen;
+		ph_addr_set_port(&o->rc.addr, 0);
+	}
+	if (!adv_s)
+		o->adv = o->rc.addr;
+	return 0;
+}
+
+/* A short view of a datagram for the log: printable bytes only. */
+static void show(char *dst, size_t size, const char *src, size_t len)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < len && k + 1 < size; i++)
+		dst[k++] = src[i] >= 32 && src[i] < 127 ? src[i] : '.';
+	dst[k] = '\0';
+}
+
+static void serve(struct ngd *d, int fd, bool verbose)
+{
+	static char in[DGRAM_MAX], out[DGRAM_MAX];
+	uint64_t next_sweep = ph_now_ms() + 1000;
+
+	while (!stop) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		struct ph_addr src;
+		char from[PH_ADDR_STRLEN], a[200], b[200];
+		size_t olen;
+		ssize_t n;
+
+		if (ph_now_ms() >= next_sweep) {
+			ngd_sweep(d);
+			next_sweep = ph_now_ms() + 1000;
+		}
+		if (poll(&p, 1, 1000) != 1)
+			continue;
+		n = ph_sock_recv(fd, &src, in, sizeof in);
+		if (n <= 0)
+			continue;
+		ngd_request(d, &src, in, (size_t)n, out, sizeof out, &olen);
+		if (verbose) {
+			ph_addr_print(&src, from, sizeof from);
+			show(a, sizeof a, in, (size_t)n);
+			show(b, sizeof b, out, olen);
+			logf_("%s: %s", from, a);
+			logf_("  -> %s%s", b, olen ? "" : "(no cookie: no reply)");
+		}
+		if (olen)
+			ph_sock_send(&src, out, olen, 0, &fd);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = {0};
+	struct ph_relay *r = NULL;
+	struct ngd *d = NULL;
+	char l[PH_ADDR_STRLEN], a[PH_ADDR_STRLEN];
+	int fd = -1, err;
+
+	if (parse(argc, argv, &o)) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	ph_addr_print(&o.listen, l, sizeof l);
+	ph_addr_ip_print(&o.adv, a, sizeof a);
+	if ((err = ph_relay_start(&r, &o.rc)) ||
+	    (err = ngd_alloc(&d, r, &o.adv)) ||
+	    (err = ph_sock_open(&fd, &o.listen))) {
+		logf_("cannot start: %s%s", strerror(err),
+		      err == EADDRINUSE ? " (the ng port, or a media port, is taken)" : "");
+		ngd_free(d);
+		ph_relay_stop(r);
+		return 1;
+	}
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGPIPE, SIG_IGN);
+	fprintf(stderr, "pinhole-relayd: ng on %s, media on %s ports %u-%u, "
+		"%u thread(s), idle %u s: ready\n", l, a, o.rc.port_min,
+		o.rc.port_max, o.rc.threads, o.rc.idle_s);
+	serve(d, fd, o.verbose);
+	close(fd);
+	ngd_free(d);
+	ph_relay_stop(r);
+	fprintf(stderr, "pinhole-relayd: stopped\n");
+	return 0;
+}
