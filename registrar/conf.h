@@ -13,6 +13,7 @@
 #define CONF_MAX_DOMAINS 16
 #define CONF_DOMAIN_LEN 128
 #define CONF_PATH_LEN 256
+#define CONF_MAX_RELAYS 8
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -28,6 +29,8 @@ struct pconf {
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
 	bool relay;                  /* relay = internal (true) or off */
+	struct ph_addr relay_ng[CONF_MAX_RELAYS]; /* relay = ng:IP:PORT, ... */
+	unsigned n_relay_ng;         /* (relay false then) */
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;

@@ -374,7 +374,9 @@ static void command(struct ngd *d, struct req *q, struct bbuf *w)
 		return;
 	}
 	if (n == 4 && !memcmp(cmd, "ping", 4)) {
+		/* "pinhole": pinholed then sends the pinhole-* keys */
 		benc_raw(w, "d", 1);
+		benc_kv(w, "pinhole", PACKAGE_VERSION);
 		benc_kv(w, "result", "pong");
 		benc_raw(w, "e", 1);
 		return;
