@@ -43,6 +43,7 @@ struct ngs {
 	uint64_t id;
 	char callid[64];
 	struct ph_addr media[2];        /* each leg's SDP address, once known */
+	struct ph_addr told[2];         /* rtpengine's idea of it */
 	struct ph_addr ips[2][PH_RELAY_MAX_EXPECT];
 	unsigned nips[2];
 	bool relatch[2];
@@ -365,6 +366,14 @@ static void alloc_retry(struct ngalloc *a, int err)
 	alloc_next(a);
 }
 
+static bool any(const struct ph_addr *a)
+{
+	struct ph_addr z;
+
+	ph_addr_set(&z, ph_addr_af(a) == AF_INET6 ? "::" : "0.0.0.0", 0);
+	return ph_addr_ip_eq(a, &z);
+}
+
 /* The port a reply's SDP names: where the other leg sends. */
 static int reply_port(const struct ngs *s, const struct benc *r,
 		      struct ph_addr *port)
@@ -397,6 +406,13 @@ static void alloc_reply(int err, const struct benc *r, void *arg)
 	/* the offer's reply is for the callee, the answer's for the caller */
 	if (!err)
 		err = reply_port(s, r, &s->port[a->k % 2 ? 0 : 1]);
+	/* rtpengine answers the placeholder (no address yet) with none
+	 * either, on the port it keeps: its IP is the offer's */
+	if (!err && a->k % 2 && any(&s->port[0])) {
+		uint16_t p = ph_addr_port(&s->port[0]);
+		s->port[0] = s->port[1];
+		ph_addr_set_port(&s->port[0], p);
+	}
 	if (err) {
 		alloc_retry(a, err);
 		return;
@@ -422,7 +438,7 @@ static void alloc_next(struct ngalloc *a)
 			alloc_retry(a, ENOMEM);
 			return;
 		}
-		s->media[0] = a->media[i];
+		s->media[0] = s->told[0] = a->media[i];
 		s->busy = true; /* what the call says meanwhile waits */
 	}
 	s = a->s[i];
@@ -460,6 +476,23 @@ static void ng_alloc(struct relayctl *r, unsigned n, const struct ph_addr *media
 
 /* ---- the operations --------------------------------------------------- */
 
+/* rtpengine learns where a leg is from its first packet, but a new
+ * offer or answer puts the leg back at its SDP's address (a private one,
+ * behind a NAT) and it learns no more: so it is told a leg's address only
+ * when a re-INVITE moves it, never the callee's first (it has the
+ * placeholder, and learns), nor the IPs, which it does not read. */
+static bool rtpengine_moved(struct ngs *s, unsigned leg,
+			    const struct ph_addr *media)
+{
+	bool moved;
+
+	if (!media || !ph_addr_isset(media))
+		return false;
+	moved = ph_addr_isset(&s->told[leg]) && !ph_addr_eq(&s->told[leg], media);
+	s->told[leg] = *media;
+	return moved;
+}
+
 static int ng_expect(struct relayctl *r, uint64_t id, unsigned leg,
 		     const struct ph_addr *ips, unsigned n,
 		     const struct ph_addr *media, bool relatch)
@@ -468,6 +501,8 @@ static int ng_expect(struct relayctl *r, uint64_t id, unsigned leg,
 
 	if (!s || s->lost)
 		return ENOENT;
+	if (!ngc_pinhole(s->rc->c, s->relay) && !rtpengine_moved(s, leg, media))
+		return 0;
 	s->nips[leg] = 0;
 	for (unsigned i = 0; i < n && s->nips[leg] < PH_RELAY_MAX_EXPECT; i++)
 		if (ph_addr_isset(&ips[i]))
