@@ -186,9 +186,14 @@ static int set_stun_alt_address(struct pconf *c, const char *v,
 static int set_relay_ng(struct pconf *c, const char *v, const char **why)
 {
 	struct ph_addr a[CONF_MAX_RELAYS];
+	size_t end = strlen(v);
 	unsigned n = 0;
 
-	while (*v) {
+	while (end && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+		end--;
+	if (end && v[end - 1] == ',')
+		end = 0; /* "ng:IP:PORT," names no last relay */
+	while (end && *v) {
 		size_t len = strcspn(v, ",");
 		const char *e = v + len;
 

@@ -137,7 +137,8 @@ static int rewrite(const struct line *l, const char *ipv, const char *ip,
 		unsigned old;
 		if (!sp || read_m_port(l, &old))
 			return EBADMSG;
-		rest = memchr(sp + 1, ' ', l->len - (size_t)(sp + 1 - l->p));
+		for (rest = sp + 1; *rest >= '0' && *rest <= '9'; rest++)
+			; /* read_m_port() saw a ' ' or '/' after the digits */
 		if (old) {
 			w = snprintf(buf, sizeof buf, "%u", ports[m - 1]);
 			if (put(out, size, o, l->p, (size_t)(sp + 1 - l->p)) ||
