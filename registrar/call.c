@@ -245,6 +245,7 @@ int call_branch(struct call *c, const struct flow *flow,
 			   c->relay_err == EBUSY ? "ports exhausted"
 			   : c->relay_err == EAFNOSUPPORT
 				   ? "media of another address family"
+			   : c->relay_err == ETIMEDOUT ? "no relay answers"
 				   : "relay off");
 		return c->relay_err;
 	}
