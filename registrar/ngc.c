@@ -45,7 +45,7 @@ struct relay {
 struct ngc {
 	su_root_t *root;
 	su_timer_t *tick;
-	struct relay r[8];
+	struct relay r[NGC_MAX_RELAYS];
 	unsigned n, cursor;
 	unsigned seq;
 	struct ngreq *reqs;               /* pending, every relay's */
@@ -280,15 +280,17 @@ static int relay_open(struct ngc *c, unsigned i, const struct ph_addr *a)
 int ngc_alloc(struct ngc **cp, su_root_t *root, const struct ph_addr *relays,
 	      unsigned n)
 {
-	struct ngc *c = calloc(1, sizeof *c);
+	struct ngc *c;
 	int err = 0;
 
-	if (!c)
+	if (!n || n > NGC_MAX_RELAYS)
+		return EINVAL;
+	if (!(c = calloc(1, sizeof *c)))
 		return ENOMEM;
 	c->root = root;
-	for (unsigned i = 0; i < 8; i++)
+	for (unsigned i = 0; i < NGC_MAX_RELAYS; i++)
 		c->r[i].fd = c->r[i].reg = -1;
-	for (; c->n < n && c->n < 8 && !err; c->n++)
+	for (; c->n < n && !err; c->n++)
 		err = relay_open(c, c->n, &relays[c->n]);
 	c->tick = su_timer_create(su_root_task(root), TICK_MS);
 	if (!err && (!c->tick ||
@@ -315,7 +317,7 @@ void ngc_free(struct ngc *c)
 		c->reqs = q->next;
 		free(q);
 	}
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; i < NGC_MAX_RELAYS; i++) {
 		if (c->r[i].reg >= 0)
 			su_root_deregister(c->root, c->r[i].reg);
 		if (c->r[i].fd >= 0)

@@ -19,6 +19,7 @@
 #define NGC_TRIES 3
 #define NGC_PING_MS 2000
 #define NGC_MSG_MAX 4096
+#define NGC_MAX_RELAYS 8
 
 struct ngc;
 
@@ -26,6 +27,7 @@ struct ngc;
  * then dead). */
 typedef void (ngc_reply_h)(int err, const struct benc *reply, void *arg);
 
+/* n: 1..NGC_MAX_RELAYS. */
 int ngc_alloc(struct ngc **cp, su_root_t *root, const struct ph_addr *relays,
 	      unsigned n);
 /* Pending requests are dropped without their handlers. */

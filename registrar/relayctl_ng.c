@@ -132,7 +132,7 @@ static void sdp_of(const struct ph_addr *m, int af, char *buf, size_t size)
 	if (known)
 		ph_addr_ip_print(m, ip, sizeof ip);
 	else
-		strcpy(ip, *v == 'I' && v[2] == '6' ? "::" : "0.0.0.0");
+		strcpy(ip, strcmp(v, "IP6") ? "0.0.0.0" : "::");
 	snprintf(buf, size, "v=0\r\no=pinholed 1 1 IN %s %s\r\ns=pinhole\r\n"
 		 "c=IN %s %s\r\nt=0 0\r\nm=audio %u RTP/AVP 0 8 9 18 96 97 98 "
 		 "99 100 101\r\na=sendrecv\r\n", v, ip, v, ip,

@@ -82,7 +82,15 @@ static void logf_(const char *fmt, const char *a, const char *b)
 	fputc('\n', stderr);
 }
 
-static int parse(int argc, char **argv, struct opts *o)
+static bool wildcard(const struct ph_addr *a)
+{
+	struct ph_addr z;
+
+	ph_addr_set(&z, ph_addr_af(a) == AF_INET6 ? "::" : "0.0.0.0", 0);
+	return ph_addr_ip_eq(a, &z);
+}
+
+static int parse(int argc, char **argv, struct opts *o, const char **why)
 {
 	static const struct option lo[] = {
 		{"listen", 1, NULL, 'l'}, {"address", 1, NULL, 'a'},
@@ -103,6 +111,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'A': adv_s = optarg; break;
 		case 'p':
 			n = 0;
+			*why = "--ports: expected FIRST-LAST, 1024..65535, at least 4 ports";
 			if (sscanf(optarg, "%5u-%5u%n", &lo_p, &hi_p, &n) != 2 ||
 			    optarg[n] || lo_p < 1024 || hi_p > 65535 || hi_p < lo_p + 3)
 				return EINVAL;
@@ -113,14 +122,16 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'i': o->rc.idle_s = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'v': o->verbose = true; break;
 		case 'h': fputs(usage, stdout); exit(0);
-		default: return EINVAL;
+		default: *why = "unknown option"; return EINVAL;
 		}
-	if (optind != argc ||
-	    ph_addr_parse(&o->listen, listen_s, strlen(listen_s), 2223) ||
-	    !ph_addr_port(&o->listen) ||
-	    (addr_s && ph_addr_set(&o->rc.addr, addr_s, 0)) ||
-	    (adv_s && ph_addr_set(&o->adv, adv_s, 0)) ||
-	    o->rc.threads < 1 || o->rc.threads > 16 || o->rc.idle_s < 1)
+	*why = optind != argc ? "no arguments are taken, only options"
+	       : ph_addr_parse(&o->listen, listen_s, strlen(listen_s), 2223) ||
+			 !ph_addr_port(&o->listen) ? "--listen: expected IP:PORT"
+	       : addr_s && ph_addr_set(&o->rc.addr, addr_s, 0) ? "--address: expected an IP"
+	       : adv_s && ph_addr_set(&o->adv, adv_s, 0) ? "--advertise: expected an IP"
+	       : o->rc.threads < 1 || o->rc.threads > 16 ? "--threads: expected 1..16"
+	       : o->rc.idle_s < 1 ? "--idle: expected seconds, at least 1" : NULL;
+	if (*why)
 		return EINVAL;
 	if (!addr_s) {
 		o->rc.addr = o->listen;
@@ -128,7 +139,9 @@ static int parse(int argc, char **argv, struct opts *o)
 	}
 	if (!adv_s)
 		o->adv = o->rc.addr;
-	return 0;
+	/* the SDP must name an address the phones can send to */
+	*why = "a wildcard --address needs --advertise";
+	return wildcard(&o->adv) ? EINVAL : 0;
 }
 
 /* A short view of a datagram for the log: printable bytes only. */
@@ -183,8 +196,10 @@ int main(int argc, char **argv)
 	char l[PH_ADDR_STRLEN], a[PH_ADDR_STRLEN];
 	int fd = -1, err;
 
-	if (parse(argc, argv, &o)) {
-		fputs(usage, stderr);
+	const char *why = "";
+
+	if (parse(argc, argv, &o, &why)) {
+		fprintf(stderr, "pinhole-relayd: %s\nTry 'pinhole-relayd --help'.\n", why);
 		return 2;
 	}
 	ph_addr_print(&o.listen, l, sizeof l);
