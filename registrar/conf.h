@@ -28,7 +28,7 @@ struct pconf {
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
-	bool relay;                  /* relay = internal (true) or off */
+	bool relay;                  /* relay = internal (true), off or ng:... */
 	struct ph_addr relay_ng[CONF_MAX_RELAYS]; /* relay = ng:IP:PORT, ... */
 	unsigned n_relay_ng;         /* (relay false then) */
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */

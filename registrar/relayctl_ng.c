@@ -366,14 +366,6 @@ static void alloc_retry(struct ngalloc *a, int err)
 	alloc_next(a);
 }
 
-static bool any(const struct ph_addr *a)
-{
-	struct ph_addr z;
-
-	ph_addr_set(&z, ph_addr_af(a) == AF_INET6 ? "::" : "0.0.0.0", 0);
-	return ph_addr_ip_eq(a, &z);
-}
-
 /* The port a reply's SDP names: where the other leg sends. */
 static int reply_port(const struct ngs *s, const struct benc *r,
 		      struct ph_addr *port)
@@ -408,7 +400,7 @@ static void alloc_reply(int err, const struct benc *r, void *arg)
 		err = reply_port(s, r, &s->port[a->k % 2 ? 0 : 1]);
 	/* rtpengine answers the placeholder (no address yet) with none
 	 * either, on the port it keeps: its IP is the offer's */
-	if (!err && a->k % 2 && any(&s->port[0])) {
+	if (!err && a->k % 2 && ngsdp_unspecified(&s->port[0])) {
 		uint16_t p = ph_addr_port(&s->port[0]);
 		s->port[0] = s->port[1];
 		ph_addr_set_port(&s->port[0], p);

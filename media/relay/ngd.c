@@ -117,15 +117,6 @@ static void tag_set(char *tag, const char *s, size_t n)
 	tag[n] = '\0';
 }
 
-/* 0.0.0.0 or :: (RFC 3264 section 8.4: on hold, the old way). */
-static bool is_any(const struct ph_addr *a)
-{
-	struct ph_addr z;
-
-	ph_addr_set(&z, ph_addr_af(a) == AF_INET6 ? "::" : "0.0.0.0", 0);
-	return ph_addr_ip_eq(a, &z);
-}
-
 /* ---- replies ----------------------------------------------------------- */
 
 static void error_reply(struct bbuf *w, const char *why)
@@ -236,7 +227,7 @@ static unsigned expected(const struct req *q, const struct ph_addr *media,
 				k++;
 		return k;
 	}
-	if (ph_addr_isset(media) && !is_any(media))
+	if (ph_addr_isset(media) && !ngsdp_unspecified(media))
 		ips[k++] = *media;
 	/* received-from: ["IP4", "203.0.113.7"], the signalling's source */
 	if (!benc_get(&q->d, "received-from", &l) && benc_is_list(&l) &&
@@ -278,7 +269,7 @@ static int stream_set(struct ngd *d, struct ngcall *c, const struct req *q,
 		   !ph_addr_eq(&c->media[i][leg], media));
 	c->media[i][leg] = *media;
 	return ph_relay_expect(d->r, c->sid[i], leg, ips, n,
-			       is_any(media) ? NULL : media, relatch);
+			       ngsdp_unspecified(media) ? NULL : media, relatch);
 }
 
 static void sdp_reply(struct ngd *d, struct ngcall *c, const struct req *q,

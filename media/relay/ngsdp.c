@@ -192,3 +192,11 @@ int ngsdp_write(const char *sdp, size_t len, const struct ph_addr *ip,
 	*outlen = o;
 	return 0;
 }
+
+bool ngsdp_unspecified(const struct ph_addr *a)
+{
+	struct ph_addr z;
+
+	ph_addr_set(&z, ph_addr_af(a) == AF_INET6 ? "::" : "0.0.0.0", 0);
+	return ph_addr_ip_eq(a, &z);
+}

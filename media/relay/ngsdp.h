@@ -29,4 +29,8 @@ int ngsdp_write(const char *sdp, size_t len, const struct ph_addr *ip,
 		const uint16_t *ports, unsigned n, bool origin, char *out,
 		size_t size, size_t *outlen);
 
+/* 0.0.0.0 or ::, an SDP's "no address" (RFC 3264 section 8.4: the old
+ * way to hold; ng's placeholder for a leg not known yet). */
+bool ngsdp_unspecified(const struct ph_addr *a);
+
 #endif

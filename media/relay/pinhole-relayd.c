@@ -18,6 +18,7 @@
 
 #include "pinhole/media.h"
 #include "ngd.h"
+#include "ngsdp.h"
 #include "relay.h"
 
 #define DGRAM_MAX 65536
@@ -82,14 +83,6 @@ static void logf_(const char *fmt, const char *a, const char *b)
 	fputc('\n', stderr);
 }
 
-static bool wildcard(const struct ph_addr *a)
-{
-	struct ph_addr z;
-
-	ph_addr_set(&z, ph_addr_af(a) == AF_INET6 ? "::" : "0.0.0.0", 0);
-	return ph_addr_ip_eq(a, &z);
-}
-
 static int parse(int argc, char **argv, struct opts *o, const char **why)
 {
 	static const struct option lo[] = {
@@ -141,7 +134,7 @@ static int parse(int argc, char **argv, struct opts *o, const char **why)
 		o->adv = o->rc.addr;
 	/* the SDP must name an address the phones can send to */
 	*why = "a wildcard --address needs --advertise";
-	return wildcard(&o->adv) ? EINVAL : 0;
+	return ngsdp_unspecified(&o->adv) ? EINVAL : 0;
 }
 
 /* A short view of a datagram for the log: printable bytes only. */
