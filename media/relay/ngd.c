@@ -37,6 +37,8 @@ struct ngcall {
 struct ngd {
 	struct ph_relay *r;
 	struct ph_addr adv;
+	struct ph_addr allow[NGD_ALLOW];
+	unsigned n_allow;
 	unsigned n;
 	struct ngcall *bucket[BUCKETS];
 };
@@ -59,6 +61,22 @@ int ngd_alloc(struct ngd **dp, struct ph_relay *r,
 	d->adv = *advertise;
 	*dp = d;
 	return 0;
+}
+
+int ngd_allow(struct ngd *d, const struct ph_addr *ip)
+{
+	if (d->n_allow == NGD_ALLOW)
+		return ENOSPC;
+	d->allow[d->n_allow++] = *ip;
+	return 0;
+}
+
+static bool allowed(const struct ngd *d, const struct ph_addr *src)
+{
+	for (unsigned i = 0; i < d->n_allow; i++)
+		if (ph_addr_ip_eq(&d->allow[i], src))
+			return true;
+	return !d->n_allow;
 }
 
 static void call_free(struct ngd *d, struct ngcall *c)
@@ -411,9 +429,8 @@ void ngd_request(struct ngd *d, const struct ph_addr *src, const char *in,
 	struct bbuf w;
 	size_t k;
 
-	(void)src;
 	*outlen = 0;
-	if (!sp || sp == in || (size_t)(sp - in) + 1 >= size)
+	if (!sp || sp == in || (size_t)(sp - in) + 1 >= size || !allowed(d, src))
 		return;
 	k = (size_t)(sp - in) + 1;
 	memset(&q, 0, sizeof q);

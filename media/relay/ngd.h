@@ -17,8 +17,13 @@ struct ngd;
 int ngd_alloc(struct ngd **dp, struct ph_relay *r,
 	      const struct ph_addr *advertise);
 void ngd_free(struct ngd *d);
+/* Commands only from this IP (and the others allowed so): a datagram from
+ * anywhere else gets no reply. None allowed: any. ENOSPC past NGD_ALLOW. */
+#define NGD_ALLOW 16
+int ngd_allow(struct ngd *d, const struct ph_addr *ip);
 /* One request datagram "COOKIE DICT" from src: the reply, "COOKIE DICT",
- * in out (*outlen 0: none, for a datagram with no cookie). */
+ * in out (*outlen 0: none, for a datagram with no cookie or from an IP not
+ * allowed). */
 void ngd_request(struct ngd *d, const struct ph_addr *src, const char *in,
 		 size_t len, char *out, size_t size, size_t *outlen);
 /* Forgets the calls whose streams the relay freed as idle. */

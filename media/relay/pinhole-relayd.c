@@ -48,9 +48,12 @@ static const char usage[] =
 "sends it), else at its SDP's c= IP and the IP of received-from.\n"
 "\n"
 "  -l, --listen IP:PORT     the ng control socket (UDP), default 127.0.0.1:2223.\n"
-"                           Commands are not authenticated: anyone who reaches\n"
+"                           Commands are not authenticated: whoever reaches\n"
 "                           this socket controls the relay; keep it on a\n"
-"                           private network or firewall it.\n"
+"                           private network, firewall it, and give -c.\n"
+"  -c, --controller IP      take commands only from this IP (pinholed's, a\n"
+"                           Kamailio's); may be given up to 16 times. Datagrams\n"
+"                           from anywhere else get no reply. Default: any.\n"
 "  -a, --address IP         the address the media ports bind, default: the\n"
 "                           listen IP (0.0.0.0 or :: binds them all; then give -A)\n"
 "  -A, --advertise IP       the address written into the SDP, default: -a's\n"
@@ -68,6 +71,8 @@ static const char usage[] =
 
 struct opts {
 	struct ph_addr listen, adv;
+	struct ph_addr ctl[NGD_ALLOW];
+	unsigned n_ctl;
 	struct ph_relay_conf rc;
 	bool verbose;
 };
@@ -86,7 +91,8 @@ static void logf_(const char *fmt, const char *a, const char *b)
 static int parse(int argc, char **argv, struct opts *o, const char **why)
 {
 	static const struct option lo[] = {
-		{"listen", 1, NULL, 'l'}, {"address", 1, NULL, 'a'},
+		{"listen", 1, NULL, 'l'}, {"controller", 1, NULL, 'c'},
+		{"address", 1, NULL, 'a'},
 		{"advertise", 1, NULL, 'A'}, {"ports", 1, NULL, 'p'},
 		{"threads", 1, NULL, 't'}, {"idle", 1, NULL, 'i'},
 		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'}, {0},
@@ -97,9 +103,15 @@ static int parse(int argc, char **argv, struct opts *o, const char **why)
 
 	o->rc = (struct ph_relay_conf){.port_min = 30000, .port_max = 39999,
 				       .idle_s = 60, .threads = 1};
-	while ((opt = getopt_long(argc, argv, "l:a:A:p:t:i:vh", lo, NULL)) != -1)
+	while ((opt = getopt_long(argc, argv, "l:c:a:A:p:t:i:vh", lo, NULL)) != -1)
 		switch (opt) {
 		case 'l': listen_s = optarg; break;
+		case 'c':
+			*why = "--controller: expected an IP, at most 16 times";
+			if (o->n_ctl == NGD_ALLOW ||
+			    ph_addr_set(&o->ctl[o->n_ctl++], optarg, 0))
+				return EINVAL;
+			break;
 		case 'a': addr_s = optarg; break;
 		case 'A': adv_s = optarg; break;
 		case 'p':
@@ -135,6 +147,15 @@ static int parse(int argc, char **argv, struct opts *o, const char **why)
 	/* the SDP must name an address the phones can send to */
 	*why = "a wildcard --address needs --advertise";
 	return ngsdp_unspecified(&o->adv) ? EINVAL : 0;
+}
+
+static int allow(struct ngd *d, const struct opts *o)
+{
+	int err = 0;
+
+	for (unsigned i = 0; i < o->n_ctl && !err; i++)
+		err = ngd_allow(d, &o->ctl[i]);
+	return err;
 }
 
 /* A short view of a datagram for the log: printable bytes only. */
@@ -199,6 +220,7 @@ int main(int argc, char **argv)
 	ph_addr_ip_print(&o.adv, a, sizeof a);
 	if ((err = ph_relay_start(&r, &o.rc)) ||
 	    (err = ngd_alloc(&d, r, &o.adv)) ||
+	    (err = allow(d, &o)) ||
 	    (err = ph_sock_open(&fd, &o.listen))) {
 		logf_("cannot start: %s%s", strerror(err),
 		      err == EADDRINUSE ? " (the ng port, or a media port, is taken)" : "");
@@ -209,8 +231,9 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-	fprintf(stderr, "pinhole-relayd: ng on %s, media on %s ports %u-%u, "
-		"%u thread(s), idle %u s: ready\n", l, a, o.rc.port_min,
+	fprintf(stderr, "pinhole-relayd: ng on %s (commands from %s), media on "
+		"%s ports %u-%u, %u thread(s), idle %u s: ready\n", l,
+		o.n_ctl ? "the -c IPs only" : "anywhere", a, o.rc.port_min,
 		o.rc.port_max, o.rc.threads, o.rc.idle_s);
 	serve(d, fd, o.verbose);
 	close(fd);

@@ -94,7 +94,8 @@ relay_wait() { # LOG PATTERN: the relay is up
 # 1. pinhole-relayd, listed after two dead relays
 name="sym x sym, pinhole-relayd on another host after two dead relays"
 if lab_up sym sym && relay_host; then
-	lab_bg rly "$LAB_DIR/relayd.log" "$RELAYD" -l "$RLY:$NG" -a "$RLY"
+	lab_bg rly "$LAB_DIR/relayd.log" "$RELAYD" -l "$RLY:$NG" -a "$RLY" \
+		-c "$LAB_SRV_IP" -c "$LAB_SRV_ALT"
 	if relay_wait "$LAB_DIR/relayd.log" ': ready$'; then
 		call "ng:198.18.0.2:$NG, ng:198.18.0.3:$NG, ng:$RLY:$NG" && check "$name"
 		grep -q "relay ng:198.18.0.2:$NG: refused .*skipped" "$LAB_DIR/pinholed.log" ||

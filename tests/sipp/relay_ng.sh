@@ -16,7 +16,7 @@ R1= R2=
 relay_start() { # N FIRST-LAST: relay N on ng port NG<N>, media ports FIRST-LAST
 	eval "ng=\${NG$1:-}"
 	[ -n "$ng" ] || ng=$(free_base 1) || fail "no port for relay $1"
-	"$RELAYD" -l "127.0.0.1:$ng" -a 127.0.0.1 -p "$2" -v >"$WORK/relayd$1.log" 2>&1 &
+	"$RELAYD" -l "127.0.0.1:$ng" -a 127.0.0.1 -c 127.0.0.1 -p "$2" -v >"$WORK/relayd$1.log" 2>&1 &
 	eval "NG$1=$ng R$1=$!"
 	for _ in $(seq 1 30); do
 		grep -q ': ready$' "$WORK/relayd$1.log" && return 0

@@ -147,6 +147,21 @@ Test(ngd, ping_and_broken_requests)
 	cr_assert_eq(ngd_count(d), 0);
 }
 
+Test(ngd, commands_only_from_controllers)
+{
+	struct ph_addr ctl, other;
+	size_t n;
+
+	ph_addr_set(&ctl, "127.0.0.1", 0);
+	ph_addr_set(&other, "127.0.0.2", 9);
+	ngd_request(d, &other, "c1 d7:command4:pinge", 20, out, sizeof out, &n);
+	cr_assert_gt(n, 0); /* none allowed: any */
+	cr_assert_eq(ngd_allow(d, &ctl), 0);
+	ngd_request(d, &other, "c1 d7:command4:pinge", 20, out, sizeof out, &n);
+	cr_assert_eq(n, 0);
+	req("d7:command4:pinge"); /* from 127.0.0.1, port 9: answered */
+}
+
 Test(ngd, offer_answer_media_query_delete)
 {
 	struct ph_addr a_at, b_at, x_at, to_a_side, to_b_side;
