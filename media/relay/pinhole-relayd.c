@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "pinhole/media.h"
+#include "bencode.h"
 #include "ngd.h"
 #include "ngsdp.h"
 #include "relay.h"
@@ -63,7 +64,7 @@ static const char usage[] =
 "  -t, --threads N          forwarding threads, 1..16, default 1\n"
 "  -i, --idle SECONDS       a stream with no packet for this long is freed,\n"
 "                           default 60 (a query with pinhole-touch counts as one)\n"
-"  -v, --verbose            log every command and its result\n"
+"  -v, --verbose            log every command: source, command, call-id, result\n"
 "  -h, --help               this text\n"
 "\n"
 "Logs go to standard error; SIGTERM or SIGINT stops it. Exit status: 0 after a\n"
@@ -158,14 +159,40 @@ static int allow(struct ngd *d, const struct opts *o)
 	return err;
 }
 
-/* A short view of a datagram for the log: printable bytes only. */
-static void show(char *dst, size_t size, const char *src, size_t len)
+/* key's string value in the dict after a datagram's cookie, or "-". */
+static void field(const char *dg, size_t len, const char *key, char *buf,
+		  size_t size)
 {
-	size_t k = 0;
+	const char *sp = memchr(dg, ' ', len), *v;
+	struct benc d;
+	size_t n;
 
-	for (size_t i = 0; i < len && k + 1 < size; i++)
-		dst[k++] = src[i] >= 32 && src[i] < 127 ? src[i] : '.';
-	dst[k] = '\0';
+	snprintf(buf, size, "-");
+	if (sp && !benc_parse(&d, sp + 1, len - (size_t)(sp + 1 - dg)) &&
+	    !benc_get_str(&d, key, &v, &n))
+		snprintf(buf, size, "%.*s", (int)(n < 100 ? n : 100), v);
+	for (char *c = buf; *c; c++)
+		if (*c < 32 || *c > 126)
+			*c = '.';
+}
+
+/* -v: "SRC: COMMAND CALL-ID: RESULT (REASON)" */
+static void log_request(const struct ph_addr *src, const char *in, size_t n,
+			const char *out, size_t olen)
+{
+	char from[PH_ADDR_STRLEN], cmd[104], id[104], res[104], why[104];
+	char line[600];
+
+	ph_addr_print(src, from, sizeof from);
+	field(in, n, "command", cmd, sizeof cmd);
+	field(in, n, "call-id", id, sizeof id);
+	field(out, olen, "result", res, sizeof res);
+	field(out, olen, "error-reason", why, sizeof why);
+	snprintf(line, sizeof line, "%s: %s %s: %s%s%s%s", from, cmd, id,
+		 olen ? res : "no reply (no cookie, or not a controller)",
+		 strcmp(why, "-") ? " (" : "", strcmp(why, "-") ? why : "",
+		 strcmp(why, "-") ? ")" : "");
+	logf_("%s%s", line, "");
 }
 
 static void serve(struct ngd *d, int fd, bool verbose)
@@ -176,7 +203,6 @@ static void serve(struct ngd *d, int fd, bool verbose)
 	while (!stop) {
 		struct pollfd p = {.fd = fd, .events = POLLIN};
 		struct ph_addr src;
-		char from[PH_ADDR_STRLEN], a[200], b[200];
 		size_t olen;
 		ssize_t n;
 
@@ -190,13 +216,8 @@ static void serve(struct ngd *d, int fd, bool verbose)
 		if (n <= 0)
 			continue;
 		ngd_request(d, &src, in, (size_t)n, out, sizeof out, &olen);
-		if (verbose) {
-			ph_addr_print(&src, from, sizeof from);
-			show(a, sizeof a, in, (size_t)n);
-			show(b, sizeof b, out, olen);
-			logf_("%s: %s", from, a);
-			logf_("  -> %s%s", b, olen ? "" : "(no cookie: no reply)");
-		}
+		if (verbose)
+			log_request(&src, in, (size_t)n, out, olen);
 		if (olen)
 			ph_sock_send(&src, out, olen, 0, &fd);
 	}

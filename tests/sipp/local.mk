@@ -8,6 +8,7 @@ sipp_tests = \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
 	tests/sipp/relay_ng.sh \
+	tests/sipp/kamailio_ng.sh \
 	tests/sipp/fork.sh \
 	tests/sipp/onepacket.sh \
 	tests/sipp/device.sh \

@@ -58,7 +58,7 @@ call() {
 	PORTS="$PORTS $e $r"
 }
 in_range() { [ "$1" -ge "$2" ] && [ "$1" -le "$3" ]; } # PORT FIRST LAST
-offers() { grep -c ' d[0-9]*:ICE6:remove7:call-id[0-9]*:pinholed-.*7:command5:offer' "$WORK/relayd$1.log"; }
+offers() { grep -c ': offer pinholed-[^ ]*: ok$' "$WORK/relayd$1.log"; }
 
 relay_start 1 52100-52199
 relay_start 2 52200-52299
