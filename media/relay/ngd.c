@@ -267,7 +267,9 @@ static bool flag(const struct req *q, const char *key, const char *value)
 	return benc_has(&v, value);
 }
 
-/* Stream i exists; its leg `leg` is told its SDP address. */
+/* Stream i (its ports taken on first use): leg `leg` is at its SDP
+ * address now. A leg that moved from one address to another (not from
+ * the placeholder of a leg not known yet) latches anew. */
 static int stream_set(struct ngd *d, struct ngcall *c, const struct req *q,
 		      unsigned i, unsigned leg, const struct ph_addr *media)
 {
@@ -284,6 +286,7 @@ static int stream_set(struct ngd *d, struct ngcall *c, const struct req *q,
 	n = expected(q, media, ips);
 	relatch = flag(q, "pinhole-relatch", NULL) ||
 		  (ph_addr_isset(&c->media[i][leg]) &&
+		   !ngsdp_unspecified(&c->media[i][leg]) &&
 		   !ph_addr_eq(&c->media[i][leg], media));
 	c->media[i][leg] = *media;
 	return ph_relay_expect(d->r, c->sid[i], leg, ips, n,
