@@ -304,6 +304,7 @@ int call_branch(struct call *c, const struct flow *flow,
 			   : c->relay_err == EUSERS ? "its caller's share taken"
 			   : c->relay_err == EAFNOSUPPORT
 				   ? "media of another address family"
+			   : c->relay_err == ETIMEDOUT ? "no relay answers"
 				   : "relay off");
 		return c->relay_err;
 	}

@@ -193,14 +193,53 @@ static int set_stun_alt_address(struct pconf *c, const char *v,
 	return 0;
 }
 
+/* "ng:IP:PORT, ng:IP:PORT, ...": relays on other hosts (doc/RELAY-NG.md);
+ * an IPv6 address in brackets. */
+static int set_relay_ng(struct pconf *c, const char *v, const char **why)
+{
+	struct ph_addr a[CONF_MAX_RELAYS];
+	size_t end = strlen(v);
+	unsigned n = 0;
+
+	while (end && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+		end--;
+	if (end && v[end - 1] == ',')
+		end = 0; /* "ng:IP:PORT," names no last relay */
+	while (end && *v) {
+		size_t len = strcspn(v, ",");
+		const char *e = v + len;
+
+		while (len && (*v == ' ' || *v == '\t'))
+			v++, len--;
+		while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (n == CONF_MAX_RELAYS || len < 4 || strncmp(v, "ng:", 3) ||
+		    ph_addr_parse(&a[n], v + 3, len - 3, 0) || !ph_addr_port(&a[n])) {
+			*why = n == CONF_MAX_RELAYS ? "at most 8 relays"
+				: "expected internal, off, or ng:IP:PORT, ng:IP:PORT, ...";
+			return EINVAL;
+		}
+		n++;
+		v = *e ? e + 1 : e;
+	}
+	if (!n) {
+		*why = "expected internal, off, or ng:IP:PORT, ng:IP:PORT, ...";
+		return EINVAL;
+	}
+	memcpy(c->relay_ng, a, n * sizeof *a);
+	c->n_relay_ng = n;
+	c->relay = false;
+	return 0;
+}
+
 static int set_relay(struct pconf *c, const char *v, const char **why)
 {
 	if (!strcmp(v, "internal") || !strcmp(v, "off")) {
 		c->relay = !strcmp(v, "internal");
+		c->n_relay_ng = 0;
 		return 0;
 	}
-	*why = "expected internal or off";
-	return EINVAL;
+	return set_relay_ng(c, v, why);
 }
 
 static int set_relay_address(struct pconf *c, const char *v, const char **why)

@@ -17,6 +17,7 @@
  * when it cannot be used (conf/pinholed.conf) */
 #define CONF_STORE_PATH "/var/lib/pinhole/bindings.db"
 #define CONF_SECRET_LEN 256
+#define CONF_MAX_RELAYS 8
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -43,7 +44,9 @@ struct pconf {
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
 	unsigned stun_memory_per_prefix;   /* per /24 (IPv4) or /64 (IPv6) */
-	bool relay;                  /* relay = internal (true) or off */
+	bool relay;                  /* relay = internal (true), off or ng:... */
+	struct ph_addr relay_ng[CONF_MAX_RELAYS]; /* relay = ng:IP:PORT, ... */
+	unsigned n_relay_ng;         /* (relay false then) */
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;

@@ -19,6 +19,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/sign.c registrar/sign.h \
 	registrar/listen.c registrar/listen.h \
 	registrar/relayctl.c registrar/relayctl.h \
+	registrar/relayctl_ng.c registrar/ngc.c registrar/ngc.h \
 	registrar/call.c registrar/call.h registrar/call_int.h \
 	registrar/calls.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \

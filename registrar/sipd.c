@@ -719,7 +719,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	if (!d->agent || (err = add_transports(d)) ||
 	    (err = authsip_alloc(&d->auth, d->agent, conf)) ||
 	    (err = flows_alloc(&d->flows, d->agent)) ||
-	    (err = relayctl_internal_alloc(&d->relay, conf)) ||
+	    (err = conf->n_relay_ng ? relayctl_ng_alloc(&d->relay, conf, root)
+				    : relayctl_internal_alloc(&d->relay, conf)) ||
 	    (err = calls_alloc(&d->calls, d->relay, d->stund, d->store)) ||
 	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->flows,
 			       d->calls, conf)))

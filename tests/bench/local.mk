@@ -14,8 +14,7 @@ EXTRA_DIST += tests/bench/register tests/bench/invite tests/bench/relay \
 	tests/bench/anchors/kamailio-anchor-results.txt \
 	tests/bench/anchors/rtpengine-anchor-results.txt \
 	tests/bench/results
-noinst_PROGRAMS += tests/bench/relay-ng tests/bench/rtpblast
-tests_bench_relay_ng_LDADD = media/relay/libphrelay.la media/libpinhole.la
+noinst_PROGRAMS += tests/bench/rtpblast
 tests_bench_rtpblast_SOURCES = tests/bench/anchors/rtpblast.c
 bench_register = BUILD=$(abs_top_builddir) $(top_srcdir)/tests/bench/register
 bench_relay = BUILD=$(abs_top_builddir) $(top_srcdir)/tests/bench/relay

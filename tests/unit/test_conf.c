@@ -92,6 +92,27 @@ Test(conf, overrides_and_lists)
 	cr_assert_str_eq(c.domains[1], "b.example");
 }
 
+Test(conf, relay_on_other_hosts)
+{
+	struct pconf c;
+	const char *why;
+	struct ph_addr want;
+
+	conf_defaults(&c);
+	cr_assert(c.relay);
+	cr_assert_eq(c.n_relay_ng, 0);
+	cr_assert_eq(conf_set_arg(&c, "relay = ng:198.18.0.1:2223 ,ng:[2001:db8::1]:22222",
+				  &why), 0, "%s", why);
+	cr_assert(!c.relay);
+	cr_assert_eq(c.n_relay_ng, 2);
+	ph_addr_set(&want, "2001:db8::1", 22222);
+	cr_assert(ph_addr_eq(&c.relay_ng[1], &want));
+	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
+	cr_assert_eq(conf_set_arg(&c, "relay=internal", &why), 0);
+	cr_assert(c.relay);
+	cr_assert_eq(c.n_relay_ng, 0);
+}
+
 Test(conf, hostile_values_rejected_and_nothing_changed)
 {
 	static const char *bad[] = {
@@ -101,6 +122,11 @@ Test(conf, hostile_values_rejected_and_nothing_changed)
 		"listen=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5,6.6.6.6,7.7.7.7,8.8.8.8,9.9.9.9",
 		"transports=sctp", "transports=", "log=file", "log_level=loud",
 		"domains=a b", "stun_alt_address=example.org",
+		"relay=ng:", "relay=ng:1.2.3.4", "relay=ng:1.2.3.4:0",
+		"relay=ng:relay.example:2223", "relay=1.2.3.4:2223",
+		"relay=ng:1.2.3.4:2223,", "relay=internal, ng:1.2.3.4:2223",
+		"relay=ng:1.1.1.1:1,ng:1.1.1.1:2,ng:1.1.1.1:3,ng:1.1.1.1:4,"
+		"ng:1.1.1.1:5,ng:1.1.1.1:6,ng:1.1.1.1:7,ng:1.1.1.1:8,ng:1.1.1.1:9",
 	};
 	struct pconf c, def;
 	const char *why;
