@@ -35,6 +35,13 @@ media_pinhole_probe_LDADD = media/libpinhole.la
 noinst_LTLIBRARIES += media/relay/libphrelay.la
 media_relay_libphrelay_la_SOURCES = \
 	media/relay/relay.c media/relay/relay.h media/relay/relay_int.h \
-	media/relay/forward.c
+	media/relay/forward.c \
+	media/relay/bencode.c media/relay/bencode.h \
+	media/relay/ngsdp.c media/relay/ngsdp.h \
+	media/relay/ngd.c media/relay/ngd.h
 media_relay_libphrelay_la_CFLAGS = $(AM_CFLAGS) -pthread
 media_relay_libphrelay_la_LIBADD = media/libpinhole.la -lpthread
+
+# The relay on a host of its own, controlled over rtpengine's ng protocol.
+sbin_PROGRAMS += media/relay/pinhole-relayd
+media_relay_pinhole_relayd_LDADD = media/relay/libphrelay.la media/libpinhole.la

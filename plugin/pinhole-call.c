@@ -36,7 +36,7 @@
 
 static const char usage[] =
 "Usage: pinhole-call --registrar HOST[:PORT] --user NAME (--answer | --call USER)\n"
-"                    [--duration SECONDS] [--timeout SECONDS] [-v]\n"
+"                    [--password SECRET] [--duration SECONDS] [--timeout SECONDS] [-v]\n"
 "                    [--transport udp|tcp|tls [--ca FILE]]\n"
 "A small softphone for test calls between firewalled endpoints through\n"
 "pinholed. It measures its RTP socket's window and firewall against\n"
@@ -58,6 +58,10 @@ static const char usage[] =
 "  -u, --user NAME              the user to register\n"
 "  -a, --answer                 wait for one call and answer it\n"
 "  -c, --call USER              call USER at the registrar's domain\n"
+"  -p, --password SECRET        answer digest challenges (401/407, from a\n"
+"                               PBX behind pinholed) as NAME with SECRET;\n"
+"                               default: $PINHOLE_PASSWORD (MD5 only: the\n"
+"                               digest of sofia-sip 1.12)\n"
 "  -d, --duration SECONDS       media time (default 3)\n"
 "  -t, --timeout SECONDS        give up after this long in all (default 20)\n"
 "  -T, --transport T            signalling to pinholed over udp (default),\n"
@@ -77,9 +81,10 @@ struct app {
 	nua_t *nua;
 	nua_handle_t *reg, *call;
 	struct ph_addr registrar, stun;
-	const char *user, *callee;
+	const char *user, *callee, *password;
 	const char *transport, *ca;   /* transport NULL: UDP */
 	bool answer, verbose;
+	unsigned auth_tries;
 	unsigned duration_s, timeout_s;
 
 	int fd;
@@ -336,15 +341,45 @@ static void on_invite(struct app *a, nua_handle_t *nh, const sip_t *sip)
 
 static void place_call(struct app *a)
 {
-	char to[256], sdp[1024], host[PH_ADDR_STRLEN];
+	char to[256], from[256], sdp[1024], host[PH_ADDR_STRLEN];
 
 	ph_addr_print(&a->registrar, host, sizeof host);
 	snprintf(to, sizeof to, "sip:%s@%s", a->callee, host);
+	/* From: the registered AoR (a PBX behind pinholed knows us by it) */
+	ph_addr_ip_print(&a->registrar, host, sizeof host);
+	snprintf(from, sizeof from, "sip:%s@%s", a->user, host);
 	make_sdp(a, sdp, sizeof sdp);
-	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), TAG_END());
+	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
+			     TAG_END());
 	nua_invite(a->call, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
 		   SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
 	say(a, "calling %s", to);
+}
+
+/* A 401/407 (RFC 3261 section 22): answered once per request with our
+ * credentials for the challenge's realm; a second challenge after that
+ * means they were refused. true when a retry went. */
+static bool authenticate(struct app *a, nua_handle_t *nh, int status,
+			 const sip_t *sip)
+{
+	const msg_auth_t *au;
+	const char *realm;
+	char cred[512];
+
+	if ((status != 401 && status != 407) || !sip || !a->password ||
+	    a->auth_tries >= 2)
+		return false;
+	au = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
+	realm = au ? msg_params_find(au->au_params, "realm=") : NULL;
+	if (!realm)
+		return false;
+	a->auth_tries++;
+	/* NUTAG_AUTH: "scheme:realm:user:password", the realm quoted as sent */
+	snprintf(cred, sizeof cred, "%s:%s:%s:%s", au->au_scheme, realm, a->user,
+		 a->password);
+	say(a, "%d: answering the challenge of realm %s", status, realm);
+	nua_authenticate(nh, NUTAG_AUTH(cred), TAG_END());
+	return true;
 }
 
 static void on_event(nua_event_t event, int status, char const *phrase,
@@ -354,6 +389,10 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 	switch (event) {
 	case nua_r_register:
 		say(a, "REGISTER: %d %s", status, phrase);
+		if (authenticate(a, nh, status, sip))
+			break;
+		if (status >= 200)
+			a->auth_tries = 0;
 		if (status >= 300)
 			finish(a);
 		else if (status >= 200 && !a->answer && !a->call)
@@ -364,6 +403,8 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 		break;
 	case nua_r_invite:
 		say(a, "INVITE: %d %s", status, phrase);
+		if (authenticate(a, nh, status, sip))
+			break;
 		if (status >= 200 && status < 300 && sip && !a->in_call) {
 			a->t_2xx = ph_now_ms();
 			read_part(a, sip);
@@ -402,6 +443,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		{"answer", 0, NULL, 'a'}, {"call", 1, NULL, 'c'},
 		{"duration", 1, NULL, 'd'}, {"timeout", 1, NULL, 't'},
 		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
+		{"password", 1, NULL, 'p'},
 		{"transport", 1, NULL, 'T'}, {"ca", 1, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
@@ -410,7 +452,8 @@ static void parse_args(int argc, char **argv, struct app *a)
 
 	a->duration_s = 3;
 	a->timeout_s = 20;
-	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:T:C:vh", lo, NULL)) != -1) {
+	a->password = getenv("PINHOLE_PASSWORD");
+	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:T:C:vh", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': reg = optarg; break;
 		case 'u': a->user = optarg; break;
@@ -419,6 +462,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		case 'd': a->duration_s = (unsigned)atoi(optarg); break;
 		case 't': a->timeout_s = (unsigned)atoi(optarg); break;
 		case 'v': a->verbose = true; break;
+		case 'p': a->password = optarg; break;
 		case 'T': a->transport = optarg; break;
 		case 'C': a->ca = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);

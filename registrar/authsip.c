@@ -19,9 +19,11 @@
 #include "log.h"
 #include "slreply.h"
 #include "stunsock.h"
+#include "upstream.h"
 
 struct authsip {
 	nta_agent_t *agent;
+	const struct pconf *conf;
 	struct auth *auth;
 	char realm[AUTH_REALM_MAX];
 };
@@ -77,6 +79,7 @@ int authsip_alloc(struct authsip **ap, nta_agent_t *agent,
 	if (!(a = calloc(1, sizeof *a)))
 		return ENOMEM;
 	a->agent = agent;
+	a->conf = conf;
 	pick_realm(conf, a->realm, sizeof a->realm);
 	memcpy(ac.realm, a->realm, sizeof ac.realm);
 	if ((err = auth_alloc(&a->auth, &ac, conf->users, why, sizeof why))) {
@@ -113,8 +116,9 @@ bool authsip_drop(struct authsip *a, msg_t *msg)
 
 bool authsip_from_pbx(const struct authsip *a, msg_t *msg)
 {
-	(void)a, (void)msg;
-	return false;
+	struct ph_addr src;
+
+	return !msg_src(msg, &src) && upstream_is_pbx(a->conf, &src);
 }
 
 /* In a dialog through pinholed: a To tag and our Record-Route on top

@@ -198,6 +198,26 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	return 0;
 }
 
+void call_edge(struct call *c, bool to_pbx, const char *leg1_id)
+{
+	const struct call *l1 = leg1_id ? calls_find(c->cs, leg1_id) : NULL;
+
+	c->callee_outside = to_pbx;
+	if (to_pbx)
+		return;
+	if (l1 && l1->callee_outside && l1->caller.has_fw) {
+		/* the phone that called: its windows, as pinholed alone has them */
+		c->caller = l1->caller;
+		if (l1->has_offer && c->has_offer)
+			c->offer = l1->offer;
+	} else {
+		c->caller.outside = true;
+		c->caller.has_fw = c->caller.has_window = false;
+	}
+	if (c->g.n)
+		call_expect(c, 0, &c->caller, &c->offer);
+}
+
 /* The edits for the side that receives a message, which is leg `leg`:
  * its part toward the other side's windows (open, transmit, local),
  * naming its own relay port as the fallback; or, for relay, that port,
@@ -269,6 +289,7 @@ int call_branch(struct call *c, const struct flow *flow,
 		return E2BIG;
 	memset(b, 0, sizeof *b);
 	b->callee.sip_src = flow->src;
+	b->callee.outside = c->callee_outside;
 	b->callee.media = *hop; /* a guess until its answer: media_known false */
 	side_fw(&b->callee, fwwin);
 	/* its window comes with its answer: decide on what it registered */
@@ -283,6 +304,7 @@ int call_branch(struct call *c, const struct flow *flow,
 			   : c->relay_err == EUSERS ? "its caller's share taken"
 			   : c->relay_err == EAFNOSUPPORT
 				   ? "media of another address family"
+			   : c->relay_err == ETIMEDOUT ? "no relay answers"
 				   : "relay off");
 		return c->relay_err;
 	}
@@ -300,6 +322,13 @@ int call_branch(struct call *c, const struct flow *flow,
 		return EBADMSG;
 	*bp = c->nb++;
 	return 0;
+}
+
+int call_in_key(const char *call_id, char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s;pbx-in", call_id);
+
+	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
 void call_report(const struct call *c, int bi, int status, char *buf,
@@ -339,6 +368,14 @@ static void report(const struct call *c, int b, int status)
 	log_notice("%s", line);
 }
 
+/* Edge mode: an answer from the PBX that already carries a=fw-punch was
+ * a phone's, edited by pinholed on the PBX's call to that phone (the other
+ * leg of this call, decided between the two phones): it stays as it is. */
+static bool passed_through(const struct call_sdp *ans)
+{
+	return memmem(ans->body, ans->len, "a=fw-punch:", 11) != NULL;
+}
+
 void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 		 const struct call_sdp *ans, struct call_edit *e)
 {
@@ -366,11 +403,15 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 		if (c->g.n && ans)
 			call_expect(c, 1, &b->callee, &ans->fw);
 	}
-	if (!ans)
+	if (ans && b->callee.outside && passed_through(ans))
+		b->rt.why = "a phone's answer the PBX passed through: decided "
+			    "between the phones on the PBX's call to it (;pbx-in)";
+	else if (!ans)
 		;
 	else if (b->rt.kind == ROUTE_RELAY)
 		edit(c, PH_ROLE_RELAY, NULL, 0, ans, e);
-	else if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window)
+	else if (b->rt.kind == ROUTE_LOCAL || b->callee.has_window ||
+		 b->callee.outside)
 		edit(c, b->rt.caller, &ans->fw, 0, ans, e);
 	report(c, (int)bi, status);
 }
@@ -399,7 +440,11 @@ int call_resdp(struct calls *cs, const char *call_id, unsigned leg,
 void call_bye(struct calls *cs, const char *call_id)
 {
 	struct call *c = calls_find(cs, call_id);
+	char in[CALL_ID_IN_MAX];
 
 	if (c)
+		call_end_media(c, "BYE");
+	/* edge mode: the PBX's leg of it to a phone (call_in_key) */
+	if (!call_in_key(call_id, in, sizeof in) && (c = calls_find(cs, in)))
 		call_end_media(c, "BYE");
 }

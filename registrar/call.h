@@ -71,6 +71,18 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	       struct call **cp);
 void call_unref(struct call *c);
 
+/* Edge mode (PROTOCOL.md section 11), before the first branch: the PBX's
+ * side is an outside transmitter. to_pbx: the call goes to the PBX (its
+ * caller is the INVITE's sender, a phone). Else the INVITE came from the
+ * PBX, and its caller is the phone whose call to the PBX has the Call-ID
+ * leg1_id when there is one (the PBX passed its SDP through: the route is
+ * decided between the two phones), or else the PBX itself. */
+void call_edge(struct call *c, bool to_pbx, const char *leg1_id);
+/* The key a call from the PBX is kept under: its Call-ID is also that of
+ * the phone's call it passes on, kept under the Call-ID itself. */
+#define CALL_ID_IN_MAX 512
+int call_in_key(const char *call_id, char *buf, size_t size);
+
 /* A branch to one binding (registered over `flow` with Firewall-Window
  * `fwwin` or NULL; its requests go to `hop`): the route decided on what it
  * registered, and the edits of the INVITE (its offer again) for it. 0

@@ -38,6 +38,7 @@ struct call {
 	unsigned quota_n;             /* streams counted against: */
 	struct ph_addr quota_src;     /* the INVITE's source IP */
 	char *quota_aor;              /* its caller's AoR (or NULL) */
+	bool callee_outside;          /* edge mode: its branches go to the PBX */
 };
 
 struct calls {

@@ -151,6 +151,8 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 			ips[n++] = side->fw.host;
 		if (call_window_ok(c->cs, side, &sdp->m[i].window))
 			ips[n++] = sdp->m[i].window;
+		else if (side->outside) /* the PBX's media host */
+			ips[n++] = sdp->m[i].media;
 		c->media[i][leg] = sdp->m[i].media;
 		r->ops->expect(r, c->g.id[i], leg, ips, n, &sdp->m[i].media, moved);
 	}

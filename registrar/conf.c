@@ -59,6 +59,9 @@ UINT_KEY(tcp_message_timeout, 1, 3600)
 UINT_KEY(sip_max_message_size, 4096, 16777216)
 UINT_KEY(stun_memory_per_prefix, 1, 16777216)
 UINT_KEY(udp_buffer, 65536, 268435456)
+UINT_KEY(overload_queue, 0, 100)
+UINT_KEY(overload_calls, 0, 10000000)
+UINT_KEY(overload_retry_after, 1, 3600)
 UINT_KEY(stun_memory_seconds, 1, 86400)
 UINT_KEY(relay_idle, 5, 86400)
 UINT_KEY(relay_threads, 1, 16)
@@ -195,14 +198,53 @@ static int set_stun_alt_address(struct pconf *c, const char *v,
 	return 0;
 }
 
+/* "ng:IP:PORT, ng:IP:PORT, ...": relays on other hosts (doc/RELAY-NG.md);
+ * an IPv6 address in brackets. */
+static int set_relay_ng(struct pconf *c, const char *v, const char **why)
+{
+	struct ph_addr a[CONF_MAX_RELAYS];
+	size_t end = strlen(v);
+	unsigned n = 0;
+
+	while (end && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+		end--;
+	if (end && v[end - 1] == ',')
+		end = 0; /* "ng:IP:PORT," names no last relay */
+	while (end && *v) {
+		size_t len = strcspn(v, ",");
+		const char *e = v + len;
+
+		while (len && (*v == ' ' || *v == '\t'))
+			v++, len--;
+		while (len && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+			len--;
+		if (n == CONF_MAX_RELAYS || len < 4 || strncmp(v, "ng:", 3) ||
+		    ph_addr_parse(&a[n], v + 3, len - 3, 0) || !ph_addr_port(&a[n])) {
+			*why = n == CONF_MAX_RELAYS ? "at most 8 relays"
+				: "expected internal, off, or ng:IP:PORT, ng:IP:PORT, ...";
+			return EINVAL;
+		}
+		n++;
+		v = *e ? e + 1 : e;
+	}
+	if (!n) {
+		*why = "expected internal, off, or ng:IP:PORT, ng:IP:PORT, ...";
+		return EINVAL;
+	}
+	memcpy(c->relay_ng, a, n * sizeof *a);
+	c->n_relay_ng = n;
+	c->relay = false;
+	return 0;
+}
+
 static int set_relay(struct pconf *c, const char *v, const char **why)
 {
 	if (!strcmp(v, "internal") || !strcmp(v, "off")) {
 		c->relay = !strcmp(v, "internal");
+		c->n_relay_ng = 0;
 		return 0;
 	}
-	*why = "expected internal or off";
-	return EINVAL;
+	return set_relay_ng(c, v, why);
 }
 
 static int set_relay_address(struct pconf *c, const char *v, const char **why)
@@ -276,6 +318,34 @@ static int set_log_level(struct pconf *c, const char *v, const char **why)
 		return EINVAL;
 	}
 	c->log_level = l;
+	return 0;
+}
+
+/* upstream = sip:IP[:PORT][;transport=udp|tcp]: the PBX pinholed stands
+ * in front of (doc/PROTOCOL.md, "Edge mode"). Empty: none. */
+static int set_upstream(struct pconf *c, const char *v, const char **why)
+{
+	const char *host, *semi;
+	size_t n;
+
+	memset(&c->upstream, 0, sizeof c->upstream);
+	c->upstream_tcp = false;
+	if (!*v)
+		return 0;
+	*why = "expected sip:IP[:PORT][;transport=udp|tcp] (a numeric IP)";
+	if (strncasecmp(v, "sip:", 4))
+		return EINVAL;
+	host = v + 4;
+	semi = strchr(host, ';');
+	n = semi ? (size_t)(semi - host) : strlen(host);
+	if (ph_addr_parse(&c->upstream, host, n, 5060))
+		return EINVAL;
+	if (semi && !strcasecmp(semi, ";transport=tcp"))
+		c->upstream_tcp = true;
+	else if (semi && strcasecmp(semi, ";transport=udp")) {
+		memset(&c->upstream, 0, sizeof c->upstream);
+		return EINVAL;
+	}
 	return 0;
 }
 
@@ -364,6 +434,9 @@ static const struct {
 	{"tcp_message_timeout", set_tcp_message_timeout, "10"},
 	{"sip_max_message_size", set_sip_max_message_size, "65536"},
 	{"udp_buffer", set_udp_buffer, "4194304"},
+	{"overload_queue", set_overload_queue, "20"},
+	{"overload_calls", set_overload_calls, "20000"},
+	{"overload_retry_after", set_overload_retry_after, "5"},
 	{"stun_port", set_stun_port, "3478"},
 	{"stun_alt_address", set_stun_alt_address, ""},
 	{"stun_memory", set_stun_memory, "65536"},
@@ -382,6 +455,7 @@ static const struct {
 	{"auth_ban_time", set_auth_ban_time, "600"},
 	{"relay_streams_per_source", set_relay_streams_per_source, "250"},
 	{"relay_streams_per_user", set_relay_streams_per_user, "16"},
+	{"upstream", set_upstream, ""},
 	{"log", set_log, "stderr"},
 	{"log_level", set_log_level, "info"},
 	{"pid_file", set_pid_file, ""},

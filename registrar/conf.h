@@ -17,6 +17,7 @@
  * when it cannot be used (conf/pinholed.conf) */
 #define CONF_STORE_PATH "/var/lib/pinhole/bindings.db"
 #define CONF_SECRET_LEN 256
+#define CONF_MAX_RELAYS 8
 
 struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
@@ -40,11 +41,16 @@ struct pconf {
 	unsigned tcp_message_timeout;      /* s, no byte of an unfinished one */
 	unsigned sip_max_message_size;     /* bytes */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */
+	unsigned overload_queue;     /* % of a receive buffer; 0: not watched */
+	unsigned overload_calls;     /* calls being set up at once; 0: no limit */
+	unsigned overload_retry_after;
 	uint16_t stun_port;          /* +1 alternate, +2..+9 hop test */
 	struct ph_addr stun_alt;     /* unset: no change-IP */
 	unsigned stun_memory, stun_memory_seconds;
 	unsigned stun_memory_per_prefix;   /* per /24 (IPv4) or /64 (IPv6) */
-	bool relay;                  /* relay = internal (true) or off */
+	bool relay;                  /* relay = internal (true), off or ng:... */
+	struct ph_addr relay_ng[CONF_MAX_RELAYS]; /* relay = ng:IP:PORT, ... */
+	unsigned n_relay_ng;         /* (relay false then) */
 	struct ph_addr relay_addr;   /* unset: the wildcard, advertised per call */
 	uint16_t relay_port_min, relay_port_max;
 	unsigned relay_idle, relay_threads;
@@ -53,6 +59,8 @@ struct pconf {
 	unsigned nonce_lifetime;
 	unsigned auth_ban_failures, auth_ban_window, auth_ban_time;
 	unsigned relay_streams_per_source, relay_streams_per_user; /* 0: none */
+	struct ph_addr upstream;     /* the PBX (edge mode); unset: standalone */
+	bool upstream_tcp;           /* ;transport=tcp */
 	bool log_syslog;
 	int log_level;
 	char pid_file[CONF_PATH_LEN];

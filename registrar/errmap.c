@@ -28,6 +28,8 @@ static const struct {
 		       "relay ports"}},
 	{EAFNOSUPPORT, {503, "Service Unavailable: no direct media path, and "
 			     "no relay for this address family"}},
+	{ETIMEDOUT, {503, "Service Unavailable: no direct media path, and no "
+			  "media relay answers"}},
 	{ENOTSUP, {503, "Service Unavailable: no direct media path and the "
 			"relay is off"}},
 	{EPROTO, {500, "Server Internal Error: cannot forward"}},

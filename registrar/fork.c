@@ -24,6 +24,7 @@
 #include "log.h"
 #include "register.h"
 #include "slreply.h"
+#include "upstream.h"
 
 /* ---- loose routing through our own Record-Route ----------------------- */
 
@@ -407,6 +408,7 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 {
 	struct flow src, next;
 	struct ptx *t;
+	url_t *route;
 	int leg;
 
 	/* RFC 3261 16.3 step 3 */
@@ -421,6 +423,9 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		nta_msg_treply(p->agent, msg, SIP_500_INTERNAL_SERVER_ERROR, TAG_END());
 		return;
 	}
+	/* edge mode: the PBX's Route of ours (a phone's Path) names its AoR */
+	route = upstream_on(p->conf) && sip->sip_route
+		? url_hdup(msg_home(msg), sip->sip_route->r_url) : NULL;
 	leg = pop_our_routes(p, msg, sip, &src, &next);
 	if (refused_route(p, msg, sip, &src, leg))
 		return;
@@ -437,7 +442,11 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 	t->from_leg = leg;
 	if (!offer_ok(t) || !fwwin_ok(t))
 		return ptx_free(t);
-	if (leg >= 0) {
+	if (leg >= 0 && sip->sip_to && sip->sip_to->a_tag) {
+		in_dialog(t, &next);
+	} else if (upstream_on(p->conf) && !(sip->sip_to && sip->sip_to->a_tag)) {
+		upstream_request(t, leg >= 0 ? route : NULL, &next);
+	} else if (leg >= 0) {
 		in_dialog(t, &next);
 	} else if (sip->sip_to && sip->sip_to->a_tag) {
 		ptx_reply(t, 403, "Forbidden: in-dialog request not routed through us");

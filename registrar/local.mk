@@ -19,6 +19,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/sign.c registrar/sign.h \
 	registrar/listen.c registrar/listen.h \
 	registrar/relayctl.c registrar/relayctl.h \
+	registrar/relayctl_ng.c registrar/ngc.c registrar/ngc.h \
 	registrar/call.c registrar/call.h registrar/call_int.h \
 	registrar/calls.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
@@ -26,6 +27,8 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/countmap.c registrar/countmap.h \
 	registrar/callquota.c registrar/ratelog.h \
 	registrar/ratelimit.c registrar/ratelimit.h \
+	registrar/overload.c registrar/overload.h \
+	registrar/upstream.c registrar/upstream.h \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunmem.c registrar/stunmem.h \
 	registrar/stunsock.c registrar/stunsock.h \

@@ -21,6 +21,8 @@
 
 #include "errmap.h"
 #include "log.h"
+#include "overload.h"
+#include "upstream.h"
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct flows *flows, struct calls *calls,
@@ -31,7 +33,7 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL};
+	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL, NULL};
 	if ((err = sign_key_alloc(&p->key, conf->route_secret))) {
 		log_err("proxy: no key for route signatures: %s", strerror(err));
 		free(p);
@@ -60,6 +62,11 @@ static bool initial_invite(const sip_t *sip)
 unsigned proxy_invites(const struct proxy *p)
 {
 	return p->invites;
+}
+
+void proxy_set_overload(struct proxy *p, struct overload *ol)
+{
+	p->overload = ol;
 }
 
 const char *proxy_header(const sip_t *sip, const char *name)
@@ -115,7 +122,9 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
-	if (ph_addr_set(&me, ru->url_host, port))
+	if (ph_addr_isset(&t->rr_me))
+		me = t->rr_me;
+	else if (ph_addr_set(&me, ru->url_host, port))
 		me = t->p->conf->listen[0];
 	ph_addr_set_port(&me, port);
 	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, sips, &t->src,
@@ -156,8 +165,11 @@ void ptx_free(struct ptx *t)
 		nta_incoming_treply(t->irq, SIP_408_REQUEST_TIMEOUT, TAG_END());
 	if (t->irq)
 		nta_incoming_destroy(t->irq);
+	if (t->counted)
+		overload_call_end(t->p->overload);
 	call_unref(t->call);
 	t->p->invites -= initial_invite(t->sip);
+	free(t->edge_arg);
 	msg_destroy(t->best_msg);
 	msg_destroy(t->req);
 	free(t);
@@ -292,6 +304,8 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 		msg_destroy(resp);
 	} else if (status < 300 && resp) {
 		/* every 2xx goes up (RFC 3261 16.7 step 5); the others end */
+		if (t->sip->sip_request->rq_method == sip_method_register)
+			upstream_registered(t, sip_object(resp));
 		answer_2xx(b, resp, sip_object(resp));
 		forward_up(t, resp);
 		if (!t->answered)
@@ -389,7 +403,12 @@ bool proxy_via_ours(const struct proxy *p, const sip_t *sip)
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		       bool record_route, const struct call_edit *e)
 {
-	msg_t *m = msg_copy(t->req);
+	/* a copy of its own, not msg_copy()'s, which would pin the request
+	 * received, and with it its server transaction's memory, for as long
+	 * as nta keeps this branch: Timer D, 32 s after a 2xx to an INVITE
+	 * (fixed in sofia-sip 1.12.11), where the server transaction goes
+	 * after T4, 5 s; measured, 17 % of what a call holds */
+	msg_t *m = msg_dup(t->req);
 	sip_t *s = sip_object(m);
 	char next[128], branch[BRANCH_MAX];
 	tport_t *tp;
@@ -445,5 +464,11 @@ struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip)
 		return NULL;
 	}
 	nta_incoming_bind(t->irq, on_cancel, t);
+	/* an initial INVITE: a call being set up until its final answer */
+	if (p->overload && sip->sip_request->rq_method == sip_method_invite &&
+	    !(sip->sip_to && sip->sip_to->a_tag)) {
+		t->counted = true;
+		overload_call_begin(p->overload);
+	}
 	return t;
 }

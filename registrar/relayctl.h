@@ -61,6 +61,12 @@ struct relayctl {
 /* The in-process relay on conf's relay_* keys; *rp NULL when relay = off. */
 int relayctl_internal_alloc(struct relayctl **rp, const struct pconf *conf);
 
+/* Relays on other hosts over the ng protocol (conf's relay = ng:...),
+ * driven from pinholed's loop (doc/RELAY-NG.md). */
+struct su_root_s;
+int relayctl_ng_alloc(struct relayctl **rp, const struct pconf *conf,
+		      struct su_root_s *root);
+
 static inline void relayctl_destroy(struct relayctl *r)
 {
 	if (r)

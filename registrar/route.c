@@ -9,7 +9,10 @@
  * adm counts as apdm. Same public address on both sides: local. A side
  * with no firewall data: relay, unless its own SDP shows a public address
  * with no sign of a NAT (plain_public), in which case the other side
- * opens toward it. */
+ * opens toward it. The PBX in front of which pinholed stands (section 11)
+ * is an outside transmitter: the phone opens toward its media address and
+ * the PBX transmits to the phone's window, which only a phone that keeps
+ * one window for every peer (none/eim mapping) can offer; else relay. */
 #include "config.h"
 
 #include <stddef.h>
@@ -64,9 +67,31 @@ static void set(struct route *r, enum route_kind k, enum ph_role caller,
 	r->why = why;
 }
 
+/* Section 10: one side the PBX, the other a phone with firewall data. */
+static bool outside_route(const struct route_side *a,
+			  const struct route_side *b, struct route *r)
+{
+	const struct route_side *phone = a->outside ? b : a;
+
+	if (a->outside == b->outside || !known(phone))
+		return false;
+	if (!steady(phone))
+		set(r, ROUTE_RELAY, PH_ROLE_RELAY, PH_ROLE_RELAY,
+		    "the PBX transmits, and the phone's window changes per peer");
+	else if (a->outside)
+		set(r, ROUTE_DIRECT, PH_ROLE_NONE, PH_ROLE_OPEN,
+		    "the PBX transmits: callee opens toward its media");
+	else
+		set(r, ROUTE_DIRECT, PH_ROLE_OPEN, PH_ROLE_NONE,
+		    "the PBX transmits: caller opens toward its media");
+	return true;
+}
+
 void route_decide(const struct route_side *a, const struct route_side *b,
 		  struct route *r)
 {
+	if (outside_route(a, b, r))
+		return;
 	if (!known(a) || !known(b)) {
 		if (plain_public(a) && plain_public(b))
 			set(r, ROUTE_DIRECT, PH_ROLE_NONE, PH_ROLE_NONE,

@@ -18,6 +18,10 @@ struct route_side {
 	bool nat_seen;           /* a sign of a NAT: its Via's sent-by is not
 				    where its SIP came from, ICE attributes */
 	struct ph_addr sip_src;  /* where its SIP came from */
+	bool outside;            /* the PBX pinholed fronts (edge mode): an
+				    outside transmitter, no firewall; it sends
+				    to the address it is given, and does not
+				    latch (PROTOCOL.md section 11) */
 };
 
 enum route_kind { ROUTE_RELAY = 0, ROUTE_DIRECT, ROUTE_LOCAL };

@@ -33,6 +33,7 @@
 #include "listen.h"
 #include "location.h"
 #include "log.h"
+#include "overload.h"
 #include "proxy.h"
 #include "ratelimit.h"
 #include "ratelog.h"
@@ -43,6 +44,7 @@
 #include "stund.h"
 #include "stunsock.h"
 #include "store.h"
+#include "upstream.h"
 #include "tlsdir.h"
 #include "tlsfix.h"
 
@@ -65,6 +67,7 @@ struct sipd {
 	struct calls *calls;
 	struct proxy *proxy;
 	struct authsip *auth;   /* NULL: no users, open */
+	struct overload *overload;
 	int sip_sock;   /* the SIP UDP socket a STUN request came in on */
 	su_timer_t *stopping;   /* SIGTERM: calls being set up may end */
 	unsigned stop_ticks;
@@ -127,6 +130,15 @@ static int vst_socket(struct sipd *d, su_socket_t s)
 	return 0;
 }
 
+/* sofia hands the plug-in each UDP socket it serves SIP on: the ones
+ * whose receive queues tell whether the loop keeps up */
+static int vst_add_socket(struct sipd *d, su_socket_t s)
+{
+	if (overload_add_socket(d->overload, s))
+		log_warn("overload: too many SIP sockets, %d not watched", s);
+	return 0;
+}
+
 static void vst_request(struct sipd *d, su_socket_t sock, void *msg,
 			ssize_t len, void *addr, socklen_t addrlen)
 {
@@ -149,7 +161,7 @@ static const struct {
 	tport_stun_server_vtable_t vst;
 	void *reserved;
 } stun_plugin = {
-	{sizeof stun_plugin, vst_create, vst_destroy, vst_socket, vst_socket,
+	{sizeof stun_plugin, vst_create, vst_destroy, vst_add_socket, vst_socket,
 	 vst_request},
 	NULL,
 };
@@ -298,6 +310,18 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 		reg_answer(0, p);
 }
 
+/* Edge mode: the PBX is the registrar (upstream.c). */
+static void register_upstream(struct sipd *d, msg_t *msg, sip_t *sip)
+{
+	struct flow flow;
+
+	if (flows_of_msg(d->flows, msg, &flow))
+		nta_msg_treply(d->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
+			       TAG_END());
+	else
+		upstream_register(d->proxy, msg, sip, &flow);
+}
+
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
  * methods no user gets from us (RFC 3261 21.5.2). With authentication
  * on, they come from anyone: answered statelessly, bare, no larger than
@@ -407,6 +431,24 @@ static void via_drop_maddr(sip_t *sip)
 	msg_header_remove_param(v->v_common, "maddr");
 }
 
+/* A new call while overloaded: 503 with Retry-After, statelessly (RFC
+ * 3261 21.5.4), before anything of the call is set up (or authenticated).
+ * A retransmission of an INVITE let in is absorbed by its transaction and
+ * never gets here. */
+static bool refuse_call(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	char after[16];
+
+	if (sip->sip_request->rq_method != sip_method_invite ||
+	    (sip->sip_to && sip->sip_to->a_tag) ||
+	    !overload_refuse(d->overload))
+		return false;
+	snprintf(after, sizeof after, "%u", overload_retry_after(d->overload));
+	sl_reply(d->agent, msg, 503, "Service Unavailable: overloaded",
+		 SIPTAG_RETRY_AFTER_STR(after), TAG_END());
+	return true;
+}
+
 /* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
@@ -427,6 +469,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		reject_bad_header(d, msg, sip);
 	else if (sip->sip_error) /* an ACK gets no answer: it goes no further */
 		msg_destroy(msg);
+	else if (sip->sip_request->rq_method == sip_method_register &&
+		 upstream_on(d->conf))
+		register_upstream(d, msg, sip);
 	else if (sip->sip_request->rq_method == sip_method_register) {
 		if (!authsip_gate(d->auth, msg, sip))
 			on_register(d, msg, sip);
@@ -443,8 +488,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		nta_msg_treply(d->agent, msg, 503,
 			       "Service Unavailable: shutting down",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
-	else if (!authsip_needed(d->auth, msg, sip) ||
-		 !authsip_gate(d->auth, msg, sip))
+	else if (!refuse_call(d, msg, sip) &&
+		 (!authsip_needed(d->auth, msg, sip) ||
+		  !authsip_gate(d->auth, msg, sip)))
 		proxy_request(d->proxy, msg, sip);
 	return 0;
 }
@@ -662,6 +708,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	sc.arg = d;
 	err = ratelimit_alloc(&d->rate, conf->max_requests_per_source);
 	if (!err)
+		err = overload_alloc(&d->overload, conf);
+	if (!err)
 		err = store_alloc(d, root);
 	if (!err) {
 		err = stund_alloc(&d->stund, &sc, stun_send, d);
@@ -692,13 +740,15 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	if (!d->agent || (err = add_transports(d)) ||
 	    (err = authsip_alloc(&d->auth, d->agent, conf)) ||
 	    (err = flows_alloc(&d->flows, d->agent)) ||
-	    (err = relayctl_internal_alloc(&d->relay, conf)) ||
+	    (err = conf->n_relay_ng ? relayctl_ng_alloc(&d->relay, conf, root)
+				    : relayctl_internal_alloc(&d->relay, conf)) ||
 	    (err = calls_alloc(&d->calls, d->relay, d->stund, d->store)) ||
 	    (err = proxy_alloc(&d->proxy, d->agent, d->store, d->flows,
 			       d->calls, conf)))
 		goto out;
 	calls_set_limits(d->calls, conf->relay_streams_per_source,
 			 conf->relay_streams_per_user);
+	proxy_set_overload(d->proxy, d->overload);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
@@ -783,6 +833,7 @@ void sipd_free(struct sipd *d)
 	stunsock_free(d->socks);
 	stund_free(d->stund);
 	ratelimit_free(d->rate);
+	overload_free(d->overload);
 	if (the_sipd == d)
 		the_sipd = NULL;
 	free(d);

@@ -3,7 +3,10 @@
  * headers. So accounts with medianat=pinhole say regint=0, and once the
  * probe has measured the firewall the module registers each of them with
  * libre's sipreg, on baresip's SIP stack. Without a measurement (no
- * answer from pinholed) nothing is registered: the probe says so. */
+ * answer from pinholed) nothing is registered: the probe says so.
+ * A PBX behind pinholed challenges the REGISTER (RFC 3261 section 22):
+ * libre answers with the account's auth_user and auth_pass (MD5 only in
+ * Debian's libre 1.1.0: no SHA-256 digest there). */
 #include <errno.h>
 #include <string.h>
 
@@ -22,6 +25,7 @@ struct reg_ua {
 	struct sipreg *sipreg;
 	const struct reg *reg;
 	const char *aor;             /* the ua's own */
+	const struct account *acc;
 };
 
 static void reg_ua_destructor(void *arg)
@@ -44,6 +48,27 @@ static void resp_h(int err, const struct sip_msg *msg, void *arg)
 	else if (msg && msg->scode >= 200)
 		info("pinhole: %s registered with Firewall-Window %s\n", r->aor,
 		     probe_fwwin(r->reg->probe));
+}
+
+/* libre's sip_auth_h: the credentials for any realm, as baresip's own
+ * registrations use them; none configured: the challenge stays unanswered
+ * and the 401 is reported. */
+static int auth_h(char **user, char **pass, const char *realm, void *arg)
+{
+	const struct reg_ua *r = arg;
+	const char *u = account_auth_user(r->acc), *p = account_auth_pass(r->acc);
+	int err;
+
+	(void)realm;
+	if (!u || !p) {
+		warning("pinhole: %s: challenged, but the account has no "
+			"auth_pass\n", r->aor);
+		return EACCES;
+	}
+	err = str_dup(user, u);
+	if (!err && (err = str_dup(pass, p)))
+		*user = mem_deref(*user);
+	return err;
 }
 
 /* The registrar: the scheme, host, port and transport of the account's
@@ -69,9 +94,10 @@ static int ua_register(struct reg *reg, struct ua *ua,
 		return ENOMEM;
 	r->reg = reg;
 	r->aor = ua_aor(ua);
+	r->acc = ua_account(ua);
 	err = sipreg_register(&r->sipreg, uag_sip(), reg_uri, r->aor, NULL,
 			      r->aor, reg->regint, ua_cuser(ua), routev,
-			      routev[0] ? 1 : 0, 0, NULL, NULL, false, resp_h,
+			      routev[0] ? 1 : 0, 0, auth_h, r, false, resp_h,
 			      r, NULL, "Firewall-Window: %s\r\n",
 			      probe_fwwin(reg->probe));
 	if (err)

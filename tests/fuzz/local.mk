@@ -3,15 +3,21 @@
 # (configure --with-fuzzing CC=clang) for FUZZ_SECONDS each.
 # sdp and sip go through pinholed itself (registrar/): SDP reading and
 # rewriting, and whole SIP messages through its real sofia-sip agent.
-fuzz_targets = stun fwwin sdpattr sdp sip
+# ng is the relay's control protocol (media/relay: bencode and its SDP).
+# ngd is pinhole-relayd's command handler, over a relay on loopback.
+fuzz_targets = stun fwwin sdpattr sdp sip ng ngd
 check_PROGRAMS += tests/fuzz/seed_stun tests/fuzz/seed_fwwin tests/fuzz/seed_sdpattr \
-	tests/fuzz/seed_sdp tests/fuzz/seed_sip
+	tests/fuzz/seed_sdp tests/fuzz/seed_sip tests/fuzz/seed_ng tests/fuzz/seed_ngd
 tests_fuzz_seed_stun_SOURCES = tests/fuzz/fuzz_stun.c tests/fuzz/driver.c
 tests_fuzz_seed_stun_LDADD = media/libpinhole.la
 tests_fuzz_seed_fwwin_SOURCES = tests/fuzz/fuzz_fwwin.c tests/fuzz/driver.c
 tests_fuzz_seed_fwwin_LDADD = media/libpinhole.la
 tests_fuzz_seed_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c tests/fuzz/driver.c
 tests_fuzz_seed_sdpattr_LDADD = media/libpinhole.la
+tests_fuzz_seed_ng_SOURCES = tests/fuzz/fuzz_ng.c tests/fuzz/driver.c
+tests_fuzz_seed_ng_LDADD = media/relay/libphrelay.la media/libpinhole.la
+tests_fuzz_seed_ngd_SOURCES = tests/fuzz/fuzz_ngd.c tests/fuzz/driver.c
+tests_fuzz_seed_ngd_LDADD = media/relay/libphrelay.la media/libpinhole.la
 fuzz_reg_cppflags = $(AM_CPPFLAGS) -I$(top_srcdir)/registrar $(SOFIA_CFLAGS)
 tests_fuzz_seed_sdp_SOURCES = tests/fuzz/fuzz_sdp.c tests/fuzz/driver.c
 tests_fuzz_seed_sdp_CPPFLAGS = $(fuzz_reg_cppflags)
@@ -32,7 +38,7 @@ fuzz_registrar = $(registrar_libpinholed_la_SOURCES) $(media_libpinhole_la_SOURC
 fuzz_reg_cflags = $(fuzz_cflags) $(fuzz_reg_cppflags)
 fuzz_reg_libs = $(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
 noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr \
-	tests/fuzz/fuzz_sdp tests/fuzz/fuzz_sip
+	tests/fuzz/fuzz_sdp tests/fuzz/fuzz_sip tests/fuzz/fuzz_ng tests/fuzz/fuzz_ngd
 tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c $(fuzz_media)
 tests_fuzz_fuzz_stun_CFLAGS = $(fuzz_cflags)
 tests_fuzz_fuzz_stun_LDFLAGS = $(fuzz_sanitize)
@@ -42,6 +48,15 @@ tests_fuzz_fuzz_fwwin_LDFLAGS = $(fuzz_sanitize)
 tests_fuzz_fuzz_sdpattr_SOURCES = tests/fuzz/fuzz_sdpattr.c $(fuzz_media)
 tests_fuzz_fuzz_sdpattr_CFLAGS = $(fuzz_cflags)
 tests_fuzz_fuzz_sdpattr_LDFLAGS = $(fuzz_sanitize)
+tests_fuzz_fuzz_ng_SOURCES = tests/fuzz/fuzz_ng.c media/addr.c \
+	media/relay/bencode.c media/relay/ngsdp.c
+tests_fuzz_fuzz_ng_CFLAGS = $(fuzz_cflags)
+tests_fuzz_fuzz_ng_LDFLAGS = $(fuzz_sanitize)
+tests_fuzz_fuzz_ngd_SOURCES = tests/fuzz/fuzz_ngd.c $(media_libpinhole_la_SOURCES) \
+	$(media_relay_libphrelay_la_SOURCES)
+tests_fuzz_fuzz_ngd_CFLAGS = $(fuzz_cflags)
+tests_fuzz_fuzz_ngd_LDFLAGS = $(fuzz_sanitize)
+tests_fuzz_fuzz_ngd_LDADD = -lpthread
 tests_fuzz_fuzz_sdp_SOURCES = tests/fuzz/fuzz_sdp.c $(fuzz_registrar)
 tests_fuzz_fuzz_sdp_CFLAGS = $(fuzz_reg_cflags)
 tests_fuzz_fuzz_sdp_LDFLAGS = $(fuzz_sanitize)

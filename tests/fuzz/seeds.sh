@@ -4,7 +4,7 @@
 # without one it exits 77, a skip, or a failure under PH_REQUIRE_ALL=1.
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 rc=0
-for t in stun fwwin sdpattr sdp sip; do
+for t in stun fwwin sdpattr sdp sip ng ngd; do
 	"$top_builddir/tests/fuzz/seed_$t" "$top_srcdir/tests/fuzz/corpus/$t"
 	st=$?
 	[ "$st" = 77 ] && [ "${PH_REQUIRE_ALL:-0}" != 0 ] && st=1

@@ -11,23 +11,27 @@ sipp_tests = \
 	tests/sipp/keepalive.sh \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
+	tests/sipp/relay_ng.sh \
+	tests/sipp/kamailio_ng.sh \
 	tests/sipp/fork.sh \
 	tests/sipp/onepacket.sh \
 	tests/sipp/device.sh \
 	tests/sipp/expiry.sh \
+	tests/sipp/overload.sh \
 	tests/sipp/auth.sh \
 	tests/sipp/sipvicious.sh \
 	tests/sipp/durable.sh \
 	tests/sipp/sigterm.sh \
 	tests/sipp/openrelay.sh \
+	tests/sipp/upstream.sh \
 	tests/sipp/sipcheck.sh \
 	tests/sipp/tls.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
-EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
+EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
 	tests/sipp/register.xml tests/sipp/rules.xml tests/sipp/fwwin.xml \
-	tests/sipp/fwwin_bad.xml tests/sipp/plain_reg.xml tests/sipp/plain_uac_rtp.xml \
+	tests/sipp/fwwin_bad.xml tests/sipp/plain_503_norelay.xml tests/sipp/plain_reg.xml tests/sipp/plain_uac_rtp.xml \
 	tests/sipp/plain_uas_rtp.xml tests/sipp/plain_hold_uac.xml \
 	tests/sipp/plain_hold_uas.xml tests/sipp/plain_503.xml \
 	tests/sipp/methods.xml tests/sipp/call_uac.xml tests/sipp/call_uas.xml \
@@ -38,12 +42,13 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py \
 	tests/sipp/openrelay.py \
+	tests/sipp/overload.py \
 	tests/sipp/tls.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck
 tests_sipp_sipcheck_SOURCES = tests/sipp/sipcheck.c tests/sipp/sipcheck_cmp.c \
-	tests/sipp/sipcheck.h
+	tests/sipp/sipcheck.h media/relay/bencode.c
 tests_sipp_sipcheck_CFLAGS = $(AM_CFLAGS) $(SOFIA_CFLAGS) $(OSIP_CFLAGS)
 tests_sipp_sipcheck_LDADD = $(SOFIA_LIBS) $(OSIP_LIBS)
 # sendcap: the LD_PRELOAD library that records what pinholed sends; a

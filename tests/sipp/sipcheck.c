@@ -15,8 +15,10 @@
  * CRLF, one empty line, a body of exactly Content-Length bytes, an SDP body
  * that is SDP, no header line inside a body), then parsed by libosip2 and by
  * sofia-sip, which must both accept it and read it alike (sipcheck_cmp.c).
- * Keep-alives (CRLF only), binary records (STUN) and sofia-sip's start-up
- * probe (a "TEST" datagram to its own socket) are skipped.
+ * Keep-alives (CRLF only), binary records (STUN), sofia-sip's start-up
+ * probe (a "TEST" datagram to its own socket) and, with relay = ng:...,
+ * pinholed's control datagrams to its relays ("COOKIE BENCODED-DICT",
+ * doc/RELAY-NG.md) are skipped.
  *
  * Prints one line per failure and a summary. Exit 0 when all is well, 1 on
  * any failure or when no SIP message was sent at all (unless -e), 2 when a
@@ -30,6 +32,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "bencode.h"
 #include "sipcheck.h"
 
 #define MAX_FAIL_LINES 40
@@ -56,6 +59,7 @@ struct stream {
 
 static struct stream streams[MAX_STREAMS];
 static unsigned n_streams, n_fail, n_msgs, n_bodies, n_keepalive, n_binary, n_probe;
+static unsigned n_ng;
 /* -f (fuzzing): a proxy forwards what a fuzzed phone wrote (a broken
  * Contact in a 200, a header line in a MESSAGE's body, bare LFs, a
  * doubled start line, a UDP message without Content-Length), and its
@@ -344,6 +348,17 @@ static struct stream *stream_of(const char *peer)
 	return &streams[n_streams++];
 }
 
+/* An ng request to a relay: a cookie, a space, one bencoded dictionary. */
+static int is_ng(const struct rec *r)
+{
+	const char *sp = memchr(r->data, ' ', r->len < 64 ? r->len : 64);
+	struct benc d;
+
+	return sp && sp > r->data &&
+	       !benc_parse(&d, sp + 1, r->len - (size_t)(sp + 1 - r->data)) &&
+	       benc_is_dict(&d);
+}
+
 static void check_rec(const struct rec *r)
 {
 	unsigned char c = r->len ? (unsigned char)r->data[0] : 0;
@@ -358,6 +373,8 @@ static void check_rec(const struct rec *r)
 		n_probe++;
 	else if (c < 0x20 || c >= 0x7f)
 		n_binary++;	/* STUN and the like: not SIP */
+	else if (is_ng(r))
+		n_ng++;
 	else
 		check_one(r, r->data, r->len, 0);
 }
@@ -453,6 +470,8 @@ int main(int argc, char **argv)
 	printf("sipcheck: %u messages sent by pinholed checked (%u with a body), "
 	       "%u keep-alives, %u binary records and %u probes skipped; %u failures\n",
 	       n_msgs, n_bodies, n_keepalive, n_binary, n_probe, n_fail);
+	if (n_ng)
+		printf("sipcheck: %u ng control datagrams to relays skipped\n", n_ng);
 	if (fuzzing)
 		printf("sipcheck: -f: %u oddities of what fuzzed phones wrote, "
 		       "forwarded or echoed as they came (not failures)\n", n_echoes);

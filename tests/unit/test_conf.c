@@ -93,6 +93,27 @@ Test(conf, overrides_and_lists)
 	cr_assert_str_eq(c.domains[1], "b.example");
 }
 
+Test(conf, relay_on_other_hosts)
+{
+	struct pconf c;
+	const char *why;
+	struct ph_addr want;
+
+	conf_defaults(&c);
+	cr_assert(c.relay);
+	cr_assert_eq(c.n_relay_ng, 0);
+	cr_assert_eq(conf_set_arg(&c, "relay = ng:198.18.0.1:2223 ,ng:[2001:db8::1]:22222",
+				  &why), 0, "%s", why);
+	cr_assert(!c.relay);
+	cr_assert_eq(c.n_relay_ng, 2);
+	ph_addr_set(&want, "2001:db8::1", 22222);
+	cr_assert(ph_addr_eq(&c.relay_ng[1], &want));
+	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
+	cr_assert_eq(conf_set_arg(&c, "relay=internal", &why), 0);
+	cr_assert(c.relay);
+	cr_assert_eq(c.n_relay_ng, 0);
+}
+
 Test(conf, hostile_values_rejected_and_nothing_changed)
 {
 	static const char *bad[] = {
@@ -101,8 +122,13 @@ Test(conf, hostile_values_rejected_and_nothing_changed)
 		"min_expires=0", "listen=localhost", "listen=", "listen=1.2.3.4.5",
 		"listen=1.1.1.1,2.2.2.2,3.3.3.3,4.4.4.4,5.5.5.5,6.6.6.6,7.7.7.7,8.8.8.8,9.9.9.9",
 		"transports=sctp", "transports=", "log=file", "log_level=loud",
-		"domains=a b", "stun_alt_address=example.org", "transports=tls1",
-		"tls_port=0", "tls_port=65536",
+		"domains=a b", "stun_alt_address=example.org",
+		"relay=ng:", "relay=ng:1.2.3.4", "relay=ng:1.2.3.4:0",
+		"relay=ng:relay.example:2223", "relay=1.2.3.4:2223",
+		"relay=ng:1.2.3.4:2223,", "relay=internal, ng:1.2.3.4:2223",
+		"relay=ng:1.1.1.1:1,ng:1.1.1.1:2,ng:1.1.1.1:3,ng:1.1.1.1:4,"
+		"ng:1.1.1.1:5,ng:1.1.1.1:6,ng:1.1.1.1:7,ng:1.1.1.1:8,ng:1.1.1.1:9",
+		"transports=tls1", "tls_port=0", "tls_port=65536",
 	};
 	struct pconf c, def;
 	const char *why;
@@ -168,4 +194,30 @@ Test(conf, tls_needs_its_files_and_port)
 	conf_defaults(&c);
 	cr_assert_eq(conf_set_arg(&c, "tls_port=3480", &why), 0);
 	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
+}
+
+/* upstream: the PBX of edge mode, empty by default. */
+Test(conf, upstream)
+{
+	struct pconf c;
+	const char *why;
+	char ip[64];
+
+	conf_defaults(&c);
+	cr_assert(!ph_addr_isset(&c.upstream));
+	cr_assert_eq(conf_set(&c, "upstream", "sip:198.18.0.1", &why), 0);
+	ph_addr_ip_print(&c.upstream, ip, sizeof ip);
+	cr_assert_str_eq(ip, "198.18.0.1");
+	cr_assert_eq(ph_addr_port(&c.upstream), 5060);
+	cr_assert(!c.upstream_tcp);
+	cr_assert_eq(conf_set(&c, "upstream", "sip:[2001:db8::1]:5070;transport=tcp",
+			      &why), 0);
+	cr_assert_eq(ph_addr_port(&c.upstream), 5070);
+	cr_assert(c.upstream_tcp);
+	cr_assert_eq(conf_set(&c, "upstream", "", &why), 0);
+	cr_assert(!ph_addr_isset(&c.upstream));
+	cr_assert_neq(conf_set(&c, "upstream", "pbx.example.com", &why), 0);
+	cr_assert_neq(conf_set(&c, "upstream", "sip:pbx.example.com", &why), 0);
+	cr_assert_neq(conf_set(&c, "upstream", "sip:198.18.0.1;transport=sctp", &why), 0);
+	cr_assert(!ph_addr_isset(&c.upstream));
 }

@@ -151,3 +151,35 @@ Test(route, plain_side_needs_evidence)
 	route_decide(&p, &p, &r);
 	cr_assert_eq(r.kind, ROUTE_RELAY, "two private plain phones");
 }
+
+/* PROTOCOL.md section 11: the PBX is an outside transmitter. A phone that
+ * keeps one window for every peer opens toward its media, the PBX
+ * transmits; a symmetric phone is relayed; as caller or callee alike. */
+Test(route, the_pbx_is_an_outside_transmitter)
+{
+	static const char *kinds[] = {"open", "fw", "nat", "natopen", "sym"};
+	struct route_side pbx = {.outside = true};
+
+	ph_addr_set(&pbx.sip_src, "198.18.0.1", 5060);
+	for (int i = 0; i < 5; i++) {
+		struct route_side phone = side(kinds[i], "198.51.100.1");
+		bool sym = !strcmp(kinds[i], "sym");
+		struct route out, in;
+
+		route_decide(&phone, &pbx, &out);
+		route_decide(&pbx, &phone, &in);
+		cr_assert_eq(out.kind, sym ? ROUTE_RELAY : ROUTE_DIRECT, "%s", kinds[i]);
+		cr_assert_eq(in.kind, out.kind, "%s", kinds[i]);
+		if (sym)
+			continue;
+		cr_assert_eq(out.caller, PH_ROLE_OPEN);
+		cr_assert_eq(out.callee, PH_ROLE_NONE);
+		cr_assert_eq(in.caller, PH_ROLE_NONE);
+		cr_assert_eq(in.callee, PH_ROLE_OPEN);
+	}
+	/* a phone with no firewall data against the PBX: relay */
+	struct route_side plain = {0};
+	struct route r;
+	route_decide(&plain, &pbx, &r);
+	cr_assert_eq(r.kind, ROUTE_RELAY);
+}
