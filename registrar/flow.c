@@ -248,8 +248,8 @@ static const char *const rr_keys[] = {"ph-a", "ph-at", "ph-al",
 #define RR_PARTS (sizeof rr_keys / sizeof *rr_keys)
 
 int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
-		  const struct ph_addr *me, bool sips, const struct flow *a,
-		  const struct flow *b)
+		  const struct ph_addr *me, enum flow_rr_scheme scheme,
+		  const struct flow *a, const struct flow *b)
 {
 	char host[PH_ADDR_STRLEN], sa[PH_ADDR_STRLEN], sb[PH_ADDR_STRLEN];
 	char la[PH_ADDR_STRLEN], lb[PH_ADDR_STRLEN], mac[SIGN_STRLEN];
@@ -257,7 +257,6 @@ int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
 				   rr_local(la, sizeof la, a), sb,
 				   flow_transport_name(b->transport),
 				   rr_local(lb, sizeof lb, b)};
-	bool tls = a->transport == FLOW_TLS && b->transport == FLOW_TLS;
 	int n;
 
 	ph_addr_print(me, host, sizeof host);
@@ -266,8 +265,9 @@ int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
 	if (sign_mac(key, v, RR_PARTS, mac))
 		return EIO;
 	n = snprintf(buf, size, "<%s:%s;lr%s;ph-a=%s;ph-at=%s%s%s;ph-b=%s;ph-bt=%s"
-		     "%s%s;ph-s=%s>", sips ? "sips" : "sip", host,
-		     tls && !sips ? ";transport=tls" : "", v[0], v[1],
+		     "%s%s;ph-s=%s>", scheme == FLOW_RR_SIPS ? "sips" : "sip",
+		     host, scheme == FLOW_RR_SIP_TLS ? ";transport=tls" : "",
+		     v[0], v[1],
 		     *v[2] ? ";ph-al=" : "", v[2], v[3], v[4],
 		     *v[5] ? ";ph-bl=" : "", v[5], mac);
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;

@@ -66,14 +66,14 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
  * came to), so that in-dialog requests go back over the flow each side
  * called or registered from, and from the address it sent to; ph-s signs
  * them (sign.h), so that nobody else can name where pinholed sends. The
- * URI is sips: when sips says (RFC 3261 16.6 step 4: a sips: Request-URI
- * gets a sips: Record-Route), else ";transport=tls" when both flows are
- * TLS, so that in-dialog requests come over TLS too; me's port is then
- * our TLS port. */
+ * URI reaches us as scheme says (me's port: our TLS port for the TLS
+ * ones): sips: for a sips: Request-URI (RFC 3261 16.6 step 4), sip: with
+ * ;transport=tls for a side that came over TLS. */
+enum flow_rr_scheme { FLOW_RR_SIP, FLOW_RR_SIP_TLS, FLOW_RR_SIPS };
 #define FLOW_RR_MAX 400 /* two IPv6 flows with their local addresses */
 int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
-		  const struct ph_addr *me, bool sips, const struct flow *a,
-		  const struct flow *b);
+		  const struct ph_addr *me, enum flow_rr_scheme scheme,
+		  const struct flow *a, const struct flow *b);
 /* The URI's parameters carry a flow token (ph-a and ph-b), signed or not:
  * one pinholed wrote, or a forgery flow_rr_read() refuses. */
 bool flow_rr_named(const char *url_params);

@@ -76,6 +76,11 @@ def hdrs(msg, name):
             if k.strip().lower() == name.lower()]
 
 
+def rr_list(m):
+    """The Record-Route URIs in order, however they are written."""
+    return re.findall(r"<[^>]*>", ", ".join(hdrs(m, "Record-Route")))
+
+
 def msg(start, lines, body=""):
     ct = ["Content-Type: application/sdp"] if body else []
     return "\r\n".join([start] + lines + ct +
@@ -154,15 +159,23 @@ def call_over_tls(ph, contact):
     if not hdrs(inv, "Via")[0].startswith("SIP/2.0/TLS "):
         fail("INVITE to the TLS binding: top Via %s" % hdrs(inv, "Via")[0])
     print("ok: the INVITE to the binding came over its TLS connection")
+    # RFC 5658: one Record-Route for each side's transport, the callee's
+    # on top
+    rr = rr_list(inv)
+    if (len(rr) != 2 or not rr[0].startswith("<sip:%s:%d;lr;transport=tls;" % (HOST, TLS_PORT))
+            or not rr[1].startswith("<sip:%s:%d;lr;ph-a=" % (HOST, PORT))):
+        fail("UDP caller, TLS callee: Record-Route %s" % rr)
+    print("ok: UDP caller, TLS callee: two Record-Routes, TLS on top, UDP below")
     ph.send(answer(inv, "200 OK", contact, SDP.format(h=HOST, p=40002)))
     ok = udp_recv(c, "caller", "SIP/2.0 200 ")
-    rr = hdrs(ok, "Record-Route")
+    if rr_list(ok) != rr:
+        fail("the 200's Record-Route: %s" % rr_list(ok))
     route = ["Route: " + r for r in rr]
     c.sendto(msg("ACK %s SIP/2.0" % contact, [
         "Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bKack" % (HOST, cp),
         "Max-Forwards: 70", "From: " + hdrs(ok, "From")[0],
         "To: " + hdrs(ok, "To")[0], "Call-ID: tls-call", "CSeq: 1 ACK"] +
-        route).encode(), (HOST, PORT))
+        route[::-1]).encode(), (HOST, PORT))
     ph.recv_request("ACK")
     ph.send(msg("BYE sip:caller@%s:%d SIP/2.0" % (HOST, cp), [
         "Via: SIP/2.0/TLS %s:%d;rport;branch=z9hG4bKbye" % (HOST, ph.port),
