@@ -44,9 +44,9 @@
 #include "stund.h"
 #include "stunsock.h"
 #include "store.h"
-#include "upstream.h"
 #include "tlsdir.h"
 #include "tlsfix.h"
+#include "upstream.h"
 
 /* Certificates between a client's and the CA tls_ca names, at most. */
 #define TLS_DEPTH 4
