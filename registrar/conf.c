@@ -631,6 +631,11 @@ int conf_check(const struct pconf *c, const char **why)
 		       "one: STUN on the alternate address needs its ports free";
 		return EINVAL;
 	}
+	/* a node's forward is a signed Route the other node must verify */
+	if (c->store_redis && !c->route_secret[0]) {
+		*why = "store = redis needs route_secret, the same on every node";
+		return EINVAL;
+	}
 	if (c->store_redis && conf_node_address(c, node, sizeof node)) {
 		*why = "store = redis needs node_address (HOST:PORT other nodes "
 		       "reach this one at), or listen to name an IP first";

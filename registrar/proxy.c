@@ -139,7 +139,7 @@ static int add_node_route(struct ptx *t, msg_t *m, sip_t *s,
 
 	if (conf_node_address(t->p->conf, me, sizeof me) ||
 	    ph_addr_parse(&self.src, me, strlen(me), t->p->conf->sip_port) ||
-	    flow_rr_write(route, sizeof route, &b->node, &self, &b->flow) ||
+	    flow_rr_write(route, sizeof route, t->p->key, &b->node, &self, &b->flow) ||
 	    sip_add_tl(m, s, SIPTAG_ROUTE_STR(route), TAG_END()) < 0)
 		return EINVAL;
 	return 0;

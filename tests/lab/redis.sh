@@ -24,7 +24,8 @@ fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 node() { # NS LOG ADDRESS: a pinholed node on the shared Redis
 	lab_bg "$1" "$2" "$top_builddir/registrar/pinholed" -f -o log_level=debug \
-		-o store=redis -o "redis=$N1:6379" -o "listen=$3"
+		-o store=redis -o "redis=$N1:6379" -o "listen=$3" \
+		-o route_secret=lab-secret-shared-by-both-nodes
 	lab_wait_for 10 "$2" ' ready: ' || { cat "$2"; exit 1; }
 }
 
@@ -61,6 +62,7 @@ node srv2 "$LAB_DIR/n2.log" "$N2"
 phone b bob "$N1" --answer -t 20
 pb=$LAB_LAST_PID
 phone b dave "$N1" --answer -t 45
+pd=$LAB_LAST_PID
 lab_wait_pc_registered "$LAB_DIR/bob.out" && lab_wait_pc_registered "$LAB_DIR/dave.out" ||
 	fail "bob or dave not registered through node 1"
 phone a alice "$N2" --call bob -t 15
@@ -83,7 +85,7 @@ ok_call "carol (node 2) called after node 1 died" alice2 carol
 # node 1's heartbeat key lives 3 s (STORE_NODE_DEAD_S), node 2 looks each second
 while [ $(($(date +%s) - killed)) -lt 5 ]; do sleep 0.5; done
 phone a alice3 "$N2" --call dave -t 15
-wait "$LAB_LAST_PID" 2>/dev/null
+wait "$LAB_LAST_PID" "$pd" 2>/dev/null
 ok_call "dave (dead node 1) reached at his registered address" alice3 dave
 n=$(grep -c "INVITE to sip:$N1:5060" "$LAB_DIR/n2.log")
 [ "$n" = 1 ] || fail "node 2 sent $n INVITEs to node 1 (want 1: none after it died)"
