@@ -141,12 +141,13 @@ static int rd_put(void *h, const char *key, const void *val, size_t len)
 	char *msg;
 	int rc;
 
-	/* b NODE AOR RECORD: the record of AoR, written by NODE */
+	/* b NODE AOR RECORD: the record of AoR (none: deleted), by NODE */
 	plen = 2 + strlen(self) + 1 + klen + 1 + len;
-	if (!(msg = malloc(plen)))
+	if (!(msg = malloc(plen + 1))) /* + snprintf's NUL */
 		return ENOMEM;
-	snprintf(msg, plen, "b\n%s\n%s\n", self, key);
-	memcpy(msg + plen - len, val, len);
+	snprintf(msg, plen + 1, "b\n%s\n%s\n", self, key);
+	if (len)
+		memcpy(msg + plen - len, val, len);
 	rc = len ? redisAppendCommand(r->c, "SET " KEY_AOR "%b %b", key, klen,
 				      val, len)
 		 : redisAppendCommand(r->c, "DEL " KEY_AOR "%b", key, klen);
