@@ -417,8 +417,15 @@ static int set_redis(struct pconf *c, const char *v, const char **why)
 	return set_hostport(c->redis, sizeof c->redis, v, why);
 }
 
+/* IP:PORT: it goes in Route URIs and is compared with the bindings' */
 static int set_node_address(struct pconf *c, const char *v, const char **why)
 {
+	struct ph_addr a;
+
+	if (*v && (ph_addr_parse(&a, v, strlen(v), 0) || !ph_addr_port(&a))) {
+		*why = "expected IP:PORT ([IPv6]:PORT)";
+		return EINVAL;
+	}
 	return set_hostport(c->node_address, sizeof c->node_address, v, why);
 }
 
@@ -637,7 +644,7 @@ int conf_check(const struct pconf *c, const char **why)
 		return EINVAL;
 	}
 	if (c->store_redis && conf_node_address(c, node, sizeof node)) {
-		*why = "store = redis needs node_address (HOST:PORT other nodes "
+		*why = "store = redis needs node_address (IP:PORT other nodes "
 		       "reach this one at), or listen to name an IP first";
 		return EINVAL;
 	}

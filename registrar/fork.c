@@ -152,7 +152,7 @@ static bool superseded(const struct loc_contact *c, unsigned n, unsigned i)
 }
 
 /* store = redis: a binding whose flow lives on another node that is
- * alive goes through that node (PROTOCOL.md section 8); of a dead node,
+ * alive goes through that node (PROTOCOL.md section 2); of a dead node,
  * to its registered address from here. */
 static bool on_node(const struct loc_contact *c, struct ph_addr *node)
 {

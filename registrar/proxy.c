@@ -130,7 +130,7 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 /* store = redis: the callee's flow is on another node; a Route to it
  * names that flow as our Record-Route does, with this node as the flow
  * the request came from (the node's in_dialog() then sends it on over
- * the callee's flow: PROTOCOL.md section 8). */
+ * the callee's flow: PROTOCOL.md section 2). */
 static int add_node_route(struct ptx *t, msg_t *m, sip_t *s,
 			  const struct branch *b)
 {
