@@ -58,6 +58,8 @@ static const char usage[] =
 "                               PBX behind pinholed) as NAME with SECRET;\n"
 "                               default: $PINHOLE_PASSWORD (MD5 only: the\n"
 "                               digest of sofia-sip 1.12)\n"
+"  -D, --domain NAME            the domain of NAME and USER (default the\n"
+"                               registrar's IP); requests still go to it\n"
 "  -d, --duration SECONDS       media time (default 3)\n"
 "  -t, --timeout SECONDS        give up after this long in all (default 20)\n"
 "  -v, --verbose                log signalling and media events on stderr\n"
@@ -70,7 +72,7 @@ struct app {
 	nua_t *nua;
 	nua_handle_t *reg, *call;
 	struct ph_addr registrar, stun;
-	const char *user, *callee, *password;
+	const char *user, *callee, *password, *domain;
 	bool answer, verbose;
 	unsigned auth_tries;
 	unsigned duration_s, timeout_s;
@@ -320,10 +322,12 @@ static void place_call(struct app *a)
 	char to[256], from[256], sdp[1024], host[PH_ADDR_STRLEN];
 
 	ph_addr_print(&a->registrar, host, sizeof host);
-	snprintf(to, sizeof to, "sip:%s@%s", a->callee, host);
+	snprintf(to, sizeof to, "sip:%s@%s", a->callee,
+		 a->domain ? a->domain : host);
 	/* From: the registered AoR (a PBX behind pinholed knows us by it) */
 	ph_addr_ip_print(&a->registrar, host, sizeof host);
-	snprintf(from, sizeof from, "sip:%s@%s", a->user, host);
+	snprintf(from, sizeof from, "sip:%s@%s", a->user,
+		 a->domain ? a->domain : host);
 	make_sdp(a, sdp, sizeof sdp);
 	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
 			     TAG_END());
@@ -413,6 +417,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		{"duration", 1, NULL, 'd'}, {"timeout", 1, NULL, 't'},
 		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
 		{"password", 1, NULL, 'p'},
+		{"domain", 1, NULL, 'D'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *reg = NULL;
@@ -421,7 +426,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 	a->duration_s = 3;
 	a->timeout_s = 20;
 	a->password = getenv("PINHOLE_PASSWORD");
-	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:vhD:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': reg = optarg; break;
 		case 'u': a->user = optarg; break;
@@ -431,6 +436,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		case 't': a->timeout_s = (unsigned)atoi(optarg); break;
 		case 'v': a->verbose = true; break;
 		case 'p': a->password = optarg; break;
+		case 'D': a->domain = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
 		}
@@ -496,6 +502,12 @@ static int start_sip(struct app *a)
 				      NUTAG_URL("sip:0.0.0.0:*"), NUTAG_MEDIA_ENABLE(0),
 				      NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
 				      TAG_END()) : NULL;
+	ph_addr_print(&a->registrar, host, sizeof host);
+	snprintf(reg_url, sizeof reg_url, "sip:%s", host);
+	/* a domain of its own: every request still goes to the registrar */
+	if (a->nua && a->domain)
+		nua_set_params(a->nua, NUTAG_PROXY((url_string_t *)reg_url),
+			       TAG_END());
 	if (!a->nua)
 		return ENOMEM;
 	su_wait_create(a->wait, a->fd, SU_WAIT_IN);
@@ -504,10 +516,9 @@ static int start_sip(struct app *a)
 	su_timer_set(a->tick, on_tick, a);
 	a->t_end = ph_now_ms() + a->timeout_s * 1000ULL;
 
-	ph_addr_print(&a->registrar, host, sizeof host);
-	snprintf(reg_url, sizeof reg_url, "sip:%s", host);
 	ph_addr_ip_print(&a->registrar, host, sizeof host);
-	snprintf(aor, sizeof aor, "sip:%s@%s", a->user, host);
+	snprintf(aor, sizeof aor, "sip:%s@%s", a->user,
+		 a->domain ? a->domain : host);
 	a->reg = nua_handle(a->nua, a, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
 			    TAG_END());
 	nua_register(a->reg, NUTAG_REGISTRAR((url_string_t *)reg_url),
