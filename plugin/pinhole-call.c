@@ -62,6 +62,8 @@ static const char usage[] =
 "                               PBX behind pinholed) as NAME with SECRET;\n"
 "                               default: $PINHOLE_PASSWORD (MD5 only: the\n"
 "                               digest of sofia-sip 1.12)\n"
+"  -D, --domain NAME            the domain of NAME and USER (default the\n"
+"                               registrar's IP); requests still go to it\n"
 "  -d, --duration SECONDS       media time (default 3)\n"
 "  -t, --timeout SECONDS        give up after this long in all (default 20)\n"
 "  -T, --transport T            signalling to pinholed over udp (default),\n"
@@ -81,7 +83,7 @@ struct app {
 	nua_t *nua;
 	nua_handle_t *reg, *call;
 	struct ph_addr registrar, stun;
-	const char *user, *callee, *password;
+	const char *user, *callee, *password, *domain;
 	const char *transport, *ca;   /* transport NULL: UDP */
 	bool answer, verbose;
 	unsigned auth_tries;
@@ -344,10 +346,12 @@ static void place_call(struct app *a)
 	char to[256], from[256], sdp[1024], host[PH_ADDR_STRLEN];
 
 	ph_addr_print(&a->registrar, host, sizeof host);
-	snprintf(to, sizeof to, "sip:%s@%s", a->callee, host);
+	snprintf(to, sizeof to, "sip:%s@%s", a->callee,
+		 a->domain ? a->domain : host);
 	/* From: the registered AoR (a PBX behind pinholed knows us by it) */
 	ph_addr_ip_print(&a->registrar, host, sizeof host);
-	snprintf(from, sizeof from, "sip:%s@%s", a->user, host);
+	snprintf(from, sizeof from, "sip:%s@%s", a->user,
+		 a->domain ? a->domain : host);
 	make_sdp(a, sdp, sizeof sdp);
 	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
 			     TAG_END());
@@ -444,6 +448,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		{"duration", 1, NULL, 'd'}, {"timeout", 1, NULL, 't'},
 		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
 		{"password", 1, NULL, 'p'},
+		{"domain", 1, NULL, 'D'},
 		{"transport", 1, NULL, 'T'}, {"ca", 1, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
@@ -453,7 +458,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 	a->duration_s = 3;
 	a->timeout_s = 20;
 	a->password = getenv("PINHOLE_PASSWORD");
-	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:T:C:vh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:T:C:vhD:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': reg = optarg; break;
 		case 'u': a->user = optarg; break;
@@ -463,6 +468,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		case 't': a->timeout_s = (unsigned)atoi(optarg); break;
 		case 'v': a->verbose = true; break;
 		case 'p': a->password = optarg; break;
+		case 'D': a->domain = optarg; break;
 		case 'T': a->transport = optarg; break;
 		case 'C': a->ca = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
@@ -522,7 +528,8 @@ static int open_rtp(struct app *a)
 }
 
 /* The user agent. Over TCP or TLS pinholed is its outbound proxy too, so
- * that the call goes the way the REGISTER went. Over TLS its certificate
+ * that the call goes the way the REGISTER went; with a domain of its own
+ * too, so that every request still goes to the registrar. Over TLS its certificate
  * is checked (name and CA) when a CA file is given. */
 static int start_nua(struct app *a, const char *reg_url)
 {
@@ -539,7 +546,7 @@ static int start_nua(struct app *a, const char *reg_url)
 		TAG_IF(is_tls(a), TPTAG_CERTIFICATE(dir)),
 		TAG_IF(is_tls(a), TPTAG_TLS_VERIFY_POLICY(
 			a->ca ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE)),
-		TAG_IF(a->transport, NUTAG_PROXY(reg_url)),
+		TAG_IF(a->transport || a->domain, NUTAG_PROXY(reg_url)),
 		NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
 		TAG_END());
 	if (*dir)
@@ -569,7 +576,8 @@ static int start_sip(struct app *a)
 	a->t_end = ph_now_ms() + a->timeout_s * 1000ULL;
 
 	ph_addr_ip_print(&a->registrar, host, sizeof host);
-	snprintf(aor, sizeof aor, "sip:%s@%s", a->user, host);
+	snprintf(aor, sizeof aor, "sip:%s@%s", a->user,
+		 a->domain ? a->domain : host);
 	a->reg = nua_handle(a->nua, a, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
 			    TAG_END());
 	nua_register(a->reg, NUTAG_REGISTRAR((url_string_t *)reg_url),

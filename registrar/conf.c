@@ -372,11 +372,12 @@ PATH_KEY(tls_ca)
 
 static int set_store(struct pconf *c, const char *v, const char **why)
 {
-	if (!strcmp(v, "file") || !strcmp(v, "memory")) {
+	if (!strcmp(v, "file") || !strcmp(v, "memory") || !strcmp(v, "redis")) {
 		c->store_file = !strcmp(v, "file");
+		c->store_redis = !strcmp(v, "redis");
 		return 0;
 	}
-	*why = "expected file or memory";
+	*why = "expected file, memory or redis";
 	return EINVAL;
 }
 
@@ -407,6 +408,43 @@ static int set_route_secret(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
+/* HOST:PORT, an IP or a name (resolved when connecting) */
+static int set_hostport(char *dst, size_t size, const char *v,
+			const char **why)
+{
+	const char *colon = strrchr(v, ':');
+
+	if (!*v) {
+		*dst = '\0';
+		return 0;
+	}
+	if (!colon || colon == v || !colon[1] || strlen(v) >= size ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+	    atoi(colon + 1) < 1 || atoi(colon + 1) > 65535) {
+		*why = "expected HOST:PORT";
+		return EINVAL;
+	}
+	strcpy(dst, v);
+	return 0;
+}
+
+static int set_redis(struct pconf *c, const char *v, const char **why)
+{
+	return set_hostport(c->redis, sizeof c->redis, v, why);
+}
+
+/* IP:PORT: it goes in Route URIs and is compared with the bindings' */
+static int set_node_address(struct pconf *c, const char *v, const char **why)
+{
+	struct ph_addr a;
+
+	if (*v && (ph_addr_parse(&a, v, strlen(v), 0) || !ph_addr_port(&a))) {
+		*why = "expected IP:PORT ([IPv6]:PORT)";
+		return EINVAL;
+	}
+	return set_hostport(c->node_address, sizeof c->node_address, v, why);
+}
+
 static const struct {
 	const char *name;
 	conf_parse_h *set;
@@ -433,6 +471,9 @@ static const struct {
 	{"tcp_idle_timeout", set_tcp_idle_timeout, "60"},
 	{"tcp_message_timeout", set_tcp_message_timeout, "10"},
 	{"sip_max_message_size", set_sip_max_message_size, "65536"},
+	{"redis", set_redis, "127.0.0.1:6379"},
+	{"redis_address", set_redis, "127.0.0.1:6379"},
+	{"node_address", set_node_address, ""},
 	{"udp_buffer", set_udp_buffer, "4194304"},
 	{"overload_queue", set_overload_queue, "20"},
 	{"overload_calls", set_overload_calls, "20000"},
@@ -573,6 +614,20 @@ static bool alt_shadowed(const struct pconf *c)
 	return false;
 }
 
+int conf_node_address(const struct pconf *c, char *buf, size_t size)
+{
+	char ip[PH_ADDR_STRLEN];
+
+	if (c->node_address[0])
+		return snprintf(buf, size, "%s", c->node_address) < (int)size ?
+			0 : ENOSPC;
+	if (!c->n_listen || ph_addr_ip_print(&c->listen[0], ip, sizeof ip) ||
+	    !strcmp(ip, "0.0.0.0") || !strcmp(ip, "::"))
+		return EINVAL;
+	return snprintf(buf, size, strchr(ip, ':') ? "[%s]:%u" : "%s:%u", ip,
+			c->sip_port) < (int)size ? 0 : ENOSPC;
+}
+
 /* port within the ports STUN (stun_port .. + 9) or the relay takes */
 static bool port_taken(const struct pconf *c, unsigned port)
 {
@@ -604,6 +659,8 @@ static int check_tls(const struct pconf *c, const char **why)
 
 int conf_check(const struct pconf *c, const char **why)
 {
+	char node[CONF_PATH_LEN];
+
 	if (c->min_expires > c->max_expires) {
 		*why = "min_expires is above max_expires";
 		return EINVAL;
@@ -628,6 +685,16 @@ int conf_check(const struct pconf *c, const char **why)
 		*why = "stun_alt_address needs listen to name this host's primary "
 		       "address (listen = IP), not every address nor the alternate "
 		       "one: STUN on the alternate address needs its ports free";
+		return EINVAL;
+	}
+	/* a node's forward is a signed Route the other node must verify */
+	if (c->store_redis && !c->route_secret[0]) {
+		*why = "store = redis needs route_secret, the same on every node";
+		return EINVAL;
+	}
+	if (c->store_redis && conf_node_address(c, node, sizeof node)) {
+		*why = "store = redis needs node_address (IP:PORT other nodes "
+		       "reach this one at), or listen to name an IP first";
 		return EINVAL;
 	}
 	return check_tls(c, why);

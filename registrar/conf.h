@@ -33,6 +33,10 @@ struct pconf {
 	unsigned min_expires, max_expires, default_expires;
 	unsigned max_contacts, max_bindings;
 	bool store_file;             /* store = file (else memory) */
+	bool store_redis;            /* store = redis */
+	char redis[CONF_PATH_LEN];   /* HOST:PORT of the shared store */
+	char node_address[CONF_PATH_LEN]; /* IP:PORT other nodes reach us at;
+					     empty: listen[0]:sip_port */
 	char store_path[CONF_PATH_LEN];
 	unsigned max_bindings_per_source;  /* per source IP; 0: no limit */
 	unsigned max_tcp_per_source;       /* connections; 0: no limit */
@@ -72,6 +76,10 @@ struct pconf {
 #define conf_hop_port(c, k) ((uint16_t)((c)->stun_port + 1 + (k)))
 
 void conf_defaults(struct pconf *c);
+/* store = redis: IP:PORT other nodes send this one's requests to
+ * (node_address, else the first listen address:sip_port); EINVAL when
+ * that is a wildcard. */
+int conf_node_address(const struct pconf *c, char *buf, size_t size);
 /* One key; on error *why says what is wrong with the value. */
 int conf_set(struct pconf *c, const char *key, const char *val,
 	     const char **why);

@@ -25,6 +25,7 @@
 #include "register.h"
 #include "slreply.h"
 #include "upstream.h"
+#include "store.h"
 
 /* ---- loose routing through our own Record-Route ----------------------- */
 
@@ -153,6 +154,15 @@ static bool superseded(const struct loc_contact *c, unsigned n, unsigned i)
 	return false;
 }
 
+/* store = redis: a binding whose flow lives on another node that is
+ * alive goes through that node (PROTOCOL.md section 2); of a dead node,
+ * to its registered address from here. */
+static bool on_node(const struct loc_contact *c, struct ph_addr *node)
+{
+	return c->node && store_node_alive(c->node) &&
+	       !ph_addr_parse(node, c->node, strlen(c->node), 5060);
+}
+
 /* One branch per binding, each with the call's edits for it. *err says
  * why none went when none did. A sips: Request-URI goes over TLS only
  * (RFC 3261 section 26.2.2; RFC 5630 section 3.1.3): to the bindings
@@ -178,7 +188,8 @@ static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		binding_hop(&c[i], &b->flow.src);
 		/* over its own connection, which has closed: a NATed phone
 		 * cannot be reached anew (a Contact at its IP still can) */
-		if (ph_addr_eq(&b->flow.src, &c[i].flow.src) &&
+		if (!on_node(&c[i], &b->node) &&
+		    ph_addr_eq(&b->flow.src, &c[i].flow.src) &&
 		    !flows_open(t->p->flows, &c[i].flow)) {
 			log_debug("proxy: %s to %s: its TCP connection has closed",
 				  t->sip->sip_call_id->i_id, c[i].uri);
@@ -305,7 +316,9 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 	memset(b, 0, sizeof *b);
 	b->flow = *next;
 	url_e(ruri, sizeof ruri, t->sip->sip_request->rq_url);
-	if (t->sip->sip_request->rq_method == sip_method_bye)
+	if (!t->sip->sip_to || !t->sip->sip_to->a_tag)
+		; /* from another node (fork_to): its call is there */
+	else if (t->sip->sip_request->rq_method == sip_method_bye)
 		call_bye(t->p->calls, id);
 	else if (t->has_offer)
 		err = call_resdp(t->p->calls, id, (unsigned)t->from_leg,

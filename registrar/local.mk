@@ -35,9 +35,15 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/tlsdir.c registrar/tlsdir.h \
 	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/sipd.c registrar/sipd.h
-registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) $(LMDB_CFLAGS)
+if HAVE_HIREDIS
+registrar_libpinholed_la_SOURCES += registrar/store_redis.c
+else
+registrar_libpinholed_la_SOURCES += registrar/store_noredis.c
+endif
+registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) $(LMDB_CFLAGS) \
+	$(HIREDIS_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \
-	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
+	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) -lpthread
 
 sbin_PROGRAMS += registrar/pinholed
 # sofiafix.c mends a sofia-sip function by defining it again, tcplimit.c

@@ -139,7 +139,7 @@ static struct rec *rec_build(const char *aor, uint32_t h,
 
 	for (unsigned i = 0; i < n; i++)
 		size += strsize(v[i].uri) + strsize(v[i].call_id) +
-			strsize(v[i].fwwin);
+			strsize(v[i].fwwin) + strsize(v[i].node);
 	r = malloc(size);
 	if (!r)
 		return NULL;
@@ -153,6 +153,7 @@ static struct rec *rec_build(const char *aor, uint32_t h,
 		r->c[i].uri = strput(&arena, v[i].uri);
 		r->c[i].call_id = strput(&arena, v[i].call_id);
 		r->c[i].fwwin = strput(&arena, v[i].fwwin);
+		r->c[i].node = strput(&arena, v[i].node);
 	}
 	return r;
 }

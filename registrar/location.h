@@ -23,6 +23,8 @@ struct loc_contact {
 	int16_t q;             /* 0..1000 (q-value x 1000), -1 when absent */
 	time_t expires;        /* absolute, on the caller's clock (seconds) */
 	struct flow flow;      /* how requests reach it: its REGISTER's flow */
+	const char *node;      /* store = redis: the node holding that flow
+				  (its node_address); NULL: this one */
 };
 
 struct loc_store;

@@ -149,6 +149,25 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	add_rr(t, m, s, b, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
 }
 
+/* store = redis: the callee's flow is on another node; a Route to it
+ * names that flow as our Record-Route does, with this node as the flow
+ * the request came from (the node's in_dialog() then sends it on over
+ * the callee's flow: PROTOCOL.md section 2). */
+static int add_node_route(struct ptx *t, msg_t *m, sip_t *s,
+			  const struct branch *b)
+{
+	char route[FLOW_RR_MAX], me[CONF_PATH_LEN];
+	struct flow self = {0};
+
+	if (conf_node_address(t->p->conf, me, sizeof me) ||
+	    ph_addr_parse(&self.src, me, strlen(me), t->p->conf->sip_port) ||
+	    flow_rr_write(route, sizeof route, t->p->key, &b->node,
+			  FLOW_RR_SIP, &self, &b->flow) ||
+	    sip_add_tl(m, s, SIPTAG_ROUTE_STR(route), TAG_END()) < 0)
+		return EINVAL;
+	return 0;
+}
+
 /* The caller's TCP connection has closed: what is sent now cannot reach it.
  * nta would open a new connection to its source port for each message,
  * and Debian's sofia-sip (1.12.11) aborts or crashes in tport_connected()
@@ -445,12 +464,21 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		add_record_route(t, m, s, b);
 	if (e)
 		apply(m, s, e);
+	if (ph_addr_isset(&b->node) && add_node_route(t, m, s, b)) {
+		msg_destroy(m);
+		return EINVAL;
+	}
 	proxy_frame(m, s);
-	flow_hop_url(next, sizeof next, &b->flow.src, b->flow.transport);
 	b->t = t;
-	/* from the address the callee's flow came to (its NAT knows no
-	 * other), not from whichever transport nta would pick */
-	tp = flow_tport(t->p->flows, &b->flow);
+	if (ph_addr_isset(&b->node)) {
+		flow_hop_url(next, sizeof next, &b->node, FLOW_UDP);
+		tp = NULL;
+	} else {
+		flow_hop_url(next, sizeof next, &b->flow.src, b->flow.transport);
+		/* from the address the callee's flow came to (its NAT knows
+		 * no other), not from whichever transport nta would pick */
+		tp = flow_tport(t->p->flows, &b->flow);
+	}
 	log_debug("proxy: %s to %s from %s", s->sip_request->rq_method_name,
 		  next, tp ? tport_name(tp)->tpn_ident : "any address");
 	b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,

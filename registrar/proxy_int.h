@@ -32,6 +32,8 @@ struct branch {
 	nta_outgoing_t *orq;
 	int status;
 	struct flow flow;             /* the callee's: where its requests go */
+	struct ph_addr node;          /* set: the node holding that flow, which
+					 the request goes to (store = redis) */
 	unsigned call_branch;         /* its index in the call */
 };
 

@@ -218,8 +218,8 @@ static int wildcard(struct loc_store *st, const char *aor, sip_t const *sip,
 
 static int apply(const struct pconf *c, sip_t const *sip,
 		 const struct flow *flow, time_t now, const struct upd *u,
-		 unsigned nu, const char *fwwin, struct loc_contact *set,
-		 unsigned *nset, struct reg_reply *r)
+		 unsigned nu, const char *fwwin, const char *node,
+		 struct loc_contact *set, unsigned *nset, struct reg_reply *r)
 {
 	unsigned n = *nset;
 
@@ -248,6 +248,7 @@ static int apply(const struct pconf *c, sip_t const *sip,
 			.q = u[k].q,
 			.expires = now + (time_t)u[k].expires,
 			.flow = *flow,
+			.node = node,
 		};
 	}
 	*nset = n;
@@ -323,6 +324,10 @@ int reg_handle(struct loc_store *st, const struct pconf *conf,
 	} else if (sip->sip_contact) {
 		struct upd *u = calloc(conf->max_contacts, sizeof *u);
 		struct loc_contact set[ncur + conf->max_contacts];
+		/* store = redis: the flow is this node's (store_redis.c) */
+		char node[CONF_PATH_LEN];
+		bool shared = conf->store_redis &&
+			      !conf_node_address(conf, node, sizeof node);
 
 		if (!u)
 			return reply_err(r, ENOMEM);
@@ -330,7 +335,8 @@ int reg_handle(struct loc_store *st, const struct pconf *conf,
 			memcpy(set, cur, ncur * sizeof *cur);
 		nset = ncur;
 		if (!read_contacts(conf, sip, u, conf->max_contacts, &nu, r) &&
-		    !apply(conf, sip, flow, now, u, nu, r->fwwin, set, &nset, r)) {
+		    !apply(conf, sip, flow, now, u, nu, r->fwwin,
+			   shared ? node : NULL, set, &nset, r)) {
 			if ((err = loc_put(st, aor, set, nset)))
 				reply_err(r, err);
 		}

@@ -527,6 +527,8 @@ static int store_alloc(struct sipd *d, su_root_t *root)
 
 	if (!err)
 		loc_mem_set_max_per_source(mem, c->max_bindings_per_source);
+	if (!err && c->store_redis)
+		return store_redis_alloc(&d->store, mem, c, root, now_s());
 	if (err || !c->store_file) {
 		d->store = mem;
 		return err;

@@ -337,6 +337,25 @@ static const struct loc_store_ops file_ops = {
 	.sync = fs_sync,
 };
 
+/* Another node's change (store = redis): into memory only, unless a
+ * change of ours to that AoR is still on its way (it comes later). */
+int store_file_apply(struct loc_store *ls, const char *aor, const void *val,
+		     size_t len)
+{
+	struct fstore *s = (struct fstore *)ls;
+	struct loc_contact v[STORE_MAX_CONTACTS];
+	unsigned n = 0;
+	int err;
+
+	for (const struct op *o = s->ufirst; o; o = o->unext)
+		if (!strcmp(o->aor, aor))
+			return 0;
+	if (len && (err = store_decode(val, len, wall_off(), mono_now(), v,
+				       STORE_MAX_CONTACTS, &n)))
+		return err;
+	return s->mem->ops->put(s->mem, aor, v, n);
+}
+
 /* ---- start: the file's bindings back into memory -------------------- */
 
 struct load {

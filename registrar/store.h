@@ -6,6 +6,7 @@
 #ifndef PINHOLED_STORE_H
 #define PINHOLED_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <sofia-sip/su_wait.h>
@@ -42,6 +43,22 @@ extern const struct store_engine store_lmdb;
 int store_file_alloc(struct loc_store **sp, struct loc_store *mem,
 		     const struct store_engine *e, const char *path,
 		     size_t max_bytes, su_root_t *root, time_t now);
+
+/* Another node's record of aor (len 0: none) into memory only. */
+int store_file_apply(struct loc_store *s, const char *aor, const void *val,
+		     size_t len);
+
+/* store = redis (store_redis.c): the file store over a Redis server
+ * shared by every node, each node's memory kept current by Redis
+ * pub/sub. Takes mem over, even on error. ENOTSUP when built without
+ * hiredis. */
+struct pconf;
+int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
+		      const struct pconf *c, su_root_t *root, time_t now);
+/* A node other than this one whose heartbeat key (set each second, with
+ * a TTL of STORE_NODE_DEAD_S seconds) was there a moment ago. */
+bool store_node_alive(const char *node);
+#define STORE_NODE_DEAD_S 3
 
 /* The record of one AoR's contacts on disk; *bufp malloc'd. wall_off:
  * wall-clock minus the caller's clock, in seconds. */

@@ -11,7 +11,8 @@
 
 #include "store.h"
 
-#define STORE_VERSION 1
+/* 2 adds each contact's node (store = redis); 1 is still read */
+#define STORE_VERSION 2
 #define NO_STRING 0xffffu
 
 struct wbuf {
@@ -78,6 +79,7 @@ static void put_set(struct wbuf *w, const struct loc_contact *v, unsigned n,
 		put_str(w, v[i].uri);
 		put_str(w, v[i].call_id);
 		put_str(w, v[i].fwwin);
+		put_str(w, v[i].node);
 	}
 }
 
@@ -159,7 +161,8 @@ static void get_addr(struct rbuf *r, struct ph_addr *a)
 		r->bad = true;
 }
 
-static void get_contact(struct rbuf *r, struct loc_contact *c, time_t wall_off)
+static void get_contact(struct rbuf *r, struct loc_contact *c, time_t wall_off,
+			unsigned ver)
 {
 	const unsigned char *t;
 
@@ -178,6 +181,8 @@ static void get_contact(struct rbuf *r, struct loc_contact *c, time_t wall_off)
 	if (!c->uri || !c->call_id)
 		r->bad = true;
 	c->fwwin = get_str(r);
+	if (ver >= 2)
+		c->node = get_str(r);
 }
 
 int store_decode(const unsigned char *buf, size_t len, time_t wall_off,
@@ -187,12 +192,12 @@ int store_decode(const unsigned char *buf, size_t len, time_t wall_off,
 	const unsigned char *ver = take(&r, 1);
 	unsigned n = get_u16(&r), k = 0;
 
-	if (!ver || *ver != STORE_VERSION || r.bad)
+	if (!ver || *ver < 1 || *ver > STORE_VERSION || r.bad)
 		return EBADMSG;
 	for (unsigned i = 0; i < n; i++) {
 		struct loc_contact c;
 
-		get_contact(&r, &c, wall_off);
+		get_contact(&r, &c, wall_off, *ver);
 		if (r.bad)
 			return EBADMSG;
 		if (c.expires <= now)

@@ -21,6 +21,7 @@ sipp_tests = \
 	tests/sipp/auth.sh \
 	tests/sipp/sipvicious.sh \
 	tests/sipp/durable.sh \
+	tests/sipp/redis.sh \
 	tests/sipp/sigterm.sh \
 	tests/sipp/openrelay.sh \
 	tests/sipp/upstream.sh \
@@ -41,7 +42,7 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
 	tests/sipp/floods.py tests/sipp/floodlib.sh tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py \
-	tests/sipp/openrelay.py \
+	tests/sipp/openrelay.py tests/sipp/redis.py \
 	tests/sipp/overload.py \
 	tests/sipp/tls.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by

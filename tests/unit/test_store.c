@@ -60,6 +60,7 @@ Test(store_codec, round_trip)
 	ph_addr_set(&c[0].flow.local, "192.0.2.1", 5060);
 	c[1].fwwin = NULL;
 	c[1].q = -1;
+	c[1].node = "203.0.113.1:5060";
 	encode(c, 3, &buf, &len);
 	/* read back an hour later by the monotonic clock of another boot:
 	 * the expiry is wall-clock time */
@@ -78,6 +79,29 @@ Test(store_codec, round_trip)
 	cr_assert_null(v[1].fwwin);
 	cr_assert_eq(v[1].q, -1);
 	cr_assert(!ph_addr_isset(&v[1].flow.local));
+	cr_assert_null(v[0].node, "this node's own flow");
+	cr_assert_str_eq(v[1].node, "203.0.113.1:5060");
+	free(buf);
+}
+
+/* A file written before store = redis (version 1: no node) still loads. */
+Test(store_codec, version_1_read)
+{
+	struct loc_contact c = contact("sip:a@10.0.0.1", NOW + 60, FLOW_UDP);
+	struct loc_contact v[1];
+	unsigned char *buf;
+	size_t len;
+	unsigned n;
+
+	encode(&c, 1, &buf, &len);
+	/* version 2 ends each contact with its node: absent, 2 bytes */
+	cr_assert_eq(buf[len - 2], 0xff);
+	cr_assert_eq(buf[len - 1], 0xff);
+	buf[0] = 1;
+	cr_assert_eq(store_decode(buf, len - 2, OFF, NOW, v, 1, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(v[0].uri, "sip:a@10.0.0.1");
+	cr_assert_null(v[0].node);
 	free(buf);
 }
 
