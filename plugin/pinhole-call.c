@@ -25,16 +25,19 @@
 #include <sofia-sip/su_log.h>
 #include <sofia-sip/su_tag.h>
 #include <sofia-sip/su_wait.h>
+#include <sofia-sip/tport_tag.h>
 
 #include <stdarg.h>
 
 #include <pinhole.h>
 
+#include "calltls.h"
 #include "tone.h"
 
 static const char usage[] =
 "Usage: pinhole-call --registrar HOST[:PORT] --user NAME (--answer | --call USER)\n"
 "                    [--password SECRET] [--duration SECONDS] [--timeout SECONDS] [-v]\n"
+"                    [--transport udp|tcp|tls [--ca FILE]]\n"
 "A small softphone for test calls between firewalled endpoints through\n"
 "pinholed. It measures its RTP socket's window and firewall against\n"
 "pinholed's STUN service (port 3478 on the registrar's address), registers\n"
@@ -50,7 +53,8 @@ static const char usage[] =
 "                pinholed's relay (told to, or fell back to it)\n"
 "\n"
 "Options:\n"
-"  -r, --registrar HOST[:PORT]  pinholed (numeric IP; port 5060)\n"
+"  -r, --registrar HOST[:PORT]  pinholed (numeric IP; port 5060, over TLS\n"
+"                               5061)\n"
 "  -u, --user NAME              the user to register\n"
 "  -a, --answer                 wait for one call and answer it\n"
 "  -c, --call USER              call USER at the registrar's domain\n"
@@ -62,6 +66,13 @@ static const char usage[] =
 "                               registrar's IP); requests still go to it\n"
 "  -d, --duration SECONDS       media time (default 3)\n"
 "  -t, --timeout SECONDS        give up after this long in all (default 20)\n"
+"  -T, --transport T            signalling to pinholed over udp (default),\n"
+"                               tcp or tls (registers and calls through it)\n"
+"  -C, --ca FILE                over TLS: check pinholed's certificate\n"
+"                               against these CA certificates (PEM) and its\n"
+"                               name against HOST (its CN or a DNS\n"
+"                               subjectAltName: sofia-sip 1.12.11 does not\n"
+"                               read IP ones); without it, not checked\n"
 "  -v, --verbose                log signalling and media events on stderr\n"
 "  -h, --help                   show this help\n"
 "Exit status: 0 only when media flowed both ways; 1 when it did not;\n"
@@ -73,6 +84,7 @@ struct app {
 	nua_handle_t *reg, *call;
 	struct ph_addr registrar, stun;
 	const char *user, *callee, *password, *domain;
+	const char *transport, *ca;   /* transport NULL: UDP */
 	bool answer, verbose;
 	unsigned auth_tries;
 	unsigned duration_s, timeout_s;
@@ -91,7 +103,7 @@ struct app {
 	struct tone tone;
 	struct ph_addr early;         /* media that came before our part did */
 	size_t early_len;
-	int done;
+	int done;                     /* 1: shutting down, 2: shut down */
 };
 
 static void say(struct app *a, const char *fmt, ...)
@@ -267,6 +279,9 @@ static void start_media(struct app *a, uint64_t now)
 		send_frame(a, now); /* no waiting for the next 20 ms tick */
 }
 
+/* How long after --timeout a shutdown may take. */
+#define SHUTDOWN_MS 2000
+
 static void finish(struct app *a)
 {
 	if (a->done)
@@ -280,8 +295,17 @@ static void on_tick(struct app *a, su_timer_t *t, struct app *arg)
 	uint64_t now = ph_now_ms();
 
 	su_timer_set(t, on_tick, a); /* again in 20 ms */
+	if (now >= a->t_end + SHUTDOWN_MS) {
+		/* nua's shutdown waits for every transaction, and one on a TLS
+		 * connection that failed its handshake (a certificate --ca
+		 * refused) ends only at Timer F, 32 s */
+		say(a, "shutdown incomplete");
+		su_root_break(a->root);
+		return;
+	}
 	if (now >= a->t_end) {
-		say(a, "timeout");
+		if (!a->done)
+			say(a, "timeout");
 		finish(a);
 		return;
 	}
@@ -399,8 +423,10 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 		finish(a);
 		break;
 	case nua_r_shutdown:
-		if (status >= 200)
+		if (status >= 200) {
+			a->done = 2;
 			su_root_break(a->root);
+		}
 		break;
 	default:
 		break;
@@ -408,6 +434,11 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 }
 
 /* ---- main ---------------------------------------------------------------- */
+
+static bool is_tls(const struct app *a)
+{
+	return a->transport && !strcmp(a->transport, "tls");
+}
 
 static void parse_args(int argc, char **argv, struct app *a)
 {
@@ -418,6 +449,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 		{"verbose", 0, NULL, 'v'}, {"help", 0, NULL, 'h'},
 		{"password", 1, NULL, 'p'},
 		{"domain", 1, NULL, 'D'},
+		{"transport", 1, NULL, 'T'}, {"ca", 1, NULL, 'C'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *reg = NULL;
@@ -426,7 +458,7 @@ static void parse_args(int argc, char **argv, struct app *a)
 	a->duration_s = 3;
 	a->timeout_s = 20;
 	a->password = getenv("PINHOLE_PASSWORD");
-	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:vhD:", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "r:u:ac:d:t:p:T:C:vhD:", lo, NULL)) != -1) {
 		switch (c) {
 		case 'r': reg = optarg; break;
 		case 'u': a->user = optarg; break;
@@ -437,11 +469,17 @@ static void parse_args(int argc, char **argv, struct app *a)
 		case 'v': a->verbose = true; break;
 		case 'p': a->password = optarg; break;
 		case 'D': a->domain = optarg; break;
+		case 'T': a->transport = optarg; break;
+		case 'C': a->ca = optarg; break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default: fputs(usage, stderr); exit(2);
 		}
 	}
-	if (!reg || ph_addr_parse(&a->registrar, reg, strlen(reg), 5060) ||
+	if (a->transport && !strcmp(a->transport, "udp"))
+		a->transport = NULL;
+	if ((a->transport && strcmp(a->transport, "tcp") &&
+	     strcmp(a->transport, "tls")) || (a->ca && !is_tls(a)) || !reg ||
+	    ph_addr_parse(&a->registrar, reg, strlen(reg), is_tls(a) ? 5061 : 5060) ||
 	    !a->user || a->answer == (a->callee != NULL) || !a->duration_s ||
 	    a->timeout_s <= a->duration_s || optind != argc) {
 		fputs(usage, stderr);
@@ -489,26 +527,47 @@ static int open_rtp(struct app *a)
 	return 0;
 }
 
+/* The user agent. Over TCP or TLS pinholed is its outbound proxy too, so
+ * that the call goes the way the REGISTER went; with a domain of its own
+ * too, so that every request still goes to the registrar. Over TLS its certificate
+ * is checked (name and CA) when a CA file is given. */
+static int start_nua(struct app *a, const char *reg_url)
+{
+	char dir[CALLTLS_DIR_LEN] = "";
+	int err = is_tls(a) ? calltls_dir_make(a->ca, dir, sizeof dir) : 0;
+
+	if (err) {
+		fprintf(stderr, "pinhole-call: --ca %s: %s\n", a->ca, strerror(err));
+		return err;
+	}
+	a->nua = nua_create(a->root, on_event, a,
+		NUTAG_URL("sip:0.0.0.0:*"), NUTAG_MEDIA_ENABLE(0),
+		TAG_IF(is_tls(a), NUTAG_SIPS_URL("sips:0.0.0.0:*")),
+		TAG_IF(is_tls(a), TPTAG_CERTIFICATE(dir)),
+		TAG_IF(is_tls(a), TPTAG_TLS_VERIFY_POLICY(
+			a->ca ? TPTLS_VERIFY_SUBJECTS_OUT : TPTLS_VERIFY_NONE)),
+		TAG_IF(a->transport || a->domain, NUTAG_PROXY(reg_url)),
+		NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
+		TAG_END());
+	if (*dir)
+		calltls_dir_remove(dir); /* read when the transports were made */
+	return a->nua ? 0 : ENOMEM;
+}
+
 /* sofia-sip's loop and user agent, the RTP socket and the media tick on
  * it, and the REGISTER with our Firewall-Window. */
 static int start_sip(struct app *a)
 {
-	char reg_url[128], aor[256], host[PH_ADDR_STRLEN];
+	char reg_url[160], aor[256], host[PH_ADDR_STRLEN];
 
 	su_init();
 	su_log_set_level(NULL, 0);
-	a->root = su_root_create(a);
-	a->nua = a->root ? nua_create(a->root, on_event, a,
-				      NUTAG_URL("sip:0.0.0.0:*"), NUTAG_MEDIA_ENABLE(0),
-				      NUTAG_OUTBOUND("no-natify no-validate no-options-keepalive"),
-				      TAG_END()) : NULL;
 	ph_addr_print(&a->registrar, host, sizeof host);
-	snprintf(reg_url, sizeof reg_url, "sip:%s", host);
-	/* a domain of its own: every request still goes to the registrar */
-	if (a->nua && a->domain)
-		nua_set_params(a->nua, NUTAG_PROXY((url_string_t *)reg_url),
-			       TAG_END());
-	if (!a->nua)
+	snprintf(reg_url, sizeof reg_url, "%s:%s%s%s", is_tls(a) ? "sips" : "sip",
+		 host, a->transport ? ";transport=" : "",
+		 a->transport ? a->transport : "");
+	a->root = su_root_create(a);
+	if (!a->root || start_nua(a, reg_url))
 		return ENOMEM;
 	su_wait_create(a->wait, a->fd, SU_WAIT_IN);
 	su_root_register(a->root, a->wait, on_rtp, a, 0);
@@ -554,9 +613,11 @@ int main(int argc, char **argv)
 
 	report(&a);
 	su_timer_destroy(a.tick);
-	nua_destroy(a.nua);
-	su_root_destroy(a.root);
-	su_deinit();
+	if (a.done == 2) { /* nua_destroy() needs a completed shutdown */
+		nua_destroy(a.nua);
+		su_root_destroy(a.root);
+		su_deinit();
+	}
 	close(a.fd);
 	return a.path.stats.sent && a.path.stats.received ? 0 : 1;
 }

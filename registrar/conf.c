@@ -43,6 +43,7 @@ static int parse_uint(const char *val, unsigned long min, unsigned long max,
 	}
 
 UINT_KEY(sip_port, 1, 65535)
+UINT_KEY(tls_port, 1, 65535)
 UINT_KEY(stun_port, 1, 65526)
 UINT_KEY(min_expires, 1, 86400)
 UINT_KEY(max_expires, 1, 604800)
@@ -132,6 +133,8 @@ static int add_transport(void *arg, const char *s, size_t n)
 		c->udp = true;
 	else if (n == 3 && !strncasecmp(s, "tcp", 3))
 		c->tcp = true;
+	else if (n == 3 && !strncasecmp(s, "tls", 3))
+		c->tls = true;
 	else
 		return EINVAL;
 	return 0;
@@ -141,13 +144,15 @@ static int set_transports(struct pconf *c, const char *v, const char **why)
 {
 	struct pconf tmp = *c;
 
-	tmp.udp = tmp.tcp = false;
-	if (each_item(v, add_transport, &tmp) || (!tmp.udp && !tmp.tcp)) {
-		*why = "expected udp, tcp or both";
+	tmp.udp = tmp.tcp = tmp.tls = false;
+	if (each_item(v, add_transport, &tmp) ||
+	    (!tmp.udp && !tmp.tcp && !tmp.tls)) {
+		*why = "expected udp, tcp, tls or several, comma-separated";
 		return EINVAL;
 	}
 	c->udp = tmp.udp;
 	c->tcp = tmp.tcp;
+	c->tls = tmp.tls;
 	return 0;
 }
 
@@ -344,15 +349,26 @@ static int set_upstream(struct pconf *c, const char *v, const char **why)
 	return 0;
 }
 
-static int set_pid_file(struct pconf *c, const char *v, const char **why)
+static int set_path(char *dst, size_t size, const char *v, const char **why)
 {
-	if (strlen(v) >= sizeof c->pid_file) {
+	if (strlen(v) >= size) {
 		*why = "path too long";
 		return EINVAL;
 	}
-	strcpy(c->pid_file, v);
+	strcpy(dst, v);
 	return 0;
 }
+
+#define PATH_KEY(field)                                                     \
+	static int set_##field(struct pconf *c, const char *v, const char **w) \
+	{                                                                      \
+		return set_path(c->field, sizeof c->field, v, w);              \
+	}
+
+PATH_KEY(pid_file)
+PATH_KEY(tls_certificate)
+PATH_KEY(tls_key)
+PATH_KEY(tls_ca)
 
 static int set_store(struct pconf *c, const char *v, const char **why)
 {
@@ -437,6 +453,10 @@ static const struct {
 	{"listen", set_listen, "0.0.0.0, ::"},
 	{"sip_port", set_sip_port, "5060"},
 	{"transports", set_transports, "udp, tcp"},
+	{"tls_port", set_tls_port, "5061"},
+	{"tls_certificate", set_tls_certificate, ""},
+	{"tls_key", set_tls_key, ""},
+	{"tls_ca", set_tls_ca, ""},
 	{"domains", set_domains, ""},
 	{"min_expires", set_min_expires, "60"},
 	{"max_expires", set_max_expires, "7200"},
@@ -608,6 +628,35 @@ int conf_node_address(const struct pconf *c, char *buf, size_t size)
 			c->sip_port) < (int)size ? 0 : ENOSPC;
 }
 
+/* port within the ports STUN (stun_port .. + 9) or the relay takes */
+static bool port_taken(const struct pconf *c, unsigned port)
+{
+	return (port >= c->stun_port && port <= c->stun_port + 9u) ||
+	       (c->relay && port >= c->relay_port_min &&
+		port <= c->relay_port_max);
+}
+
+static int check_tls(const struct pconf *c, const char **why)
+{
+	if (!c->tls)
+		return 0;
+	if (!*c->tls_certificate || !*c->tls_key) {
+		*why = "transports has tls: set tls_certificate and tls_key "
+		       "(PEM files) too";
+		return EINVAL;
+	}
+	if (c->tls_port == c->sip_port && c->tcp) {
+		*why = "tls_port is sip_port, which TCP takes";
+		return EINVAL;
+	}
+	if (port_taken(c, c->tls_port)) {
+		*why = "tls_port collides with stun_port .. stun_port + 9 or "
+		       "relay_ports";
+		return EINVAL;
+	}
+	return 0;
+}
+
 int conf_check(const struct pconf *c, const char **why)
 {
 	char node[CONF_PATH_LEN];
@@ -648,5 +697,5 @@ int conf_check(const struct pconf *c, const char **why)
 		       "reach this one at), or listen to name an IP first";
 		return EINVAL;
 	}
-	return 0;
+	return check_tls(c, why);
 }

@@ -23,7 +23,11 @@ struct pconf {
 	struct ph_addr listen[CONF_MAX_LISTEN];  /* port 0 */
 	unsigned n_listen;
 	uint16_t sip_port;
-	bool udp, tcp;
+	bool udp, tcp, tls;
+	uint16_t tls_port;
+	char tls_certificate[CONF_PATH_LEN];  /* PEM: ours, then intermediates */
+	char tls_key[CONF_PATH_LEN];          /* PEM, unencrypted */
+	char tls_ca[CONF_PATH_LEN];           /* set: clients must show a cert */
 	char domains[CONF_MAX_DOMAINS][CONF_DOMAIN_LEN];
 	unsigned n_domains;
 	unsigned min_expires, max_expires, default_expires;

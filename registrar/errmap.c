@@ -16,6 +16,8 @@ static const struct {
 	{ENOSPC, {503, "Location Store Full"}},
 	{EDQUOT, {503, "Service Unavailable: too many bindings from this address"}},
 	{ENOTCONN, {480, "Temporarily Unavailable: connection closed"}},
+	{EPROTONOSUPPORT, {480, "Temporarily Unavailable: no binding over TLS "
+			       "for a sips: URI"}},
 	{EHOSTUNREACH, {503, "Service Unavailable: no binding reachable"}},
 	{EALREADY, {482, "Loop Detected: a call with this Call-ID is being set up"}},
 	{EBADMSG, {500, "Server Internal Error: the SDP cannot be rewritten"}},

@@ -1,4 +1,4 @@
-/* Flows over sofia-sip's transports: a table of the TCP connections
+/* Flows over sofia-sip's transports: a table of the TCP and TLS connections
  * requests came in on, by id and by transport, each holding one reference
  * to its transport until the connection closes and a sweep forgets it. */
 #include "config.h"
@@ -156,7 +156,7 @@ int flows_of_msg(struct flows *f, msg_t *msg, struct flow *out)
 		tport_unref(tp);
 		return 0;
 	}
-	out->transport = FLOW_TCP;
+	out->transport = tp && tport_has_tls(tp) ? FLOW_TLS : FLOW_TCP;
 	if (tp && tport_is_secondary(tp) && !tport_is_closed(tp))
 		out->id = conn_id(f, tp);
 	else
@@ -168,7 +168,7 @@ bool flows_open(const struct flows *f, const struct flow *fl)
 {
 	const struct conn *c;
 
-	if (fl->transport != FLOW_TCP)
+	if (fl->transport == FLOW_UDP)
 		return true;
 	c = fl->id ? by_id(f, fl->id) : NULL;
 	return c && !tport_is_closed(c->tp);
@@ -197,7 +197,7 @@ unsigned flows_count(const struct flows *f)
 
 const char *flow_transport_name(enum flow_transport t)
 {
-	return t == FLOW_TCP ? "tcp" : "udp";
+	return t == FLOW_TLS ? "tls" : t == FLOW_TCP ? "tcp" : "udp";
 }
 
 void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
@@ -248,8 +248,8 @@ static const char *const rr_keys[] = {"ph-a", "ph-at", "ph-al",
 #define RR_PARTS (sizeof rr_keys / sizeof *rr_keys)
 
 int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
-		  const struct ph_addr *me, const struct flow *a,
-		  const struct flow *b)
+		  const struct ph_addr *me, enum flow_rr_scheme scheme,
+		  const struct flow *a, const struct flow *b)
 {
 	char host[PH_ADDR_STRLEN], sa[PH_ADDR_STRLEN], sb[PH_ADDR_STRLEN];
 	char la[PH_ADDR_STRLEN], lb[PH_ADDR_STRLEN], mac[SIGN_STRLEN];
@@ -264,9 +264,12 @@ int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
 	ph_addr_print(&b->src, sb, sizeof sb);
 	if (sign_mac(key, v, RR_PARTS, mac))
 		return EIO;
-	n = snprintf(buf, size, "<sip:%s;lr;ph-a=%s;ph-at=%s%s%s;ph-b=%s;ph-bt=%s"
-		     "%s%s;ph-s=%s>", host, v[0], v[1], *v[2] ? ";ph-al=" : "",
-		     v[2], v[3], v[4], *v[5] ? ";ph-bl=" : "", v[5], mac);
+	n = snprintf(buf, size, "<%s:%s;lr%s;ph-a=%s;ph-at=%s%s%s;ph-b=%s;ph-bt=%s"
+		     "%s%s;ph-s=%s>", scheme == FLOW_RR_SIPS ? "sips" : "sip",
+		     host, scheme == FLOW_RR_SIP_TLS ? ";transport=tls" : "",
+		     v[0], v[1],
+		     *v[2] ? ";ph-al=" : "", v[2], v[3], v[4],
+		     *v[5] ? ";ph-bl=" : "", v[5], mac);
 	return n < 0 || (size_t)n >= size ? ENAMETOOLONG : 0;
 }
 
@@ -280,7 +283,8 @@ static int rr_side(const char *params, const char *addr_key,
 	    ph_addr_parse(&out->src, v, strlen(v), 5060))
 		return EINVAL;
 	url_param(params, t_key, t, sizeof t);
-	out->transport = !strcmp(t, "tcp") ? FLOW_TCP : FLOW_UDP;
+	out->transport = !strcmp(t, "tls") ? FLOW_TLS
+			 : !strcmp(t, "tcp") ? FLOW_TCP : FLOW_UDP;
 	/* (a token without it, or a bad one: nta picks the address) */
 	if (url_param(params, l_key, v, sizeof v) > 0 &&
 	    ph_addr_parse(&out->local, v, strlen(v), 0))

@@ -19,7 +19,8 @@
 struct msg_s;          /* sofia-sip's msg_t */
 struct nta_agent_s;    /* sofia-sip's nta_agent_t */
 
-enum flow_transport { FLOW_UDP = 0, FLOW_TCP = 1 };
+/* TLS is a connection as TCP is: the flow is the connection. */
+enum flow_transport { FLOW_UDP = 0, FLOW_TCP = 1, FLOW_TLS = 2 };
 
 struct flow {
 	struct ph_addr src;
@@ -38,7 +39,7 @@ void flows_free(struct flows *f);
 
 /* The flow msg came over; a new connection gets an id. */
 int flows_of_msg(struct flows *f, struct msg_s *msg, struct flow *out);
-/* Over TCP: its connection is still open. Over UDP: always. */
+/* Over TCP or TLS: its connection is still open. Over UDP: always. */
 bool flows_open(const struct flows *f, const struct flow *fl);
 /* Forgets connections that have closed, or that carried no request for
  * idle_s seconds (its reference let go, sofia closes it when idle: a
@@ -64,11 +65,15 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
  * (ph-a: the caller's, ph-b: the callee's; ph-al, ph-bl: our address each
  * came to), so that in-dialog requests go back over the flow each side
  * called or registered from, and from the address it sent to; ph-s signs
- * them (sign.h), so that nobody else can name where pinholed sends. */
-#define FLOW_RR_MAX 384 /* two IPv6 flows with their local addresses */
+ * them (sign.h), so that nobody else can name where pinholed sends. The
+ * URI reaches us as scheme says (me's port: our TLS port for the TLS
+ * ones): sips: for a sips: Request-URI (RFC 3261 16.6 step 4), sip: with
+ * ;transport=tls for a side that came over TLS. */
+enum flow_rr_scheme { FLOW_RR_SIP, FLOW_RR_SIP_TLS, FLOW_RR_SIPS };
+#define FLOW_RR_MAX 400 /* two IPv6 flows with their local addresses */
 int flow_rr_write(char *buf, size_t size, const struct sign_key *key,
-		  const struct ph_addr *me, const struct flow *a,
-		  const struct flow *b);
+		  const struct ph_addr *me, enum flow_rr_scheme scheme,
+		  const struct flow *a, const struct flow *b);
 /* The URI's parameters carry a flow token (ph-a and ph-b), signed or not:
  * one pinholed wrote, or a forgery flow_rr_read() refuses. */
 bool flow_rr_named(const char *url_params);

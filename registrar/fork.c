@@ -117,7 +117,10 @@ static bool refused_route(struct proxy *p, msg_t *msg, sip_t *sip,
 /* Where a binding's requests go: to its Contact when that names the very
  * IP the REGISTER came from (no NAT between; the Contact's port is the
  * one it listens on, which a third-party registration need not have sent
- * from), else back over the flow the REGISTER came in on (RFC 3581). */
+ * from), else back over the flow the REGISTER came in on (RFC 3581).
+ * Over TLS always over that connection: the one TLS session the phone
+ * opened and checked our certificate on (a phone rarely has a
+ * certificate to accept a new one with). */
 static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
 {
 	char buf[512];
@@ -125,7 +128,7 @@ static void binding_hop(const struct loc_contact *c, struct ph_addr *hop)
 	struct ph_addr a;
 
 	*hop = c->flow.src;
-	if (strlen(c->uri) >= sizeof buf)
+	if (c->flow.transport == FLOW_TLS || strlen(c->uri) >= sizeof buf)
 		return;
 	strcpy(buf, c->uri);
 	if (url_d(url, buf) < 0 || !url->url_host ||
@@ -161,11 +164,14 @@ static bool on_node(const struct loc_contact *c, struct ph_addr *node)
 }
 
 /* One branch per binding, each with the call's edits for it. *err says
- * why none went when none did. */
+ * why none went when none did. A sips: Request-URI goes over TLS only
+ * (RFC 3261 section 26.2.2; RFC 5630 section 3.1.3): to the bindings
+ * registered over TLS, none other. */
 static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 		    int *err)
 {
 	bool invite = t->sip->sip_request->rq_method == sip_method_invite;
+	bool sips = t->sip->sip_request->rq_url->url_type == url_sips;
 
 	for (unsigned i = 0; i < n && t->n < MAX_BRANCHES; i++) {
 		struct branch *b = &t->b[t->n];
@@ -174,6 +180,10 @@ static void fork_to(struct ptx *t, const struct loc_contact *c, unsigned n,
 
 		if (superseded(c, n, i))
 			continue;
+		if (sips && c[i].flow.transport != FLOW_TLS) {
+			*err = *err ? *err : EPROTONOSUPPORT;
+			continue;
+		}
 		memset(b, 0, sizeof *b);
 		binding_hop(&c[i], &b->flow.src);
 		/* over its own connection, which has closed: a NATed phone
@@ -287,7 +297,8 @@ static void to_user(struct ptx *t)
 	}
 	fork_to(t, c, n, &err);
 	if (!t->n) {
-		ptx_reply_err(t, err == ENOTCONN ? ENOTCONN : EHOSTUNREACH);
+		ptx_reply_err(t, err == ENOTCONN || err == EPROTONOSUPPORT
+				 ? err : EHOSTUNREACH);
 		ptx_free(t);
 	}
 }

@@ -32,6 +32,8 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/stund.c registrar/stund.h \
 	registrar/stunmem.c registrar/stunmem.h \
 	registrar/stunsock.c registrar/stunsock.h \
+	registrar/tlsdir.c registrar/tlsdir.h \
+	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/sipd.c registrar/sipd.h
 if HAVE_HIREDIS
 registrar_libpinholed_la_SOURCES += registrar/store_redis.c
@@ -41,7 +43,7 @@ endif
 registrar_libpinholed_la_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) $(LMDB_CFLAGS) \
 	$(HIREDIS_CFLAGS)
 registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la \
-	$(SOFIA_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) -lpthread
+	$(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) $(HIREDIS_LIBS) -lpthread
 
 sbin_PROGRAMS += registrar/pinholed
 # sofiafix.c mends a sofia-sip function by defining it again, tcplimit.c

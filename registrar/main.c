@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sipd.h"
 #include "tcplimit.h"
+#include "tlsdir.h"
 
 static const char usage[] =
 "Usage: pinholed [OPTION]...\n"
@@ -26,9 +27,10 @@ static const char usage[] =
 "windows with it, and it tells each call who opens and who transmits, so\n"
 "that RTP flows directly between firewalled endpoints.\n"
 "\n"
-"It serves SIP REGISTER (RFC 3261 section 10) and OPTIONS over UDP and TCP,\n"
-"keeps each binding's Firewall-Window and flow (RFC 3581), answers TCP CRLF\n"
-"keepalives (RFC 5626), and runs a STUN binding service (RFC 8489, RFC 5780)\n"
+"It serves SIP REGISTER (RFC 3261 section 10) and OPTIONS over UDP, TCP and\n"
+"TLS (transports; TLS on tls_port), keeps each binding's Firewall-Window\n"
+"and flow (RFC 3581), answers CRLF keepalives on TCP and TLS (RFC 5626),\n"
+"and runs a STUN binding service (RFC 8489, RFC 5780)\n"
 "with pinhole's hop test on stun_port .. stun_port + 9 and on the SIP UDP\n"
 "port. It proxies calls to registered users (RFC 3261 section 16), tells\n"
 "each side its part in the media (Firewall-Punch), and relays the media of\n"
@@ -82,6 +84,33 @@ static void die_conf(const char *what, const char *why)
 	exit(1);
 }
 
+/* path made absolute: a daemon runs in /, where sipd reads the TLS files
+ * again and SIGHUP the users file */
+static void make_absolute(char *path, size_t size)
+{
+	char abs[PATH_MAX];
+
+	if (*path && *path != '/' && realpath(path, abs) && strlen(abs) < size)
+		strcpy(path, abs);
+}
+
+/* The TLS files read, before pinholed becomes a daemon: a bad one is a
+ * configuration error on the terminal, not a line in syslog. sipd reads
+ * them again at start (tlsdir.h). */
+static void check_tls_files(struct pconf *c)
+{
+	char dir[TLSDIR_LEN];
+
+	if (!c->tls)
+		return;
+	make_absolute(c->tls_certificate, sizeof c->tls_certificate);
+	make_absolute(c->tls_key, sizeof c->tls_key);
+	make_absolute(c->tls_ca, sizeof c->tls_ca);
+	if (tlsdir_make(c, dir, sizeof dir))
+		die_conf("configuration", "the TLS files (above) are not usable");
+	tlsdir_remove(dir);
+}
+
 static void parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option lopts[] = {
@@ -95,7 +124,6 @@ static void parse_args(int argc, char **argv, struct opts *o)
 		{NULL, 0, NULL, 0},
 	};
 	const char *file = NULL, *why;
-	char abs[PATH_MAX];
 	bool verbose = false;
 	char err[512];
 	int c;
@@ -127,10 +155,8 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			die_conf(optarg, why);
 	if (conf_check(&o->conf, &why))
 		die_conf("configuration", why);
-	/* a daemon runs in /, and SIGHUP reads the file again from there */
-	if (*o->conf.users && *o->conf.users != '/' &&
-	    realpath(o->conf.users, abs) && strlen(abs) < sizeof o->conf.users)
-		strcpy(o->conf.users, abs);
+	make_absolute(o->conf.users, sizeof o->conf.users);
+	check_tls_files(&o->conf);
 	if (verbose)
 		o->conf.log_level = LOG_DEBUG;
 }
@@ -222,8 +248,12 @@ static int run(const struct pconf *conf)
 				      (su_wakeup_arg_t *)&ctx, 0) < 0))
 		err = ENOMEM;
 	if (!err) {
-		log_notice("pinholed %s ready: SIP port %u, STUN ports %u-%u",
-			   PACKAGE_VERSION, conf->sip_port, conf->stun_port,
+		char tls[32] = "";
+
+		if (conf->tls)
+			snprintf(tls, sizeof tls, ", TLS port %u", conf->tls_port);
+		log_notice("pinholed %s ready: SIP port %u%s, STUN ports %u-%u",
+			   PACKAGE_VERSION, conf->sip_port, tls, conf->stun_port,
 			   conf->stun_port + 9);
 		su_root_run(root);
 		sipd_log_stats(d);

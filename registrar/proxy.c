@@ -110,21 +110,43 @@ void proxy_frame(msg_t *m, sip_t *s)
 	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
-static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
-			     const struct branch *b)
+/* One Record-Route of ours, reached at our port for scheme. */
+static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
+		   enum flow_rr_scheme scheme)
 {
 	char rr[FLOW_RR_MAX];
 	const url_t *ru = t->sip->sip_request->rq_url;
+	const struct pconf *c = t->p->conf;
+	uint16_t port = scheme == FLOW_RR_SIP ? c->sip_port : c->tls_port;
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
 	if (ph_addr_isset(&t->rr_me))
 		me = t->rr_me;
-	else if (ph_addr_set(&me, ru->url_host, t->p->conf->sip_port))
-		me = t->p->conf->listen[0];
-	ph_addr_set_port(&me, t->p->conf->sip_port);
-	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, &t->src, &b->flow))
+	else if (ph_addr_set(&me, ru->url_host, port))
+		me = c->listen[0];
+	ph_addr_set_port(&me, port);
+	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, scheme, &t->src,
+			   &b->flow))
 		sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
+}
+
+/* A sips: Request-URI gets a sips: Record-Route (RFC 3261 16.6 step 4).
+ * Between a TLS side and a UDP or TCP one, two (RFC 5658 section 3.2):
+ * each side's in-dialog requests come back over its own transport, the
+ * top one reaching us as the callee came, the other as the caller did
+ * (Record-Route is put on top: the caller's first). */
+static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
+			     const struct branch *b)
+{
+	bool a_tls = t->src.transport == FLOW_TLS;
+	bool b_tls = b->flow.transport == FLOW_TLS;
+
+	if (t->sip->sip_request->rq_url->url_type == url_sips)
+		return add_rr(t, m, s, b, FLOW_RR_SIPS);
+	if (a_tls != b_tls)
+		add_rr(t, m, s, b, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
+	add_rr(t, m, s, b, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
 }
 
 /* store = redis: the callee's flow is on another node; a Route to it
@@ -139,7 +161,8 @@ static int add_node_route(struct ptx *t, msg_t *m, sip_t *s,
 
 	if (conf_node_address(t->p->conf, me, sizeof me) ||
 	    ph_addr_parse(&self.src, me, strlen(me), t->p->conf->sip_port) ||
-	    flow_rr_write(route, sizeof route, t->p->key, &b->node, &self, &b->flow) ||
+	    flow_rr_write(route, sizeof route, t->p->key, &b->node,
+			  FLOW_RR_SIP, &self, &b->flow) ||
 	    sip_add_tl(m, s, SIPTAG_ROUTE_STR(route), TAG_END()) < 0)
 		return EINVAL;
 	return 0;

@@ -44,7 +44,12 @@
 #include "stund.h"
 #include "stunsock.h"
 #include "store.h"
+#include "tlsdir.h"
+#include "tlsfix.h"
 #include "upstream.h"
+
+/* Certificates between a client's and the CA tls_ca names, at most. */
+#define TLS_DEPTH 4
 
 #define ALLOW "REGISTER, OPTIONS, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, " \
 	"PRACK, MESSAGE, REFER, NOTIFY, SUBSCRIBE"
@@ -609,17 +614,21 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
  * pointer into its argument when given a list ("transport=udp,tcp") and
  * crashes on the next call. Each is named by its IP (TPTAG_IDENT), so
  * that a request can leave from the one its flow came to; sofia matches
- * the name against every transport's, so every one has a name. */
+ * the name against every transport's, so every one has a name. TLS
+ * takes its certificate from certdir (tlsdir.h) and, with tls_ca set,
+ * asks every client for a certificate that tls_ca vouches for. */
 static int add_transport(struct sipd *d, const struct ph_addr *a,
-			 const char *transport)
+			 const char *transport, const char *certdir)
 {
 	char ip[INET6_ADDRSTRLEN], url[128];
-	bool v6 = ph_addr_af(a) == AF_INET6;
+	bool v6 = ph_addr_af(a) == AF_INET6, tls = !strcmp(transport, "tls");
 
 	if (listen_ident(a, ip, sizeof ip))
 		return EINVAL;
-	snprintf(url, sizeof url, "sip:%s%s%s:%u;transport=%s", v6 ? "[" : "",
-		 ip, v6 ? "]" : "", d->conf->sip_port, transport);
+	/* nta binds TLS for a sips: URI only */
+	snprintf(url, sizeof url, "%s:%s%s%s:%u;transport=%s",
+		 tls ? "sips" : "sip", v6 ? "[" : "", ip, v6 ? "]" : "",
+		 tls ? d->conf->tls_port : d->conf->sip_port, transport);
 	/* The first call creates sofia's master transport: its tags apply. */
 	if (nta_agent_add_tport(d->agent, (url_string_t *)url, TPTAG_IDENT(ip),
 				TPTAG_STUN_SERVER(1), TPTAG_PONG2PING(1),
@@ -627,6 +636,11 @@ static int add_transport(struct sipd *d, const struct ph_addr *a,
 				TPTAG_UDP_WMEM(d->conf->udp_buffer),
 				TPTAG_IDLE(d->conf->tcp_idle_timeout * 1000u),
 				TPTAG_TIMEOUT(d->conf->tcp_message_timeout * 1000u),
+				TAG_IF(tls, TPTAG_CERTIFICATE(certdir)),
+				TAG_IF(tls, TPTAG_TLS_VERIFY_POLICY(
+					*d->conf->tls_ca ? TPTLS_VERIFY_IN
+							 : TPTLS_VERIFY_NONE)),
+				TAG_IF(tls, TPTAG_TLS_VERIFY_DEPTH(TLS_DEPTH)),
 				TAG_END()) < 0) {
 		int err = errno ? errno : EADDRINUSE;
 		log_err("sip: cannot listen on %s: %s", url, strerror(err));
@@ -644,17 +658,24 @@ static int add_transports(struct sipd *d)
 {
 	const struct pconf *c = d->conf;
 	struct ph_addr a[LISTEN_MAX];
+	char certdir[TLSDIR_LEN] = "";
 	unsigned n;
 	int err = listen_expand(c->listen, c->n_listen, a, LISTEN_MAX, &n);
 
 	if (err)
 		log_err("sip: no address to listen on: %s", strerror(err));
+	else if (c->tls && !(err = tlsfix_timers()))
+		err = tlsdir_make(c, certdir, sizeof certdir);
 	for (unsigned i = 0; i < n && !err; i++) {
 		if (c->udp)
-			err = add_transport(d, &a[i], "udp");
+			err = add_transport(d, &a[i], "udp", NULL);
 		if (c->tcp && !err)
-			err = add_transport(d, &a[i], "tcp");
+			err = add_transport(d, &a[i], "tcp", NULL);
+		if (c->tls && !err)
+			err = add_transport(d, &a[i], "tls", certdir);
 	}
+	/* sofia has read the files: no copy of the key stays behind */
+	tlsdir_remove(certdir);
 	return err;
 }
 

@@ -171,7 +171,9 @@ static void get_contact(struct rbuf *r, struct loc_contact *c, time_t wall_off,
 	c->cseq = (uint32_t)get_u64(r);
 	c->q = (int16_t)get_u16(r);
 	t = take(r, 1);
-	c->flow.transport = t && *t == FLOW_TCP ? FLOW_TCP : FLOW_UDP;
+	/* (an unknown value, from a later version: UDP, as before) */
+	c->flow.transport = t && (*t == FLOW_TCP || *t == FLOW_TLS)
+			    ? (enum flow_transport)*t : FLOW_UDP;
 	get_addr(r, &c->flow.src);
 	get_addr(r, &c->flow.local);
 	c->uri = get_str(r);

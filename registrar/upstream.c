@@ -79,7 +79,9 @@ static int path_write(const struct ptx *t, const char *aor,
 			      ? snprintf(user + n, 4, "%%%02X", (unsigned char)*p)
 			      : snprintf(user + n, 2, "%c", *p));
 	our_address(t, &me);
-	if (flow_rr_write(rr, sizeof rr, t->p->key, &me, &t->src, pbx))
+	/* (never sips: nor ;transport=tls: the PBX's flow is UDP or TCP) */
+	if (flow_rr_write(rr, sizeof rr, t->p->key, &me, FLOW_RR_SIP, &t->src,
+			  pbx))
 		return ENAMETOOLONG;
 	len = snprintf(buf, size, "<sip:%s@%s", user, rr + 5); /* after "<sip:" */
 	return len < 0 || (size_t)len >= size ? ENAMETOOLONG : 0;

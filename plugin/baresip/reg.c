@@ -71,18 +71,24 @@ static int auth_h(char **user, char **pass, const char *realm, void *arg)
 	return err;
 }
 
-/* The registrar: the host and port of the account's own URI. */
-static int ua_register(struct reg *reg, struct ua *ua, const struct uri *luri)
+/* The registrar: the scheme, host, port and transport of the account's
+ * own URI ("<sip:alice@pinholed:5061;transport=tls>" registers over TLS,
+ * as baresip itself would), through the account's outbound proxy if it
+ * names one. */
+static int ua_register(struct reg *reg, struct ua *ua,
+		       const struct account *acc, const struct uri *luri)
 {
+	const char *routev[1] = {account_outbound(acc, 0)};
 	struct reg_ua *r;
-	char reg_uri[256];
+	char reg_uri[256], port[8] = "";
+	struct pl tp = PL("");
 	int err;
 
 	if (luri->port)
-		re_snprintf(reg_uri, sizeof reg_uri, "sip:%r:%u", &luri->host,
-			    luri->port);
-	else
-		re_snprintf(reg_uri, sizeof reg_uri, "sip:%r", &luri->host);
+		re_snprintf(port, sizeof port, ":%u", luri->port);
+	msg_param_decode(&luri->params, "transport", &tp);
+	re_snprintf(reg_uri, sizeof reg_uri, "%r:%r%s%s%r", &luri->scheme,
+		    &luri->host, port, pl_isset(&tp) ? ";transport=" : "", &tp);
 	r = mem_zalloc(sizeof *r, reg_ua_destructor);
 	if (!r)
 		return ENOMEM;
@@ -90,9 +96,10 @@ static int ua_register(struct reg *reg, struct ua *ua, const struct uri *luri)
 	r->aor = ua_aor(ua);
 	r->acc = ua_account(ua);
 	err = sipreg_register(&r->sipreg, uag_sip(), reg_uri, r->aor, NULL,
-			      r->aor, reg->regint, ua_cuser(ua), NULL, 0, 0,
-			      auth_h, r, false, resp_h, r, NULL,
-			      "Firewall-Window: %s\r\n", probe_fwwin(reg->probe));
+			      r->aor, reg->regint, ua_cuser(ua), routev,
+			      routev[0] ? 1 : 0, 0, auth_h, r, false, resp_h,
+			      r, NULL, "Firewall-Window: %s\r\n",
+			      probe_fwwin(reg->probe));
 	if (err)
 		goto out;
 	list_append(&reg->ual, &r->le, r);
@@ -118,7 +125,7 @@ static void register_all(void *arg)
 
 		if (!mn || strcmp(mn, "pinhole") || !luri)
 			continue;
-		if ((err = ua_register(reg, ua, luri)))
+		if ((err = ua_register(reg, ua, acc, luri)))
 			warning("pinhole: cannot register %s: %m\n", ua_aor(ua),
 				err);
 	}

@@ -36,7 +36,7 @@ fuzz_cflags = $(AM_CFLAGS) $(fuzz_sanitize) -I$(top_srcdir)/media
 fuzz_registrar = $(registrar_libpinholed_la_SOURCES) $(media_libpinhole_la_SOURCES) \
 	$(media_relay_libphrelay_la_SOURCES)
 fuzz_reg_cflags = $(fuzz_cflags) $(fuzz_reg_cppflags)
-fuzz_reg_libs = $(SOFIA_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
+fuzz_reg_libs = $(SOFIA_LIBS) $(SSL_LIBS) $(CRYPTO_LIBS) $(LMDB_LIBS) -lpthread
 noinst_PROGRAMS += tests/fuzz/fuzz_stun tests/fuzz/fuzz_fwwin tests/fuzz/fuzz_sdpattr \
 	tests/fuzz/fuzz_sdp tests/fuzz/fuzz_sip tests/fuzz/fuzz_ng tests/fuzz/fuzz_ngd
 tests_fuzz_fuzz_stun_SOURCES = tests/fuzz/fuzz_stun.c $(fuzz_media)

@@ -25,7 +25,8 @@ sipp_tests = \
 	tests/sipp/sigterm.sh \
 	tests/sipp/openrelay.sh \
 	tests/sipp/upstream.sh \
-	tests/sipp/sipcheck.sh
+	tests/sipp/sipcheck.sh \
+	tests/sipp/tls.sh
 TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
@@ -42,7 +43,8 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py \
 	tests/sipp/openrelay.py tests/sipp/redis.py \
-	tests/sipp/overload.py
+	tests/sipp/overload.py \
+	tests/sipp/tls.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
 # libosip2 and sofia-sip; lib.sh runs it at the end of every test above.
 check_PROGRAMS += tests/sipp/sipcheck

@@ -31,7 +31,8 @@ Test(conf, defaults_match_documented_values)
 	cr_assert_eq(conf_hop_port(&c, 1), 3480);
 	cr_assert_eq(conf_hop_port(&c, 8), 3487);
 	cr_assert_eq(c.n_listen, 2);
-	cr_assert(c.udp && c.tcp);
+	cr_assert(c.udp && c.tcp && !c.tls);
+	cr_assert_eq(c.tls_port, 5061);
 	cr_assert_eq(c.min_expires, 60);
 	cr_assert_eq(c.max_expires, 7200);
 	cr_assert_eq(c.default_expires, 3600);
@@ -127,6 +128,7 @@ Test(conf, hostile_values_rejected_and_nothing_changed)
 		"relay=ng:1.2.3.4:2223,", "relay=internal, ng:1.2.3.4:2223",
 		"relay=ng:1.1.1.1:1,ng:1.1.1.1:2,ng:1.1.1.1:3,ng:1.1.1.1:4,"
 		"ng:1.1.1.1:5,ng:1.1.1.1:6,ng:1.1.1.1:7,ng:1.1.1.1:8,ng:1.1.1.1:9",
+		"transports=tls1", "tls_port=0", "tls_port=65536",
 	};
 	struct pconf c, def;
 	const char *why;
@@ -163,6 +165,34 @@ Test(conf, cross_key_checks)
 	conf_set_arg(&c, "listen=192.0.2.2", &why);
 	cr_assert_neq(conf_check(&c, &why), 0, "the alternate as the primary");
 	conf_set_arg(&c, "listen=192.0.2.1, ::", &why);
+	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
+}
+
+/* TLS needs a certificate and key, and a port of its own. */
+Test(conf, tls_needs_its_files_and_port)
+{
+	struct pconf c;
+	const char *why;
+
+	conf_defaults(&c);
+	cr_assert_eq(conf_set_arg(&c, "transports=udp, TLS", &why), 0);
+	cr_assert(c.udp && !c.tcp && c.tls);
+	cr_assert_neq(conf_check(&c, &why), 0);
+	cr_assert(strstr(why, "tls_certificate and tls_key"), "%s", why);
+	cr_assert_eq(conf_set_arg(&c, "tls_certificate=/etc/p/cert.pem", &why), 0);
+	cr_assert_neq(conf_check(&c, &why), 0, "no key");
+	cr_assert_eq(conf_set_arg(&c, "tls_key=/etc/p/key.pem", &why), 0);
+	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
+	/* a TLS port is a TCP port: not sip_port while TCP is served */
+	conf_set_arg(&c, "tls_port=5060", &why);
+	cr_assert_eq(conf_check(&c, &why), 0, "UDP alone on 5060: %s", why);
+	conf_set_arg(&c, "transports=udp, tcp, tls", &why);
+	cr_assert_neq(conf_check(&c, &why), 0);
+	conf_set_arg(&c, "tls_port=3480", &why);
+	cr_assert_neq(conf_check(&c, &why), 0, "a hop-test port");
+	/* without tls in transports the files are not needed */
+	conf_defaults(&c);
+	cr_assert_eq(conf_set_arg(&c, "tls_port=3480", &why), 0);
 	cr_assert_eq(conf_check(&c, &why), 0, "%s", why);
 }
 

@@ -45,7 +45,7 @@ Test(listen, the_route_token_names_each_flows_local_address)
 	ph_addr_set(&a.local, "203.0.113.1", 5060);
 	ph_addr_set(&b.src, "198.51.100.129", 40001);
 	ph_addr_set(&b.local, "203.0.113.129", 5060);
-	cr_assert_eq(flow_rr_write(rr, sizeof rr, key, &me, &a, &b), 0);
+	cr_assert_eq(flow_rr_write(rr, sizeof rr, key, &me, FLOW_RR_SIP, &a, &b), 0);
 	*strchr(rr, '>') = 0;
 	cr_assert_eq(flow_rr_read(strchr(rr, ';') + 1, key, &ra, &rb), 0, "%s", rr);
 	cr_assert(ph_addr_eq(&ra.src, &a.src));
@@ -53,7 +53,7 @@ Test(listen, the_route_token_names_each_flows_local_address)
 	cr_assert_str_eq(flow_ident(&rb, id, sizeof id), "203.0.113.129");
 	/* a token without them: nta's choice */
 	a.local = b.local = (struct ph_addr){0};
-	cr_assert_eq(flow_rr_write(rr, sizeof rr, key, &me, &a, &b), 0);
+	cr_assert_eq(flow_rr_write(rr, sizeof rr, key, &me, FLOW_RR_SIP, &a, &b), 0);
 	*strchr(rr, '>') = 0;
 	cr_assert_eq(flow_rr_read(strchr(rr, ';') + 1, key, &ra, &rb), 0, "%s", rr);
 	cr_assert_null(flow_ident(&rb, id, sizeof id));
@@ -84,7 +84,7 @@ Test(listen, an_unsigned_or_forged_route_token_is_refused)
 	memset(&b, 0, sizeof b);
 	ph_addr_set(&a.src, "198.51.100.1", 40000);
 	ph_addr_set(&b.src, "198.51.100.129", 40001);
-	cr_assert_eq(flow_rr_write(rr, sizeof rr, key, &me, &a, &b), 0);
+	cr_assert_eq(flow_rr_write(rr, sizeof rr, key, &me, FLOW_RR_SIP, &a, &b), 0);
 	*strchr(rr, '>') = 0;
 	/* another pinholed's key (another route_secret) */
 	cr_assert_eq(flow_rr_read(strchr(rr, ';') + 1, other, &a, &b), EACCES);

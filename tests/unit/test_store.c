@@ -263,3 +263,22 @@ Test(store_file, failed_commit_answered_and_undone,
 	cr_assert_str_eq(v[0].uri, "sip:a@10.0.0.1", "back to what was answered");
 	loc_destroy(st);
 }
+
+/* A binding made over TLS stays one: after a restart it is reached over
+ * TLS again (once its phone has a connection), never over UDP. */
+Test(store_codec, a_tls_flow_stays_tls)
+{
+	struct loc_contact c = contact("sip:t@10.0.0.4;transport=tls", NOW + 60,
+				       FLOW_TLS);
+	struct loc_contact v[1];
+	unsigned char *buf;
+	size_t len;
+	unsigned n;
+
+	encode(&c, 1, &buf, &len);
+	cr_assert_eq(store_decode(buf, len, OFF, NOW, v, 1, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(v[0].flow.transport, FLOW_TLS);
+	cr_assert_eq(v[0].flow.id, 0, "a TLS flow died with its process");
+	free(buf);
+}
