@@ -100,6 +100,22 @@ NFT
 }
 phone_rtp() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
 
+# The phone's router answering the PBX's packets itself (ICMP unreachable,
+# as natopen does): the PBX's first packet reached the window before the
+# phone's null packet and took it (PROTOCOL.md section 11, known limit).
+count_router_unreach() {
+	lab_exec ar nft -f - <<NFT
+table inet diag {
+	counter unreach { }
+	chain out {
+		type filter hook output priority 0; policy accept;
+		ip daddr $PBX icmp type destination-unreachable counter name "unreach"
+	}
+}
+NFT
+}
+router_unreach() { lab_exec ar nft list counter inet diag unreach | awk '/packets/ { print $2 }'; }
+
 # ctl_dial X URI: baresip on host X dials URI (ctrl_tcp, JSON in netstrings)
 ctl_dial() {
 	lab_exec "$1" python3 - "$2" <<'PY'
@@ -168,6 +184,7 @@ for kind in $kinds; do
 	# a baresip with the module calls the IVR
 	ivr0=$(ivr_rtp) other0=$(lab_srv_other_udp)
 	count_rtp a
+	count_router_unreach
 	d=$LAB_DIR/bob
 	lab_baresip_config a "$d" "$LAB_SRV_IP:3478"
 	sed -i "s|^audio_source.*|audio_source		aufile,$LAB_DIR/ivr.wav|" "$d/config"
@@ -186,6 +203,8 @@ for kind in $kinds; do
 			bad "$kind baresip (module) -> IVR: want $route, >= 100 RTP each way" \
 				"(phone $RA, IVR's host $RI, pinholed's host $other)"
 			grep -a 'pinhole:\|call:' "$LAB_DIR/bob.log" | sed 's/^/  bob: /' | cut -c1-160
+			echo "  the phone's router answered $(router_unreach) of the PBX's packets itself" \
+				"(ICMP unreachable: its early packet took the window, PROTOCOL.md 11)"
 		fi
 	else
 		bad "$kind: the baresip module did not register through pinholed with its credentials"
