@@ -5,7 +5,8 @@
  * m= port, a=fw-window, a=fw-local); the remote SDP's a=fw-punch says
  * this side's part (open, transmit, local, relay), which libpinhole plays
  * (the opener's null packet with TTL hops, latching, the fall back to the
- * reserved relay after 2 s of silence, keepalives at lifetime/2, consent);
+ * reserved relay after 2 s of silence, which a caller re-offers in a
+ * re-INVITE, keepalives at lifetime/2, consent);
  * media is held (wait_connected) until the path is ready, then connected
  * to where libpinhole says. Nothing starts before the part is known: the
  * callee learns it from the offer, read when it answers (not when its
