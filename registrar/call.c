@@ -423,6 +423,16 @@ void call_failed(struct call *c, int b, int status)
 		call_end_media(c, b < 0 && !c->nb ? "no branch" : "the INVITE failed");
 }
 
+/* An offer in a dialog whose first stream names the sender's own relay
+ * port: a side that fell back to the relay after no media came on the
+ * direct path (PROTOCOL.md section 4), re-offering so that a peer which
+ * sends only to SDP addresses (the PBX of section 11) follows it there. */
+static bool moves_to_relay(const struct call *c, unsigned leg,
+			   const struct sdpfw *fw)
+{
+	return fw->n && ph_addr_eq(&fw->m[0].media, &c->g.port[0][leg]);
+}
+
 int call_resdp(struct calls *cs, const char *call_id, unsigned leg,
 	       const struct ph_addr *src, const struct call_sdp *sdp,
 	       struct call_edit *e)
@@ -431,8 +441,15 @@ int call_resdp(struct calls *cs, const char *call_id, unsigned leg,
 	struct route_side side = {.sip_src = *src};
 
 	memset(e, 0, sizeof *e);
-	if (!c || !c->g.n || c->route != ROUTE_RELAY || !sdp)
+	if (!c || !c->g.n || !sdp)
 		return 0;
+	if (c->route != ROUTE_RELAY) {
+		if (!moves_to_relay(c, leg, &sdp->fw))
+			return 0;
+		c->route = ROUTE_RELAY;
+		log_notice("call %s: the %s offers its relay port: relayed from "
+			   "now on", c->call_id, leg ? "callee" : "caller");
+	}
 	call_expect(c, leg, &side, &sdp->fw);
 	return edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
 }

@@ -66,6 +66,8 @@ void warning(const char *fmt, ...);
 void debug(const char *fmt, ...);
 
 int call_set_custom_hdrs(struct call *call, const struct list *hdrs);
+/* a re-INVITE with the call's SDP as it now stands */
+int call_modify(struct call *call);
 int custom_hdrs_add(struct list *hdrs, const char *name, const char *fmt, ...);
 
 /* 1.0.0's numbering (include/baresip.h there); the module only listens

@@ -5,7 +5,8 @@
  * m= port, a=fw-window, a=fw-local); the remote SDP's a=fw-punch says
  * this side's part (open, transmit, local, relay), which libpinhole plays
  * (the opener's null packet with TTL hops, latching, the fall back to the
- * reserved relay after 2 s of silence, keepalives at lifetime/2, consent);
+ * reserved relay after 2 s of silence, which a caller re-offers in a
+ * re-INVITE, keepalives at lifetime/2, consent);
  * media is held (wait_connected) until the path is ready, then connected
  * to where libpinhole says. Nothing starts before the part is known: the
  * callee learns it from the offer, read when it answers (not when its
@@ -93,11 +94,34 @@ static int from_sa(struct ph_addr *a, const struct sa *sa)
 
 static void media_schedule(struct mnat_media *m);
 
+/* A caller whose path fell back to the relay offers the relay anew (a
+ * re-INVITE, its c= and m= port the relay's): a peer that sends only to
+ * the address in its SDP (the PBX of PROTOCOL.md section 11, an outside
+ * transmitter) would go on sending to a window that no longer works, and
+ * pinholed relays the call from such an offer on (section 4). The caller
+ * only: the callee falling back at the same time makes no glare. */
+static void reoffer_relay(struct mnat_media *m, const struct sa *relay)
+{
+	int err;
+
+	if (!m->sess->offerer)
+		return;
+	sdp_media_set_laddr(m->sdpm, relay);
+	sdp_media_del_lattr(m->sdpm, "fw-window");
+	sdp_media_del_lattr(m->sdpm, "fw-local");
+	err = call_modify(m->sess->arg);
+	if (err)
+		warning("pinhole: re-INVITE toward the relay: %m\n", err);
+	else
+		info("pinhole: re-INVITE: the peer is to send to the relay\n");
+}
+
 /* Tell baresip where the stream's media goes, once the path knows. */
 static void maybe_connect(struct mnat_media *m)
 {
 	const struct ph_addr *t;
 	struct sa ra, rtcp;
+	bool fell;
 
 	if (!m->path_started || m->path.state == m->reported)
 		return;
@@ -112,7 +136,8 @@ static void maybe_connect(struct mnat_media *m)
 		return; /* latched where it already sends */
 	m->conn_to = *t;
 	to_sa(t, &ra);
-	if (m->path.state == PH_PATH_RELAYED && m->path.stats.fell_back)
+	fell = m->path.state == PH_PATH_RELAYED && m->path.stats.fell_back;
+	if (fell)
 		info("pinhole: no media on the direct path for 2 s: "
 		     "moved to the relay %J\n", &ra);
 	else
@@ -124,6 +149,8 @@ static void maybe_connect(struct mnat_media *m)
 	if (m->rtcp_sock && m->path.state == PH_PATH_RELAYED)
 		sa_set_port(&rtcp, sa_port(&ra) + 1);
 	m->connh(&ra, &rtcp, m->arg);
+	if (fell)
+		reoffer_relay(m, &ra);
 }
 
 static void path_start(struct mnat_media *m)
