@@ -317,6 +317,23 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 	call_edit_reset(&e);
 }
 
+/* What of a 2xx to an INVITE goes up: a shallow copy (msg_copy(): new
+ * header structures over the same text, each keeping its encoding), so
+ * that pinholed's edits (the new SDP, Firewall-Punch) and the encoding
+ * nta sends are the copy's, kept with the server transaction (Timer I,
+ * T4: 5 s). The 2xx received stays as it came, kept by the client
+ * transaction until Timer D (32 s after it, fixed in sofia-sip 1.12.11)
+ * for nothing but matching its retransmissions. The same bytes go up. */
+static msg_t *answer_up(msg_t *resp)
+{
+	msg_t *up = msg_copy(resp);
+
+	if (!up)
+		return resp;
+	msg_destroy(resp); /* the copy holds it, as the client transaction does */
+	return up;
+}
+
 static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 {
 	struct ptx *t = b->t;
@@ -342,6 +359,8 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 		/* every 2xx goes up (RFC 3261 16.7 step 5); the others end */
 		if (t->sip->sip_request->rq_method == sip_method_register)
 			upstream_registered(t, sip_object(resp));
+		if (t->sip->sip_request->rq_method == sip_method_invite)
+			resp = answer_up(resp);
 		answer_2xx(b, resp, sip_object(resp));
 		forward_up(t, resp);
 		if (!t->answered)
