@@ -12,6 +12,7 @@ SIPCHECK=$top_builddir/tests/sipp/sipcheck
 SENDCAP=$top_builddir/tests/sipp/.libs/sendcap.so
 SIPCHECK_ARGS=	# -e in a test in which pinholed sends no SIP at all
 PH_PID=
+PH_PIDS=	# every pinholed started: the cleanup stops those still running
 PH_RUNS=0
 WORK=
 
@@ -39,11 +40,14 @@ WORK=$(mktemp -d /tmp/ph-sipp.XXXXXX)
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=0
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
-# ph_alive: pinholed runs (a zombie, dead and not yet waited for, does not)
-ph_alive() {
-	[ -n "$PH_PID" ] && [ -r "/proc/$PH_PID/stat" ] &&
-		! sed 's/^.*) //' "/proc/$PH_PID/stat" 2>/dev/null | grep -q '^[ZX]'
+# pid_alive PID: runs (a zombie, dead and not yet waited for, does not)
+pid_alive() {
+	[ -n "$1" ] && [ -r "/proc/$1/stat" ] &&
+		! sed 's/^.*) //' "/proc/$1/stat" 2>/dev/null | grep -q '^[ZX]'
 }
+
+# ph_alive: the last pinholed started runs
+ph_alive() { pid_alive "$PH_PID"; }
 
 # ph_log_clean: 1 (with the report) when pinholed's log has a sanitizer report
 ph_log_clean() {
@@ -62,10 +66,15 @@ ph_cleanup() {
 			tail -40 "$WORK/pinholed.log" 2>/dev/null | sed 's/^/  pinholed: /'
 			st=1
 		fi
-		kill "$PH_PID" 2>/dev/null
-		for _ in 1 2 3 4 5 6 7 8 9 10; do ph_alive || break; sleep 0.2; done
-		kill -9 "$PH_PID" 2>/dev/null
 	fi
+	# the last one, and any earlier one the test left running
+	for p in $PH_PIDS; do
+		kill "$p" 2>/dev/null || continue
+		for _ in 1 2 3 4 5 6 7 8 9 10; do
+			pid_alive "$p" || break; sleep 0.2
+		done
+		kill -9 "$p" 2>/dev/null
+	done
 	ph_log_clean || st=1
 	# a test passes only if all pinholed sent reads right (sipcheck)
 	[ "$st" = 0 ] && ! sip_check "$WORK"/sent-*.cap && st=1
@@ -133,6 +142,7 @@ ph_start() {
 		-o "store_path=$WORK/bindings-$PH_RUNS.db" -o log_level=debug "$@" \
 		>"$WORK/pinholed.log" 2>&1 &
 	PH_PID=$!
+	PH_PIDS="$PH_PIDS $PH_PID"
 	for _ in $(seq 1 50); do
 		grep -q ' ready: ' "$WORK/pinholed.log" 2>/dev/null && return 0
 		kill -0 "$PH_PID" 2>/dev/null || fail "pinholed exited at start"
