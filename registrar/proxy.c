@@ -103,6 +103,12 @@ void proxy_frame(msg_t *m, sip_t *s)
 {
 	char len[24];
 
+	/* A header line sofia could not read goes no further: one with a NUL
+	 * byte prints only up to it, line end lost, and the next header would
+	 * be glued to it (fuzz-net: "CoContent-Length: 0" on a stream). */
+	if (s->sip_error)
+		msg_header_remove_all(m, (msg_pub_t *)s,
+				      (msg_header_t *)s->sip_error);
 	if (s->sip_content_length)
 		return;
 	snprintf(len, sizeof len, "%zu", s->sip_payload ? (size_t)s->sip_payload->pl_len : 0);

@@ -79,7 +79,8 @@ const char *proxy_header(const sip_t *sip, const char *name);
 bool proxy_via_ours(const struct proxy *p, const sip_t *sip);
 /* A Content-Length where what pinholed forwards has none (allowed over UDP,
  * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
- * add one to a message it is handed whole. */
+ * add one to a message it is handed whole. Header lines that could not be
+ * read are dropped. */
 void proxy_frame(msg_t *m, sip_t *s);
 
 #endif

@@ -281,8 +281,40 @@ def tcp_contact():
     alive("a TCP binding with a Contact at its own IP reached anew")
 
 
+def nul_header():
+    """A callee's answer over UDP with a NUL byte in a header name and no
+    Content-Length, forwarded to a caller over TCP: it arrives framed (the
+    line sofia could not read once swallowed the line end, and the
+    Content-Length pinholed added was glued to it: fuzz-net)."""
+    callee = udp()
+    register(callee, "nul", "sip:nul@%s:%d" % (HOST, callee.getsockname()[1]))
+    t = socket.create_connection((HOST, PORT), timeout=WAIT)
+    t.sendall(sip("MESSAGE sip:nul@%s:%d SIP/2.0" % (HOST, PORT),
+                  base("MESSAGE", "", "TCP %s:%d" % (HOST, t.getsockname()[1]),
+                       to="nul") + ["Content-Type: text/plain"], "hi"))
+    req, src = callee.recvfrom(65535)
+    head = req.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
+            (b"via", b"from", b"to", b"call-id", b"cseq")]
+    callee.sendto(b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) +
+                  b"\r\nCo\x00ntent-Length: 0\r\n\r\n", src)
+    got = b""
+    end = time.monotonic() + WAIT
+    while b"\r\n\r\n" not in got and time.monotonic() < end:
+        try:
+            got += t.recv(65535)
+        except socket.timeout:
+            break
+    head = got.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    if not got.startswith(b"SIP/2.0 200 ") or b"Content-Length: 0" not in head:
+        fail("an answer with a NUL in a header name, to TCP: %r" % got)
+    t.close()
+    callee.close()
+    alive("an answer with a NUL byte in a header name, forwarded over TCP")
+
+
 CASES = {"maxfwd": max_forwards_twice, "sdp": sdp_cases, "fork": fork_cases,
          "deadflow": dead_tcp_binding, "pipelined": pipelined,
-         "tcpcontact": tcp_contact}
+         "tcpcontact": tcp_contact, "nulheader": nul_header}
 for case in sys.argv[3:] or CASES:
     CASES[case]()
