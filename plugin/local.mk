@@ -2,9 +2,10 @@
 # on sofia-sip's nua for test calls.
 bin_PROGRAMS += plugin/pinhole-call
 plugin_pinhole_call_SOURCES = plugin/pinhole-call.c plugin/tone.c plugin/tone.h \
+	plugin/digest.c plugin/digest.h \
 	plugin/calltls.c plugin/calltls.h
-plugin_pinhole_call_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS)
-plugin_pinhole_call_LDADD = media/libpinhole.la $(SOFIA_LIBS) -lm
+plugin_pinhole_call_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) $(CRYPTO_CFLAGS)
+plugin_pinhole_call_LDADD = media/libpinhole.la $(SOFIA_LIBS) $(CRYPTO_LIBS) -lm
 
 # The media-NAT module for baresip 1.0.0 (medianat=pinhole), where
 # configure found baresip and libre. It uses baresip's and libre's symbols
