@@ -23,6 +23,18 @@ int digest_alg_parse(const char *name, enum digest_alg *alg)
 	return 0;
 }
 
+/* 1 when a challenge's qop list (RFC 7616 section 3.3: quoted, comma
+ * separated) offers "auth", which is all we answer (not "auth-int"). */
+int digest_qop_auth(const char *qop, size_t len)
+{
+	for (size_t i = 0; i + 4 <= len; i++)
+		if (!strncmp(qop + i, "auth", 4) &&
+		    (!i || strchr("\", \t", qop[i - 1])) &&
+		    (i + 4 == len || strchr("\", \t", qop[i + 4])))
+			return 1;
+	return 0;
+}
+
 /* hex of H(s), s given as pieces joined by ':' */
 static int hash_hex(char *hex, size_t size, enum digest_alg alg,
 		    const char *const *part, size_t n)

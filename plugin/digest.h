@@ -24,6 +24,7 @@ struct digest_cred {
 };
 
 int digest_alg_parse(const char *name, enum digest_alg *alg);
+int digest_qop_auth(const char *qop, size_t len);
 int digest_response(char *hex, size_t size, enum digest_alg alg,
 		    const char *realm, const char *nonce, int qop_auth,
 		    const struct digest_cred *c);

@@ -15,12 +15,13 @@ baresipmoddir = $(libdir)/baresip/modules
 baresipmod_LTLIBRARIES = plugin/baresip/pinhole.la
 plugin_baresip_pinhole_la_SOURCES = plugin/baresip/module.c \
 	plugin/baresip/mnat.c plugin/baresip/probe.c plugin/baresip/reg.c \
+	plugin/baresip/regc.c plugin/digest.c plugin/digest.h \
 	plugin/baresip/pinhole.h plugin/baresip/baresip.h
-plugin_baresip_pinhole_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBRE_CFLAGS) \
+plugin_baresip_pinhole_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBRE_CFLAGS) $(CRYPTO_CFLAGS) \
 	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6
 # hidden: the parts' shared functions (reg_alloc, probe_wait, ...) stay
 # inside the module, never bound to baresip's own reg_* and the like
 plugin_baresip_pinhole_la_CFLAGS = $(AM_CFLAGS) $(PH_VISIBILITY_CFLAGS)
 plugin_baresip_pinhole_la_LDFLAGS = -module -avoid-version -shared
-plugin_baresip_pinhole_la_LIBADD = media/libpinhole.la
+plugin_baresip_pinhole_la_LIBADD = media/libpinhole.la $(CRYPTO_LIBS)
 endif

@@ -391,14 +391,6 @@ static void send_register(struct app *a, int status, const char *cred)
 		     TAG_END());
 }
 
-static bool has_auth(const char *qop)
-{
-	for (const char *p = qop; (p = strstr(p, "auth")); p += 4)
-		if (p[4] != '-')
-			return true;
-	return false;
-}
-
 /* The first challenge we can answer (RFC 8760 section 2.4: the server
  * lists them in its order of preference, SHA-256 first): Digest, an
  * algorithm of ours, and qop=auth or no qop. Its values unquoted, in home. */
@@ -417,7 +409,7 @@ static int pick_challenge(su_home_t *home, const msg_auth_t *au,
 			continue;
 		/* RFC 7616 3.3: qop, a quoted list; only "auth" is answered */
 		ch->qop_auth = qop != NULL;
-		if (qop && !has_auth(qop))
+		if (qop && !digest_qop_auth(qop, strlen(qop)))
 			continue;
 		ch->realm = msg_unquote_dup(home, realm);
 		ch->nonce = msg_unquote_dup(home, nonce);

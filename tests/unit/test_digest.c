@@ -80,6 +80,11 @@ Test(digest, algorithms)
 	cr_assert_eq(a, DIGEST_SHA256);
 	cr_assert_eq(digest_alg_parse("SHA-512-256", &a), ENOTSUP);
 	cr_assert_eq(digest_alg_parse("MD5-sess", &a), ENOTSUP);
+	cr_assert(digest_qop_auth("\"auth\"", 6));
+	cr_assert(digest_qop_auth("auth-int, auth", 14));
+	cr_assert(digest_qop_auth("auth,auth-int", 13));
+	cr_assert(!digest_qop_auth("\"auth-int\"", 10));
+	cr_assert(!digest_qop_auth("xauth", 5));
 	/* qop=auth needs a cnonce and a count */
 	c.cnonce = NULL;
 	cr_assert_eq(digest_response(hex, sizeof hex, DIGEST_MD5, "r", "n", 1,
