@@ -419,14 +419,15 @@ static int pick_challenge(su_home_t *home, const msg_auth_t *au,
 	return ENOENT;
 }
 
-/* A 401/407 (RFC 3261 section 22): answered once per request, with our
- * own digest (sofia-sip 1.12's client does MD5 only, and gives up on a
- * list that starts with a SHA-256 challenge), on a request sent again
- * with the credentials; a second challenge after that means they were
- * refused. The credentials into cred; 0 when the request must go again. */
-static int authenticate(struct app *a, int status, const sip_t *sip,
-			const char *method, const char *uri, char *cred,
-			size_t size)
+/* A 401/407 (RFC 3261 section 22), answered once per request; a second
+ * challenge after that means the credentials were refused. MD5 by
+ * sofia-sip's own client (nua_authenticate: EALREADY); SHA-256, which it
+ * does not know (and on which it gives up, so that it is not waiting for
+ * credentials), by our own digest: the credentials into cred, and 0 for
+ * a request sent again with them. */
+static int authenticate(struct app *a, nua_handle_t *nh, int status,
+			const sip_t *sip, const char *method, const char *uri,
+			char *cred, size_t size)
 {
 	struct digest_chall ch;
 	struct digest_cred c = {.user = a->user, .pass = a->password,
@@ -445,16 +446,23 @@ static int authenticate(struct app *a, int status, const sip_t *sip,
 		say(a, "%d: no challenge that we can answer", status);
 		goto out;
 	}
+	a->auth_tries++;
+	say(a, "%d: answering the challenge of realm \"%s\" with %s", status,
+	    ch.realm, ch.alg == DIGEST_SHA256 ? "SHA-256" : "MD5");
+	if (ch.alg == DIGEST_MD5) {
+		/* NUTAG_AUTH: "scheme:realm:user:password", realm quoted */
+		snprintf(cred, size, "Digest:\"%s\":%s:%s", ch.realm, a->user,
+			 a->password);
+		nua_authenticate(nh, NUTAG_AUTH(cred), TAG_END());
+		err = EALREADY;
+		goto out;
+	}
 	ph_stun_tid_new(r); /* RFC 7616 3.4: a fresh, random cnonce */
 	for (size_t i = 0; i < sizeof r; i++)
 		sprintf(cnonce + 2 * i, "%02x", r[i]);
 	c.cnonce = cnonce;
 	/* each challenge brings a nonce of its own: nc starts at 1 */
-	if ((err = digest_credentials(cred, size, &ch, &c)))
-		goto out;
-	a->auth_tries++;
-	say(a, "%d: answering the challenge of realm \"%s\" with %s", status,
-	    ch.realm, ch.alg == DIGEST_SHA256 ? "SHA-256" : "MD5");
+	err = digest_credentials(cred, size, &ch, &c);
  out:
 	su_home_deinit(home);
 	return err;
@@ -465,15 +473,17 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 		     struct app *hmagic, sip_t const *sip, tagi_t tags[])
 {
 	char cred[1024];
+	int err;
 
 	switch (event) {
 	case nua_r_register:
 		say(a, "REGISTER: %d %s", status, phrase);
-		if (!authenticate(a, status, sip, "REGISTER", a->reg_url, cred,
-				  sizeof cred)) {
+		err = authenticate(a, nh, status, sip, "REGISTER", a->reg_url,
+				   cred, sizeof cred);
+		if (!err)
 			send_register(a, status, cred);
+		if (!err || err == EALREADY)
 			break;
-		}
 		if (status >= 200)
 			a->auth_tries = 0;
 		if (status >= 300)
@@ -486,11 +496,12 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 		break;
 	case nua_r_invite:
 		say(a, "INVITE: %d %s", status, phrase);
-		if (!authenticate(a, status, sip, "INVITE", a->call_uri, cred,
-				  sizeof cred)) {
+		err = authenticate(a, nh, status, sip, "INVITE", a->call_uri,
+				   cred, sizeof cred);
+		if (!err)
 			place_call(a, status, cred);
+		if (!err || err == EALREADY)
 			break;
-		}
 		if (status >= 200 && status < 300 && sip && !a->in_call) {
 			a->t_2xx = ph_now_ms();
 			read_part(a, sip);
