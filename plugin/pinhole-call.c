@@ -32,6 +32,7 @@
 #include <pinhole.h>
 
 #include "calltls.h"
+#include "digest.h"
 #include "tone.h"
 
 static const char usage[] =
@@ -58,10 +59,10 @@ static const char usage[] =
 "  -u, --user NAME              the user to register\n"
 "  -a, --answer                 wait for one call and answer it\n"
 "  -c, --call USER              call USER at the registrar's domain\n"
-"  -p, --password SECRET        answer digest challenges (401/407, from a\n"
-"                               PBX behind pinholed) as NAME with SECRET;\n"
-"                               default: $PINHOLE_PASSWORD (MD5 only: the\n"
-"                               digest of sofia-sip 1.12)\n"
+"  -p, --password SECRET        answer digest challenges (401/407, of\n"
+"                               pinholed or of a PBX behind it) as NAME\n"
+"                               with SECRET, SHA-256 or MD5 (the first the\n"
+"                               server lists); default: $PINHOLE_PASSWORD\n"
 "  -D, --domain NAME            the domain of NAME and USER (default the\n"
 "                               registrar's IP); requests still go to it\n"
 "  -d, --duration SECONDS       media time (default 3)\n"
@@ -85,6 +86,7 @@ struct app {
 	struct ph_addr registrar, stun;
 	const char *user, *callee, *password, *domain;
 	const char *transport, *ca;   /* transport NULL: UDP */
+	char reg_url[160], call_uri[256];  /* the Request-URIs */
 	bool answer, verbose;
 	unsigned auth_tries;
 	unsigned duration_s, timeout_s;
@@ -341,73 +343,164 @@ static void on_invite(struct app *a, nua_handle_t *nh, const sip_t *sip)
 		    SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
 }
 
-static void place_call(struct app *a)
+/* The INVITE; again with credentials (RFC 3261 section 22.2: a new
+ * request, on a new handle here) after a challenge. */
+static void place_call(struct app *a, int status, const char *cred)
 {
-	char to[256], from[256], sdp[1024], host[PH_ADDR_STRLEN];
+	char *to = a->call_uri, from[256], sdp[1024], host[PH_ADDR_STRLEN];
 
 	ph_addr_print(&a->registrar, host, sizeof host);
-	snprintf(to, sizeof to, "sip:%s@%s", a->callee,
+	snprintf(to, sizeof a->call_uri, "sip:%s@%s", a->callee,
 		 a->domain ? a->domain : host);
 	/* From: the registered AoR (a PBX behind pinholed knows us by it) */
 	ph_addr_ip_print(&a->registrar, host, sizeof host);
 	snprintf(from, sizeof from, "sip:%s@%s", a->user,
 		 a->domain ? a->domain : host);
 	make_sdp(a, sdp, sizeof sdp);
+	if (a->call)
+		nua_handle_destroy(a->call);
 	a->call = nua_handle(a->nua, a, SIPTAG_TO_STR(to), SIPTAG_FROM_STR(from),
 			     TAG_END());
 	nua_invite(a->call, SIPTAG_CONTENT_TYPE_STR("application/sdp"),
-		   SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
+		   SIPTAG_PAYLOAD_STR(sdp), SIPTAG_HEADER_STR(a->fwhdr),
+		   TAG_IF(status == 401, SIPTAG_AUTHORIZATION_STR(cred)),
+		   TAG_IF(status == 407, SIPTAG_PROXY_AUTHORIZATION_STR(cred)),
+		   TAG_END());
 	say(a, "calling %s", to);
 }
 
-/* A 401/407 (RFC 3261 section 22): answered once per request with our
- * credentials for the challenge's realm; a second challenge after that
- * means they were refused. true when a retry went. */
-static bool authenticate(struct app *a, nua_handle_t *nh, int status,
-			 const sip_t *sip)
+/* The REGISTER with our Firewall-Window; again with credentials after a
+ * challenge (on the same handle: same Call-ID, next CSeq, as RFC 3261
+ * section 22.2 says). */
+static void send_register(struct app *a, int status, const char *cred)
 {
-	const msg_auth_t *au;
-	const char *realm;
-	char cred[512];
+	char aor[256], host[PH_ADDR_STRLEN];
+
+	if (!a->reg) {
+		ph_addr_ip_print(&a->registrar, host, sizeof host);
+		snprintf(aor, sizeof aor, "sip:%s@%s", a->user,
+			 a->domain ? a->domain : host);
+		a->reg = nua_handle(a->nua, a, SIPTAG_TO_STR(aor),
+				    SIPTAG_FROM_STR(aor), TAG_END());
+	}
+	nua_register(a->reg, NUTAG_REGISTRAR((url_string_t *)a->reg_url),
+		     NUTAG_M_USERNAME(a->user), SIPTAG_EXPIRES_STR("300"),
+		     SIPTAG_HEADER_STR(a->fwhdr),
+		     TAG_IF(status == 401, SIPTAG_AUTHORIZATION_STR(cred)),
+		     TAG_IF(status == 407, SIPTAG_PROXY_AUTHORIZATION_STR(cred)),
+		     TAG_END());
+}
+
+/* The first challenge we can answer (RFC 8760 section 2.4: the server
+ * lists them in its order of preference, SHA-256 first): Digest, an
+ * algorithm of ours, and qop=auth or no qop. Its values unquoted, in home. */
+static int pick_challenge(su_home_t *home, const msg_auth_t *au,
+			  struct digest_chall *ch)
+{
+	for (; au; au = au->au_next) {
+		const char *alg = msg_params_find(au->au_params, "algorithm=");
+		const char *qop = msg_params_find(au->au_params, "qop=");
+		const char *realm = msg_params_find(au->au_params, "realm=");
+		const char *nonce = msg_params_find(au->au_params, "nonce=");
+		const char *opaque = msg_params_find(au->au_params, "opaque=");
+
+		if (!au->au_scheme || strcasecmp(au->au_scheme, "Digest") ||
+		    !realm || !nonce || digest_alg_parse(alg, &ch->alg))
+			continue;
+		/* RFC 7616 3.3: qop, a quoted list; only "auth" is answered */
+		ch->qop_auth = qop != NULL;
+		if (qop && !digest_qop_auth(qop, strlen(qop)))
+			continue;
+		ch->realm = msg_unquote_dup(home, realm);
+		ch->nonce = msg_unquote_dup(home, nonce);
+		ch->opaque = opaque ? msg_unquote_dup(home, opaque) : NULL;
+		return ch->realm && ch->nonce ? 0 : ENOMEM;
+	}
+	return ENOENT;
+}
+
+/* A 401/407 (RFC 3261 section 22), answered once per request; a second
+ * challenge after that means the credentials were refused. MD5 by
+ * sofia-sip's own client (nua_authenticate: EALREADY); SHA-256, which it
+ * does not know (and on which it gives up, so that it is not waiting for
+ * credentials), by our own digest: the credentials into cred, and 0 for
+ * a request sent again with them. */
+static int authenticate(struct app *a, nua_handle_t *nh, int status,
+			const sip_t *sip, const char *method, const char *uri,
+			char *cred, size_t size)
+{
+	struct digest_chall ch;
+	struct digest_cred c = {.user = a->user, .pass = a->password,
+				.method = method, .uri = uri, .nc = 1};
+	uint8_t r[PH_STUN_TID_LEN];
+	char cnonce[2 * PH_STUN_TID_LEN + 1];
+	su_home_t home[1] = {SU_HOME_INIT(home)};
+	int err;
 
 	if ((status != 401 && status != 407) || !sip || !a->password ||
 	    a->auth_tries >= 2)
-		return false;
-	au = status == 401 ? sip->sip_www_authenticate : sip->sip_proxy_authenticate;
-	realm = au ? msg_params_find(au->au_params, "realm=") : NULL;
-	if (!realm)
-		return false;
+		return EPERM;
+	err = pick_challenge(home, status == 401 ? sip->sip_www_authenticate :
+			     sip->sip_proxy_authenticate, &ch);
+	if (err) {
+		say(a, "%d: no challenge that we can answer", status);
+		goto out;
+	}
 	a->auth_tries++;
-	/* NUTAG_AUTH: "scheme:realm:user:password", the realm quoted as sent */
-	snprintf(cred, sizeof cred, "%s:%s:%s:%s", au->au_scheme, realm, a->user,
-		 a->password);
-	say(a, "%d: answering the challenge of realm %s", status, realm);
-	nua_authenticate(nh, NUTAG_AUTH(cred), TAG_END());
-	return true;
+	say(a, "%d: answering the challenge of realm \"%s\" with %s", status,
+	    ch.realm, ch.alg == DIGEST_SHA256 ? "SHA-256" : "MD5");
+	if (ch.alg == DIGEST_MD5) {
+		/* NUTAG_AUTH: "scheme:realm:user:password", realm quoted */
+		snprintf(cred, size, "Digest:\"%s\":%s:%s", ch.realm, a->user,
+			 a->password);
+		nua_authenticate(nh, NUTAG_AUTH(cred), TAG_END());
+		err = EALREADY;
+		goto out;
+	}
+	ph_stun_tid_new(r); /* RFC 7616 3.4: a fresh, random cnonce */
+	for (size_t i = 0; i < sizeof r; i++)
+		sprintf(cnonce + 2 * i, "%02x", r[i]);
+	c.cnonce = cnonce;
+	/* each challenge brings a nonce of its own: nc starts at 1 */
+	err = digest_credentials(cred, size, &ch, &c);
+ out:
+	su_home_deinit(home);
+	return err;
 }
 
 static void on_event(nua_event_t event, int status, char const *phrase,
 		     nua_t *nua, struct app *a, nua_handle_t *nh,
 		     struct app *hmagic, sip_t const *sip, tagi_t tags[])
 {
+	char cred[1024];
+	int err;
+
 	switch (event) {
 	case nua_r_register:
 		say(a, "REGISTER: %d %s", status, phrase);
-		if (authenticate(a, nh, status, sip))
+		err = authenticate(a, nh, status, sip, "REGISTER", a->reg_url,
+				   cred, sizeof cred);
+		if (!err)
+			send_register(a, status, cred);
+		if (!err || err == EALREADY)
 			break;
 		if (status >= 200)
 			a->auth_tries = 0;
 		if (status >= 300)
 			finish(a);
 		else if (status >= 200 && !a->answer && !a->call)
-			place_call(a);
+			place_call(a, 0, NULL);
 		break;
 	case nua_i_invite:
 		on_invite(a, nh, sip);
 		break;
 	case nua_r_invite:
 		say(a, "INVITE: %d %s", status, phrase);
-		if (authenticate(a, nh, status, sip))
+		err = authenticate(a, nh, status, sip, "INVITE", a->call_uri,
+				   cred, sizeof cred);
+		if (!err)
+			place_call(a, status, cred);
+		if (!err || err == EALREADY)
 			break;
 		if (status >= 200 && status < 300 && sip && !a->in_call) {
 			a->t_2xx = ph_now_ms();
@@ -558,12 +651,12 @@ static int start_nua(struct app *a, const char *reg_url)
  * it, and the REGISTER with our Firewall-Window. */
 static int start_sip(struct app *a)
 {
-	char reg_url[160], aor[256], host[PH_ADDR_STRLEN];
+	char *reg_url = a->reg_url, host[PH_ADDR_STRLEN];
 
 	su_init();
 	su_log_set_level(NULL, 0);
 	ph_addr_print(&a->registrar, host, sizeof host);
-	snprintf(reg_url, sizeof reg_url, "%s:%s%s%s", is_tls(a) ? "sips" : "sip",
+	snprintf(reg_url, sizeof a->reg_url, "%s:%s%s%s", is_tls(a) ? "sips" : "sip",
 		 host, a->transport ? ";transport=" : "",
 		 a->transport ? a->transport : "");
 	a->root = su_root_create(a);
@@ -574,15 +667,7 @@ static int start_sip(struct app *a)
 	a->tick = su_timer_create(su_root_task(a->root), 20);
 	su_timer_set(a->tick, on_tick, a);
 	a->t_end = ph_now_ms() + a->timeout_s * 1000ULL;
-
-	ph_addr_ip_print(&a->registrar, host, sizeof host);
-	snprintf(aor, sizeof aor, "sip:%s@%s", a->user,
-		 a->domain ? a->domain : host);
-	a->reg = nua_handle(a->nua, a, SIPTAG_TO_STR(aor), SIPTAG_FROM_STR(aor),
-			    TAG_END());
-	nua_register(a->reg, NUTAG_REGISTRAR((url_string_t *)reg_url),
-		     NUTAG_M_USERNAME(a->user), SIPTAG_EXPIRES_STR("300"),
-		     SIPTAG_HEADER_STR(a->fwhdr), TAG_END());
+	send_register(a, 0, NULL);
 	return 0;
 }
 

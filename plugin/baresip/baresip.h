@@ -113,8 +113,8 @@ const char *ua_aor(const struct ua *ua);
 struct uri *account_luri(const struct account *acc);
 const char *account_medianat(const struct account *acc);
 const char *account_outbound(const struct account *acc, unsigned ix);
-/* The accounts file's auth_user and auth_pass (NULL when absent; in
- * 1.0.0 auth_user defaults to the AoR's user). */
+/* The accounts file's auth_user and auth_pass (NULL when absent: 1.0.0's
+ * own digest, account_auth, then takes the AoR's user). */
 const char *account_auth_user(const struct account *acc);
 const char *account_auth_pass(const struct account *acc);
 

@@ -49,6 +49,17 @@ struct reg;
 
 int reg_alloc(struct reg **rp, struct probe *probe, uint32_t regint);
 
+/* ---- regc.c: a REGISTER client that answers SHA-256 and MD5 digest
+ * challenges itself (libre 1.1.0's sipreg does MD5 only) ---- */
+
+struct regc;
+typedef void (regc_resp_h)(int err, const struct sip_msg *msg, void *arg);
+
+int regc_alloc(struct regc **rcp, const char *uri, const char *aor,
+	       const char *cuser, const char *route, uint32_t expires,
+	       const char *user, const char *pass, const char *hdrs,
+	       regc_resp_h *resph, void *arg);
+
 /* ---- mnat.c: the struct mnat adapter ---- */
 
 /* cfg and probe (which may be NULL: no Firewall-Window) must outlive the

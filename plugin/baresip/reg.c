@@ -2,11 +2,12 @@
  * phone's firewall from it, and baresip 1.0.0 has no hook for REGISTER
  * headers. So accounts with medianat=pinhole say regint=0, and once the
  * probe has measured the firewall the module registers each of them with
- * libre's sipreg, on baresip's SIP stack. Without a measurement (no
+ * its own client (regc.c), on baresip's SIP stack. Without a measurement (no
  * answer from pinholed) nothing is registered: the probe says so.
- * A PBX behind pinholed challenges the REGISTER (RFC 3261 section 22):
- * libre answers with the account's auth_user and auth_pass (MD5 only in
- * Debian's libre 1.1.0: no SHA-256 digest there). */
+ * pinholed (PROTOCOL.md section 10) or a PBX behind it challenges the
+ * REGISTER (RFC 3261 section 22): regc.c answers with the account's
+ * auth_user and auth_pass, SHA-256 or MD5 (libre 1.1.0's sipreg knows
+ * MD5 only, and fails on pinholed's challenges, SHA-256 first). */
 #include <errno.h>
 #include <string.h>
 
@@ -22,7 +23,7 @@ struct reg {
 /* One account's registration. */
 struct reg_ua {
 	struct le le;
-	struct sipreg *sipreg;
+	struct regc *regc;
 	const struct reg *reg;
 	const char *aor;             /* the ua's own */
 	const struct account *acc;
@@ -33,14 +34,17 @@ static void reg_ua_destructor(void *arg)
 	struct reg_ua *r = arg;
 
 	list_unlink(&r->le);
-	mem_deref(r->sipreg);
+	mem_deref(r->regc);
 }
 
 static void resp_h(int err, const struct sip_msg *msg, void *arg)
 {
 	const struct reg_ua *r = arg;
 
-	if (err)
+	if (err == EACCES && !account_auth_pass(r->acc))
+		warning("pinhole: %s: challenged, but the account has no "
+			"auth_pass\n", r->aor);
+	else if (err)
 		warning("pinhole: REGISTER %s: %m\n", r->aor, err);
 	else if (msg && msg->scode >= 300)
 		warning("pinhole: REGISTER %s: %u %r\n", r->aor, msg->scode,
@@ -50,27 +54,6 @@ static void resp_h(int err, const struct sip_msg *msg, void *arg)
 		     probe_fwwin(r->reg->probe));
 }
 
-/* libre's sip_auth_h: the credentials for any realm, as baresip's own
- * registrations use them; none configured: the challenge stays unanswered
- * and the 401 is reported. */
-static int auth_h(char **user, char **pass, const char *realm, void *arg)
-{
-	const struct reg_ua *r = arg;
-	const char *u = account_auth_user(r->acc), *p = account_auth_pass(r->acc);
-	int err;
-
-	(void)realm;
-	if (!u || !p) {
-		warning("pinhole: %s: challenged, but the account has no "
-			"auth_pass\n", r->aor);
-		return EACCES;
-	}
-	err = str_dup(user, u);
-	if (!err && (err = str_dup(pass, p)))
-		*user = mem_deref(*user);
-	return err;
-}
-
 /* The registrar: the scheme, host, port and transport of the account's
  * own URI ("<sip:alice@pinholed:5061;transport=tls>" registers over TLS,
  * as baresip itself would), through the account's outbound proxy if it
@@ -78,9 +61,9 @@ static int auth_h(char **user, char **pass, const char *realm, void *arg)
 static int ua_register(struct reg *reg, struct ua *ua,
 		       const struct account *acc, const struct uri *luri)
 {
-	const char *routev[1] = {account_outbound(acc, 0)};
 	struct reg_ua *r;
-	char reg_uri[256], port[8] = "";
+	char reg_uri[256], port[8] = "", hdrs[PH_FWWIN_STRLEN + 24], user[128];
+	const char *au = account_auth_user(acc);
 	struct pl tp = PL("");
 	int err;
 
@@ -95,11 +78,14 @@ static int ua_register(struct reg *reg, struct ua *ua,
 	r->reg = reg;
 	r->aor = ua_aor(ua);
 	r->acc = ua_account(ua);
-	err = sipreg_register(&r->sipreg, uag_sip(), reg_uri, r->aor, NULL,
-			      r->aor, reg->regint, ua_cuser(ua), routev,
-			      routev[0] ? 1 : 0, 0, auth_h, r, false, resp_h,
-			      r, NULL, "Firewall-Window: %s\r\n",
-			      probe_fwwin(reg->probe));
+	re_snprintf(hdrs, sizeof hdrs, "Firewall-Window: %s\r\n",
+		    probe_fwwin(reg->probe));
+	/* auth_user defaults to the AoR's user, as in baresip's account_auth */
+	if (!au && !pl_strcpy(&luri->user, user, sizeof user))
+		au = user;
+	err = regc_alloc(&r->regc, reg_uri, r->aor, ua_cuser(ua),
+			 account_outbound(acc, 0), reg->regint, au,
+			 account_auth_pass(acc), hdrs, resp_h, r);
 	if (err)
 		goto out;
 	list_append(&reg->ual, &r->le, r);
