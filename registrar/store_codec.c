@@ -22,7 +22,7 @@ struct wbuf {
 
 static void put_bytes(struct wbuf *w, const void *v, size_t n)
 {
-	if (w->p)
+	if (w->p && n) /* n == 0: v may be NULL (a string not set) */
 		memcpy(w->p + w->len, v, n);
 	w->len += n;
 }
