@@ -24,7 +24,6 @@ struct overload {
 	unsigned retry_after;
 	int fds[OVERLOAD_SOCKS];
 	unsigned n_fds;
-	unsigned calls;          /* initial INVITEs without their final answer */
 	unsigned long refused;   /* since the last log line */
 	time_t logged;
 };
@@ -83,11 +82,11 @@ static unsigned queue_fill(const struct overload *o, uint32_t *drops)
 	return worst;
 }
 
-bool overload_refuse(struct overload *o)
+bool overload_refuse(struct overload *o, unsigned n_calls)
 {
 	uint32_t drops = 0;
 	unsigned fill = o->queue_pct ? queue_fill(o, &drops) : 0;
-	bool calls = o->max_calls && o->calls >= o->max_calls;
+	bool calls = o->max_calls && n_calls >= o->max_calls;
 	time_t now;
 
 	if (!calls && (!o->queue_pct || fill < o->queue_pct))
@@ -98,7 +97,7 @@ bool overload_refuse(struct overload *o)
 		log_warn("overload: %lu new call(s) refused with 503 since the "
 			 "last line: %u calls being set up (limit %u), receive "
 			 "queue %u %% full (limit %u %%), %u datagrams dropped "
-			 "by the kernel so far", o->refused, o->calls,
+			 "by the kernel so far", o->refused, n_calls,
 			 o->max_calls, fill, o->queue_pct, drops);
 		o->logged = now;
 		o->refused = 0;
@@ -109,15 +108,4 @@ bool overload_refuse(struct overload *o)
 unsigned overload_retry_after(const struct overload *o)
 {
 	return o->retry_after;
-}
-
-void overload_call_begin(struct overload *o)
-{
-	o->calls++;
-}
-
-void overload_call_end(struct overload *o)
-{
-	if (o->calls)
-		o->calls--;
 }

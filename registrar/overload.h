@@ -17,12 +17,10 @@ int overload_alloc(struct overload **op, const struct pconf *conf);
 void overload_free(struct overload *o);
 /* A UDP socket whose receive queue is watched. */
 int overload_add_socket(struct overload *o, int fd);
-/* Whether a new call is to be refused now (logged at most once a second). */
-bool overload_refuse(struct overload *o);
+/* Whether a new call is to be refused now, with `calls` being set up
+ * (proxy_invites()); logged at most once a second. */
+bool overload_refuse(struct overload *o, unsigned calls);
 /* The Retry-After of a refusal, in seconds. */
 unsigned overload_retry_after(const struct overload *o);
-/* A call's initial INVITE is being set up / has its final answer. */
-void overload_call_begin(struct overload *o);
-void overload_call_end(struct overload *o);
 
 #endif

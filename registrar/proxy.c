@@ -21,7 +21,6 @@
 
 #include "errmap.h"
 #include "log.h"
-#include "overload.h"
 #include "upstream.h"
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
@@ -33,7 +32,7 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL, NULL};
+	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL};
 	if ((err = sign_key_alloc(&p->key, conf->route_secret))) {
 		log_err("proxy: no key for route signatures: %s", strerror(err));
 		free(p);
@@ -62,11 +61,6 @@ static bool initial_invite(const sip_t *sip)
 unsigned proxy_invites(const struct proxy *p)
 {
 	return p->invites;
-}
-
-void proxy_set_overload(struct proxy *p, struct overload *ol)
-{
-	p->overload = ol;
 }
 
 const char *proxy_header(const sip_t *sip, const char *name)
@@ -207,8 +201,6 @@ void ptx_free(struct ptx *t)
 		nta_incoming_treply(t->irq, SIP_408_REQUEST_TIMEOUT, TAG_END());
 	if (t->irq)
 		nta_incoming_destroy(t->irq);
-	if (t->counted)
-		overload_call_end(t->p->overload);
 	call_unref(t->call);
 	t->p->invites -= initial_invite(t->sip);
 	free(t->edge_arg);
@@ -534,11 +526,5 @@ struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip)
 		return NULL;
 	}
 	nta_incoming_bind(t->irq, on_cancel, t);
-	/* an initial INVITE: a call being set up until its final answer */
-	if (p->overload && sip->sip_request->rq_method == sip_method_invite &&
-	    !(sip->sip_to && sip->sip_to->a_tag)) {
-		t->counted = true;
-		overload_call_begin(p->overload);
-	}
 	return t;
 }

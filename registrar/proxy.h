@@ -24,9 +24,6 @@ void proxy_free(struct proxy *p);
  * retransmissions still absorbed) */
 unsigned proxy_invites(const struct proxy *p);
 
-struct overload;
-/* Where the calls being set up are counted (overload.h). */
-void proxy_set_overload(struct proxy *p, struct overload *ol);
 
 /* A request not for pinholed itself. Takes msg. */
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip);

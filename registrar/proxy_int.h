@@ -24,7 +24,6 @@ struct proxy {
 	const struct pconf *conf;
 	unsigned invites;             /* initial INVITEs not yet freed */
 	struct sign_key *key;         /* Record-Route and Via branches */
-	struct overload *overload;    /* may be NULL */
 };
 
 struct branch {
@@ -56,7 +55,6 @@ struct ptx {
 	bool answered;
 	bool cancelled;               /* before its branches went */
 	bool gone_answered;           /* the one answer to a caller that left */
-	bool counted;                 /* a call being set up (overload.h) */
 	struct ph_addr rr_me;         /* our Record-Route's host; unset: the
 					 Request-URI's (edge mode: the PBX's
 					 requests name the phone there) */

@@ -441,7 +441,7 @@ static bool refuse_call(struct sipd *d, msg_t *msg, const sip_t *sip)
 
 	if (sip->sip_request->rq_method != sip_method_invite ||
 	    (sip->sip_to && sip->sip_to->a_tag) ||
-	    !overload_refuse(d->overload))
+	    !overload_refuse(d->overload, proxy_invites(d->proxy)))
 		return false;
 	snprintf(after, sizeof after, "%u", overload_retry_after(d->overload));
 	sl_reply(d->agent, msg, 503, "Service Unavailable: overloaded",
@@ -750,7 +750,6 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		goto out;
 	calls_set_limits(d->calls, conf->relay_streams_per_source,
 			 conf->relay_streams_per_user);
-	proxy_set_overload(d->proxy, d->overload);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
