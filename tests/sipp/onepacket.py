@@ -5,26 +5,20 @@ gets 200 within 2 s.
 
     onepacket.py HOST PORT [CASE...]
 
-CASE is one of maxfwd, sdp, fork, deadflow, pipelined, tcpcontact
-(default: all). Prints one
+CASE is one of maxfwd, sdp, fork, deadflow, pipelined, tcpcontact,
+nulheader (default: all). Prints one
 "ok:" line per check; exits 1 at the first failure."""
+import os
 import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sipsock import fail, sip  # noqa: E402
+
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 WAIT = 2.0
 seq = [0]
-
-
-def fail(why):
-    print("FAIL: " + why)
-    sys.exit(1)
-
-
-def sip(start, headers, body=""):
-    lines = [start] + headers + ["Content-Length: %d" % len(body), "", body]
-    return "\r\n".join(lines).encode()
 
 
 def udp():

@@ -8,26 +8,20 @@ a stranger on STRANGER holds a dialog's route but is neither of its sides.
 
 CASE is one of route, maddr, stray, ruri, stranger, fwwin, fwbad (default:
 all). Prints one "ok:" line per check; exits 1 at the first failure."""
+import os
 import select
 import socket
 import struct
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sipsock import fail, sip  # noqa: E402
+
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 VICTIM, STRANGER = "127.0.0.5", "127.0.0.6"
 WAIT = 2.0
 seq = [0]
-
-
-def fail(why):
-    print("FAIL: " + why)
-    sys.exit(1)
-
-
-def sip(start, headers, body=""):
-    lines = [start] + headers + ["Content-Length: %d" % len(body), "", body]
-    return "\r\n".join(lines).encode()
 
 
 def udp(host=HOST, port=0):
