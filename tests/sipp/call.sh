@@ -13,24 +13,8 @@ ph_start
 # (callee) and 41004 (a window never seen) become MP, MP+1, MP+2, MP+4, in
 # copies of the scenarios. (Chosen once pinholed holds its ports; the
 # callee's port is another: free_base's ports are multiples of 10.)
-MP=$(free_base 6) || fail "no free media ports"
-mkdir "$WORK/sf"
-for f in register_user.xml call_uas.xml call_uac.xml call_refused.xml; do
-	sed -e "s/\b41000\b/$MP/g" -e "s/\b41001\b/$((MP + 1))/g" \
-	    -e "s/\b41002\b/$((MP + 2))/g" -e "s/\b41004\b/$((MP + 4))/g" \
-		"$SIPP_DIR/$f" >"$WORK/sf/$f" || fail "cannot copy $f"
-done
-SIPP_DIR=$WORK/sf
-uas=$MP
-for _ in 1 2 3 4 5; do
-	[ "$uas" = "$MP" ] || break
-	uas=$(free_base 1) || fail "no port for the callee"
-done
-[ "$uas" != "$MP" ] || fail "no port for the callee"
-timeout 30 sipp -sf "$SIPP_DIR/call_uas.xml" -i 127.0.0.1 -p "$uas" -m 1 \
-	-timeout 20s -nostdin -trace_err -error_file "$WORK/uas-err.log" \
-	>"$WORK/uas.out" 2>&1 &
-uas_pid=$!
+call_scenarios register_user.xml call_uas.xml call_uac.xml call_refused.xml
+callee_start 20
 sipp_run register_user.xml -key user bob -key uas "$uas"
 
 # the media ports' windows, as pinholed's STUN service sees them

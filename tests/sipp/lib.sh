@@ -151,6 +151,35 @@ ph_start() {
 	fail "pinholed not ready within 5 s"
 }
 
+# call_scenarios FILE...: call.sh's SIPp scenarios copied to $WORK/sf with
+# their media ports moved to free ones (MP, MP + 1, MP + 2, MP + 4; see
+# call.sh); SIPP_DIR then names the copies.
+call_scenarios() {
+	MP=$(free_base 6) || fail "no free media ports"
+	mkdir -p "$WORK/sf"
+	for f in "$@"; do
+		sed -e "s/\b41000\b/$MP/g" -e "s/\b41001\b/$((MP + 1))/g" \
+		    -e "s/\b41002\b/$((MP + 2))/g" -e "s/\b41004\b/$((MP + 4))/g" \
+			"$SIPP_DIR/$f" >"$WORK/sf/$f" || fail "cannot copy $f"
+	done
+	SIPP_DIR=$WORK/sf
+}
+
+# callee_start SECONDS: call_uas.xml answering one call within SECONDS, in
+# the background on a free port other than MP; sets uas and uas_pid.
+callee_start() {
+	uas=$MP
+	for _ in 1 2 3 4 5; do
+		[ "$uas" = "$MP" ] || break
+		uas=$(free_base 1) || fail "no port for the callee"
+	done
+	[ "$uas" != "$MP" ] || fail "no port for the callee"
+	timeout $(($1 + 10)) sipp -sf "$SIPP_DIR/call_uas.xml" -i 127.0.0.1 -p "$uas" -m 1 \
+		-timeout "$1s" -nostdin -trace_err -error_file "$WORK/uas-err.log" \
+		>"$WORK/uas.out" 2>&1 &
+	uas_pid=$!
+}
+
 # sipp_run SCENARIO [SIPP ARGS]...: one call of the scenario; fails the test
 # (with SIPp's errors and pinholed's log) unless the call succeeds.
 sipp_run() {

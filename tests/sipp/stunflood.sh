@@ -13,25 +13,9 @@ python3 -c 'import socket; socket.socket(socket.AF_INET, socket.SOCK_RAW, socket
 
 ph_start
 # call.sh's scenarios, at free media ports (call.sh says why)
-MP=$(free_base 6) || fail "no free media ports"
-mkdir "$WORK/sf"
-for f in register_user.xml call_uas.xml call_uac.xml; do
-	sed -e "s/\b41000\b/$MP/g" -e "s/\b41001\b/$((MP + 1))/g" \
-	    -e "s/\b41002\b/$((MP + 2))/g" -e "s/\b41004\b/$((MP + 4))/g" \
-		"$SIPP_DIR/$f" >"$WORK/sf/$f" || fail "cannot copy $f"
-done
 FLOOD=$SIPP_DIR/stunflood.py
-SIPP_DIR=$WORK/sf
-uas=$MP
-for _ in 1 2 3 4 5; do
-	[ "$uas" = "$MP" ] || break
-	uas=$(free_base 1) || fail "no port for the callee"
-done
-[ "$uas" != "$MP" ] || fail "no port for the callee"
-timeout 40 sipp -sf "$SIPP_DIR/call_uas.xml" -i 127.0.0.1 -p "$uas" -m 1 \
-	-timeout 35s -nostdin -trace_err -error_file "$WORK/uas-err.log" \
-	>"$WORK/uas.out" 2>&1 &
-uas_pid=$!
+call_scenarios register_user.xml call_uas.xml call_uac.xml
+callee_start 35
 sipp_run register_user.xml -key user bob -key uas "$uas"
 for p in "$MP" $((MP + 2)); do
 	"$NC" stun -l "$p" 127.0.0.1 "$STUN_PORT" >/dev/null || fail "no STUN answer for $p"
