@@ -48,31 +48,19 @@ phone() {
 	fi
 }
 
-count_rtp() { # HOST: count datagrams to baresip's RTP ports
-	lab_exec "$1" nft -f - <<'NFT'
-table inet count {
-	counter rtp_in { }
-	chain input {
-		type filter hook input priority 0; policy accept;
-		udp dport 20000-20999 counter name "rtp_in"
-	}
-}
-NFT
-}
-rtp_in() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
 
 # call: bob answers, alice calls; sets RA RB (RTP
 # datagrams at hosts a and b), OTHER (at pinholed's host), RELAY (caller
 # callee packets at the relay), ROUTE (as pinholed decided)
 call() {
-	count_rtp a && count_rtp b
+	lab_count_rtp a && lab_count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 12
 	lab_wait_registered bob
 	# alice: about 2 s to measure her firewall and register, then the call
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 7 -e "/dial bob@$LAB_SRV_IP"
 	sleep 8
-	RA=$(rtp_in a) RB=$(rtp_in b) OTHER=$(lab_srv_other_udp)
+	RA=$(lab_rtp_in a) RB=$(lab_rtp_in b) OTHER=$(lab_srv_other_udp)
 	ROUTE=$(sed -n 's/.* call [^ ]*: 200; route \([a-z]*\) .*/\1/p' "$LAB_DIR/pinholed.log" | tail -1)
 	RELAY=$(grep ': media ended' "$LAB_DIR/pinholed.log" | tail -1 |
 		sed -n 's/.*relay received \([0-9]*\) from the caller, \([0-9]*\) from the callee.*/\1 \2/p')
@@ -141,26 +129,26 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 4
 	# baresip (module) at a calls pinhole-call at b
 	lab_up nat nat || bad "lab nat x nat"
 	g711_phone a alice
-	count_rtp a && count_rtp b
+	lab_count_rtp a && lab_count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/pc.out" "$PC" -r "$LAB_SRV_IP" -u bob --answer -t 20 -d 4
 	lab_wait_registered bob
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 9 -e "/dial bob@$LAB_SRV_IP"
 	sleep 10
-	B=$(tail -1 "$LAB_DIR/pc.out") RA=$(rtp_in a) OTHER=$(lab_srv_other_udp)
+	B=$(tail -1 "$LAB_DIR/pc.out") RA=$(lab_rtp_in a) OTHER=$(lab_srv_other_udp)
 	check_mixed "baresip (module) -> pinhole-call" "$B" "$RA" || explain
 	lab_down
 
 	# pinhole-call at a calls baresip (module) at b
 	lab_up nat nat || bad "lab nat x nat"
 	g711_phone b bob
-	count_rtp a && count_rtp b
+	lab_count_rtp a && lab_count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 16
 	lab_wait_registered bob
 	lab_bg a "$LAB_DIR/pc.out" "$PC" -r "$LAB_SRV_IP" -u alice --call bob -t 14 -d 4
 	wait "$LAB_LAST_PID" # pinhole-call: the call ended, or its -t 14
-	A=$(tail -1 "$LAB_DIR/pc.out") RB=$(rtp_in b) OTHER=$(lab_srv_other_udp)
+	A=$(tail -1 "$LAB_DIR/pc.out") RB=$(lab_rtp_in b) OTHER=$(lab_srv_other_udp)
 	check_mixed "pinhole-call -> baresip (module)" "$A" "$RB" || {
 		grep -a 'pinhole:\|call:\|session closed' "$LAB_DIR/bob.log" | sed 's/^/  bob:   /' | cut -c1-160
 		grep ' call ' "$LAB_DIR/pinholed.log" | tail -2 | sed 's/^/  pinholed: /' | cut -c1-300
@@ -179,13 +167,13 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 4
 	# goes to the answer's address
 	lab_up open open || bad "lab open x open"
 	phone a alice pinhole && phone b bob ""
-	count_rtp a && count_rtp b
+	lab_count_rtp a && lab_count_rtp b
 	lab_start_pinholed -o log_level=debug || exit 1
 	lab_bg b "$LAB_DIR/bob.log" baresip -f "$LAB_DIR/bob" -t 10
 	lab_wait_for 5 "$LAB_DIR/bob.log" "baresip is ready" || bad "plain bob did not start"
 	lab_bg a "$LAB_DIR/alice.log" baresip -f "$LAB_DIR/alice" -t 7 -e "/dial sip:bob@$LAB_B_IP"
 	sleep 8
-	RA=$(rtp_in a) RB=$(rtp_in b) OTHER=$(lab_srv_other_udp)
+	RA=$(lab_rtp_in a) RB=$(lab_rtp_in b) OTHER=$(lab_srv_other_udp)
 	if [ "${RA:-0}" -ge 100 ] && [ "${RB:-0}" -ge 100 ] && [ "$OTHER" = 0 ] &&
 	   grep -q "pinhole: no a=fw-punch: media to the remote SDP address $LAB_B_IP:" "$LAB_DIR/alice.log"; then
 		echo "ok: baresip (module) -> plain baresip, no pinholed: RTP in at a $RA, at b $RB"

@@ -317,3 +317,18 @@ lab_wait_registered() {
 lab_wait_pc_registered() {
 	lab_wait_for "${2:-10}" "$1" '^pinhole-call: REGISTER: 200'
 }
+
+# lab_count_rtp HOST: counts the datagrams to baresip's RTP ports (20000-
+# 20999) at HOST; lab_rtp_in HOST: how many so far.
+lab_count_rtp() {
+	lab_exec "$1" nft -f - <<'NFT'
+table inet count {
+	counter rtp_in { }
+	chain input {
+		type filter hook input priority 0; policy accept;
+		udp dport 20000-20999 counter name "rtp_in"
+	}
+}
+NFT
+}
+lab_rtp_in() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }

@@ -94,18 +94,6 @@ req() {
 		"$1" "$2" "$4" "$$$(date +%N)" "$3" "$$" "$2" "$(date +%N)" "$1" "$4" "${5:+Route: $5\n}"
 }
 
-count_rtp() { # HOST: count datagrams to baresip's RTP ports
-	lab_exec "$1" nft -f - <<'NFT'
-table inet count {
-	counter rtp_in { }
-	chain input {
-		type filter hook input priority 0; policy accept;
-		udp dport 20000-20999 counter name "rtp_in"
-	}
-}
-NFT
-}
-phone_rtp() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
 
 # The phone's router answering the PBX's packets itself (ICMP unreachable,
 # as natopen does): the PBX's first packet reached the window before the
@@ -140,7 +128,7 @@ PY
 module_row() {
 	local kind=$1 route=$2
 	ivr0=$(ivr_rtp) other0=$(lab_srv_other_udp)
-	count_rtp a
+	lab_count_rtp a
 	count_router_unreach
 	d=$LAB_DIR/bob
 	lab_baresip_config a "$d" "$LAB_SRV_IP:3478"
@@ -151,7 +139,7 @@ module_row() {
 	if lab_wait_for 10 "$LAB_DIR/bob.log" "registered with Firewall-Window" &&
 	   registered_here bob && ctl_dial a 600; then
 		sleep 5
-		RA=$(phone_rtp a) RI=$(($(ivr_rtp) - ivr0)) other=$(($(lab_srv_other_udp) - other0))
+		RA=$(lab_rtp_in a) RI=$(($(ivr_rtp) - ivr0)) other=$(($(lab_srv_other_udp) - other0))
 		via=$route
 		if [ "$kind" = natopen ] &&
 		   grep -q 're-INVITE: the peer is to send to the relay' "$LAB_DIR/bob.log"; then
@@ -160,7 +148,7 @@ module_row() {
 			# its re-INVITE moved the IVR there; 3 s both ways from then
 			via="relay after the fall back" ra0=$RA ri0=$RI
 			sleep 3
-			RA=$(($(phone_rtp a) - ra0)) RI=$(($(ivr_rtp) - ivr0 - ri0))
+			RA=$(($(lab_rtp_in a) - ra0)) RI=$(($(ivr_rtp) - ivr0 - ri0))
 		fi
 		if [ "$RA" -ge 100 ] && [ "$RI" -ge 100 ] &&
 		   { [ "$via" != direct ] || [ "$other" = 0 ]; } &&

@@ -31,15 +31,7 @@ w.writeframes(b"".join(struct.pack("<h", int(8000 * math.sin(i * 2 * math.pi * 4
 		"$LAB_DIR/ivr.wav"
 	ivr_config ivr 5090
 	lab_bg pbx "$LAB_DIR/ivr.log" baresip -f "$LAB_DIR/ivr"
-	lab_exec pbx nft -f - <<'NFT'
-table inet count {
-	counter rtp_in { }
-	chain input {
-		type filter hook input priority 0; policy accept;
-		udp dport 20000-20999 counter name "rtp_in"
-	}
-}
-NFT
+	lab_count_rtp pbx
 	lab_wait_for 5 "$LAB_DIR/ivr.log" "baresip is ready"
 }
 
@@ -54,7 +46,7 @@ ivr_config() { # NAME PORT: a plain baresip at the PBX's host
 	echo "<sip:$1@$PBX:$2>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1" >"$d/accounts"
 }
 
-ivr_rtp() { lab_exec pbx nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
+ivr_rtp() { lab_rtp_in pbx; }
 
 
 # pbx_lab_up KIND_A KIND_B: the lab, the PBX, pinholed in front of it
