@@ -25,6 +25,7 @@ struct reg_ua {
 	struct le le;
 	struct regc *regc;
 	const struct reg *reg;
+	const struct ua *ua;
 	const char *aor;             /* the ua's own */
 	const struct account *acc;
 };
@@ -76,6 +77,7 @@ static int ua_register(struct reg *reg, struct ua *ua,
 	if (!r)
 		return ENOMEM;
 	r->reg = reg;
+	r->ua = ua;
 	r->aor = ua_aor(ua);
 	r->acc = ua_account(ua);
 	re_snprintf(hdrs, sizeof hdrs, "Firewall-Window: %s\r\n",
@@ -115,6 +117,17 @@ static void register_all(void *arg)
 			warning("pinhole: cannot register %s: %m\n", ua_aor(ua),
 				err);
 	}
+}
+
+struct regc *reg_regc(const struct reg *reg, const struct ua *ua)
+{
+	for (struct le *le = reg ? reg->ual.head : NULL; le; le = le->next) {
+		const struct reg_ua *r = le->data;
+
+		if (r->ua == ua)
+			return r->regc;
+	}
+	return NULL;
 }
 
 static void destructor(void *arg)
