@@ -11,10 +11,10 @@
  *
  * The same nonce answers, in advance, the challenge to the phone's own
  * INVITE (regc_cred, mnat.c): libre's sip_auth would fail on it as on the
- * REGISTER's. RFC 3261 section 22.3 lets a UA send credentials for a
- * realm it knows without waiting for a challenge, and RFC 7616 section
- * 3.4 counts each use of a nonce in nc. A nonce goes stale (pinholed's
- * nonce_lifetime, 300 s; Kamailio's nonce_expire, 300 s) sooner than a
+ * REGISTER's. RFC 3261 section 22.3 lets a UA keep credentials across
+ * dialogs for the realm of its outbound proxy, and RFC 7616 section 3.4
+ * counts each use of a nonce in nc. A nonce goes stale (pinholed's
+ * nonce_lifetime, Kamailio's nonce_expire: 300 s) sooner than a
  * registration is refreshed, so a call first asks for a fresh one
  * (regc_nonce_wait): a REGISTER without credentials, whose challenge is
  * answered at once. */

@@ -75,7 +75,7 @@ dave_calls() {
 	   [ $(($(lab_rtp_in b) - r0)) -lt 100 ]; then
 		bad "baresip (module) -> pinhole-call with users: want >= 100 packets each way"
 		echo "  erin: $E; RTP in at dave's: $(($(lab_rtp_in b) - r0))"
-		grep -a 'call:\|pinhole:\|session closed' "$D/dave.log" | tail -6 | sed 's/^/  baresip: /'
+		grep -a 'call:\|pinhole:\|session closed' "$D/dave.log" | tr '\r' '\n' | grep -v 'audio=' | tail -6 | sed 's/^/  baresip: /'
 	elif ! authed dave $((n0 + 2)); then
 		bad "baresip's own INVITE: want it answered with SHA-256 (a fresh nonce)"
 		grep 'auth:' "$D/pinholed.log" | sed 's/^/  pinholed: /'
