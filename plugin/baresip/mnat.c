@@ -255,8 +255,11 @@ static void invite_hdrs(struct mnat_sess *s)
 	 * section 10). Proxy-Authorization, which pinholed and a proxy
 	 * such as Kamailio (proxy_authorize) read on an INVITE. */
 	if (!err && rc && ruri && !regc_cred(rc, "INVITE", ruri, cred,
-					     sizeof cred))
+					     sizeof cred)) {
 		err = custom_hdrs_add(&hdrs, "Proxy-Authorization", "%s", cred);
+		info("pinhole: INVITE %s: %s digest credentials\n", ruri,
+		     regc_alg(rc));
+	}
 	if (!err && hdrs.head)
 		call_set_custom_hdrs(s->arg, &hdrs);
 	list_flush(&hdrs);

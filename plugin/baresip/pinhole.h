@@ -70,6 +70,7 @@ int regc_nonce_wait(struct regc_wait **wp, struct regc *rc, regc_wait_h *h,
 		    void *arg);
 int regc_cred(struct regc *rc, const char *method, const char *uri,
 	      char *buf, size_t size);
+const char *regc_alg(const struct regc *rc);
 
 /* ---- mnat.c: the struct mnat adapter ---- */
 

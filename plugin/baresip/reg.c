@@ -51,8 +51,10 @@ static void resp_h(int err, const struct sip_msg *msg, void *arg)
 		warning("pinhole: REGISTER %s: %u %r\n", r->aor, msg->scode,
 			&msg->reason);
 	else if (msg && msg->scode >= 200)
-		info("pinhole: %s registered with Firewall-Window %s\n", r->aor,
-		     probe_fwwin(r->reg->probe));
+		info("pinhole: %s registered with Firewall-Window %s%s%s\n",
+		     r->aor, probe_fwwin(r->reg->probe),
+		     regc_alg(r->regc) ? ", digest " : "",
+		     regc_alg(r->regc) ? regc_alg(r->regc) : "");
 }
 
 /* The registrar: the scheme, host, port and transport of the account's

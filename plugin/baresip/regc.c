@@ -133,6 +133,14 @@ int regc_cred(struct regc *rc, const char *method, const char *uri,
 	return digest_credentials(buf, size, &rc->ch, &c);
 }
 
+/* The algorithm of the challenge kept, for the log; NULL: none kept. */
+const char *regc_alg(const struct regc *rc)
+{
+	if (!rc || rc->ch.alg == DIGEST_NONE)
+		return NULL;
+	return rc->ch.alg == DIGEST_SHA256 ? "SHA-256" : "MD5";
+}
+
 static int auth_print(struct re_printf *pf, void *arg)
 {
 	struct regc *rc = arg;

@@ -76,7 +76,8 @@ dave_calls() {
 		bad "baresip (module) -> pinhole-call with users: want >= 100 packets each way"
 		echo "  erin: $E; RTP in at dave's: $(($(lab_rtp_in b) - r0))"
 		grep -a 'call:\|pinhole:\|session closed' "$D/dave.log" | tr '\r' '\n' | grep -v 'audio=' | tail -6 | sed 's/^/  baresip: /'
-	elif ! authed dave $((n0 + 2)); then
+	elif ! authed dave $((n0 + 2)) ||
+	     ! grep -aq "pinhole: INVITE sip:erin@[^ ]*: SHA-256 digest credentials" "$D/dave.log"; then
 		bad "baresip's own INVITE: want it answered with SHA-256 (a fresh nonce)"
 		grep 'auth:' "$D/pinholed.log" | sed 's/^/  pinholed: /'
 	else
