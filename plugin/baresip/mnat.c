@@ -18,6 +18,10 @@
  * never carries the instruction (pinholed passes it on as it is), so a
  * caller waits for the call to be established.
  *
+ * A caller's INVITE also waits for a fresh nonce from its account's
+ * registrar (regc.c), and carries the module's digest credentials: libre
+ * 1.1.0 cannot answer pinholed's 407, SHA-256 first (PROTOCOL.md 10).
+ *
  * Without a server, or when it does not answer, calls go as a plain
  * phone's (pinholed relays them), and the log says so. */
 #include <errno.h>

@@ -272,8 +272,11 @@ static bool chall_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * REGC_AUTH_TRIES times in a row. 0 when the REGISTER went again. */
 static int authenticate(struct regc *rc, const struct sip_msg *msg)
 {
-	if (!rc->user || !rc->pass || rc->tries >= REGC_AUTH_TRIES)
+	if (!rc->user || !rc->pass || rc->tries >= REGC_AUTH_TRIES) {
+		/* refused: nothing to give a call's INVITE (regc_cred) */
+		rc->ch.alg = DIGEST_NONE;
 		return EACCES;
+	}
 	rc->ch.alg = DIGEST_NONE;
 	if (!sip_msg_hdr_apply(msg, true, msg->scode == 401 ?
 			       SIP_HDR_WWW_AUTHENTICATE :
