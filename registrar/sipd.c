@@ -750,6 +750,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		goto out;
 	calls_set_limits(d->calls, conf->relay_streams_per_source,
 			 conf->relay_streams_per_user);
+	calls_restore(d->calls, conf->relay_idle);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never
