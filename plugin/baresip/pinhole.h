@@ -60,6 +60,23 @@ int regc_alloc(struct regc **rcp, const char *uri, const char *aor,
 	       const char *user, const char *pass, const char *hdrs,
 	       regc_resp_h *resph, void *arg);
 
+/* ---- regflow.c: RFC 5626 outbound for regc: the Contact's reg-id and
+ * +sip.instance, keepalives once the registrar says Require: outbound,
+ * and h(arg) when the flow fails, to register again at once ---- */
+
+struct regflow;
+typedef void (regflow_h)(void *arg);
+
+int regflow_alloc(struct regflow **fp, const char *aor, regflow_h *h,
+		  void *arg);
+/* ";reg-id=1;+sip.instance=..." for the Contact (%H); nothing for NULL. */
+int regflow_contact(struct re_printf *pf, const struct regflow *f);
+/* A 2xx to the REGISTER: keepalives start if it says Require: outbound. */
+void regflow_registered(struct regflow *f, const struct sip_msg *msg);
+/* How long to wait after a failed REGISTER: soon (and growing) after the
+ * flow failed, else normal_ms. */
+uint32_t regflow_retry_ms(struct regflow *f, uint32_t normal_ms);
+
 /* ---- mnat.c: the struct mnat adapter ---- */
 
 /* cfg and probe (which may be NULL: no Firewall-Window) must outlive the
