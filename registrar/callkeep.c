@@ -262,12 +262,18 @@ void call_unkeep(struct call *c)
 
 /* ---- at start ---------------------------------------------------------- */
 
-static void drop(struct calls *cs, const char *key, const char *call_id,
+struct restore {
+	struct calls *cs;
+	unsigned resumed, dropped;
+};
+
+static void drop(struct restore *rs, const char *key, const char *call_id,
 		 const char *why)
 {
 	log_warn("call %s: its relay reservation from before the restart is "
 		 "dropped: %s", call_id, why);
-	store_keep(cs->store, key, NULL, 0);
+	store_keep(rs->cs->store, key, NULL, 0);
+	rs->dropped++;
 }
 
 /* The streams back on their ports, as the relay knew them. */
@@ -327,11 +333,6 @@ static void resume(struct calls *cs, const char *call_id, struct kept_call *k)
 		   "stream(s), relay %s %s", call_id, c->g.n, a, b);
 }
 
-struct restore {
-	struct calls *cs;
-	unsigned resumed, dropped;
-};
-
 static void restore_one(const char *key, const void *val, size_t len,
 			void *arg)
 {
@@ -343,21 +344,19 @@ static void restore_one(const char *key, const void *val, size_t len,
 
 	if (strncmp(key, KEEP_KEY, strlen(KEEP_KEY)))
 		return; /* not ours */
-	rs->dropped++;
 	if (decode(val, len, &k))
-		return drop(cs, key, call_id, "its record cannot be read");
+		return drop(rs, key, call_id, "its record cannot be read");
 	age = time(NULL) - k.seen;
 	if (!cs->keep)
-		return drop(cs, key, call_id, "no relay in pinholed now");
+		return drop(rs, key, call_id, "no relay in pinholed now");
 	if (age > (time_t)(cs->idle_s + cs->idle_s / 2))
-		return drop(cs, key, call_id, "no media for longer than "
+		return drop(rs, key, call_id, "no media for longer than "
 			    "relay_idle while pinholed was down");
 	if (calls_find(cs, call_id))
-		return drop(cs, key, call_id, "a call of that Call-ID is there");
+		return drop(rs, key, call_id, "a call of that Call-ID is there");
 	if (adopt(cs, call_id, &k))
-		return drop(cs, key, call_id, "its ports are taken");
+		return drop(rs, key, call_id, "its ports are taken");
 	resume(cs, call_id, &k);
-	rs->dropped--;
 	rs->resumed++;
 }
 
