@@ -72,6 +72,23 @@ int regc_cred(struct regc *rc, const char *method, const char *uri,
 	      char *buf, size_t size);
 const char *regc_alg(const struct regc *rc);
 
+/* ---- regflow.c: RFC 5626 outbound for regc: the Contact's reg-id and
+ * +sip.instance, keepalives once the registrar says Require: outbound,
+ * and h(arg) when the flow fails, to register again at once ---- */
+
+struct regflow;
+typedef void (regflow_h)(void *arg);
+
+int regflow_alloc(struct regflow **fp, const char *aor, regflow_h *h,
+		  void *arg);
+/* ";reg-id=1;+sip.instance=..." for the Contact (%H); nothing for NULL. */
+int regflow_contact(struct re_printf *pf, const struct regflow *f);
+/* A 2xx to the REGISTER: keepalives start if it says Require: outbound. */
+void regflow_registered(struct regflow *f, const struct sip_msg *msg);
+/* How long to wait after a failed REGISTER: soon (and growing) after the
+ * flow failed, else normal_ms. */
+uint32_t regflow_retry_ms(struct regflow *f, uint32_t normal_ms);
+
 /* ---- mnat.c: the struct mnat adapter ---- */
 
 /* cfg, probe (which may be NULL: no Firewall-Window) and reg (NULL: the

@@ -45,6 +45,7 @@ struct regc {
 	bool fetching;               /* the REGISTER under way asks anew */
 	bool refetch;                /* ... and one after it must */
 	struct list waitl;           /* struct regc_wait: want a fresh nonce */
+	struct regflow *flow;        /* RFC 5626 outbound (regflow.c) */
 	regc_resp_h *resph;
 	void *arg;
 };
@@ -78,6 +79,7 @@ static void destructor(void *arg)
 		}
 	}
 	mem_deref(rc->req);
+	mem_deref(rc->flow);
 	mem_deref(rc->dlg);
 	mem_deref(rc->uri);
 	mem_deref(rc->cuser);
@@ -95,10 +97,21 @@ static void tmr_handler(void *arg)
 	int err = request(rc);
 
 	if (err) {
-		tmr_start(&rc->tmr, REGC_RETRY_MS, tmr_handler, rc);
+		tmr_start(&rc->tmr, regflow_retry_ms(rc->flow, REGC_RETRY_MS),
+			  tmr_handler, rc);
 		if (rc->resph)
 			rc->resph(err, NULL, rc->arg);
 	}
+}
+
+/* The flow to the registrar failed: a REGISTER now, over a new one,
+ * unless one is under way already. */
+static void flow_failed(void *arg)
+{
+	struct regc *rc = arg;
+
+	if (!rc->req && !rc->terminated)
+		tmr_start(&rc->tmr, 0, tmr_handler, rc);
 }
 
 static int send_handler(enum sip_transp tp, const struct sa *src,
@@ -109,9 +122,11 @@ static int send_handler(enum sip_transp tp, const struct sa *src,
 	(void)dst;
 	rc->laddr = *src;
 	rc->tp = tp;
-	return mbuf_printf(mb, "Contact: <sip:%s@%J%s>;expires=%u\r\n",
+	return mbuf_printf(mb, "Contact: <sip:%s@%J%s>;expires=%u%H\r\n"
+			   "Supported: outbound, path\r\n",
 			   rc->cuser, &rc->laddr, sip_transp_param(tp),
-			   rc->terminated ? 0 : rc->expires);
+			   rc->terminated ? 0 : rc->expires, regflow_contact,
+			   rc->flow);
 }
 
 /* The credentials for one request (method, uri) from the challenge kept,
@@ -326,8 +341,11 @@ static void response_handler(int err, const struct sip_msg *msg, void *arg)
 					contact_handler, rc);
 		/* refresh at 90 % of the expiry granted */
 		wait = rc->expires ? rc->expires * 900 : REGC_RETRY_MS;
+		if (!rc->terminated)
+			regflow_registered(rc->flow, msg);
 	} else {
 		rc->tries = 0;
+		wait = regflow_retry_ms(rc->flow, REGC_RETRY_MS);
 	}
 	if (rc->terminated) {
 		mem_deref(rc);
@@ -370,6 +388,7 @@ int regc_alloc(struct regc **rcp, const char *uri, const char *aor,
 	err = err ? err : str_dup(&rc->uri, uri);
 	err = err ? err : str_dup(&rc->cuser, cuser);
 	err = err ? err : str_dup(&rc->hdrs, hdrs ? hdrs : "");
+	err = err ? err : regflow_alloc(&rc->flow, aor, flow_failed, rc);
 	if (!err && user && pass)
 		err = str_dup(&rc->user, user) ? ENOMEM : str_dup(&rc->pass, pass);
 	err = err ? err : request(rc);
