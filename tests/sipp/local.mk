@@ -42,7 +42,7 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
 	tests/sipp/floods.py tests/sipp/floodlib.sh tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py \
-	tests/sipp/openrelay.py tests/sipp/redis.py \
+	tests/sipp/openrelay.py tests/sipp/redis.py tests/sipp/redisrace.py tests/sipp/tcpcut.py tests/sipp/reg.py \
 	tests/sipp/overload.py \
 	tests/sipp/tls.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
