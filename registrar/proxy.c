@@ -136,10 +136,10 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct flow *callee,
  * Between a TLS side and a UDP or TCP one, two (RFC 5658 section 3.2):
  * each side's in-dialog requests come back over its own transport, the
  * top one reaching us as the callee came, the other as the caller did
- * (Record-Route is put on top: the caller's first). */
-/* store = redis: a callee whose flow lives on another node is reached
- * through that node for the whole dialog (it Record-Routes too, fork.c):
- * our token names the node as the callee's flow. */
+ * (Record-Route is put on top: the caller's first). store = redis: a
+ * callee whose flow lives on another node is reached through that node
+ * for the whole dialog (it Record-Routes too, fork.c): our token names
+ * the node as the callee's flow. */
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {

@@ -153,12 +153,24 @@ static bool later_change(const struct op *o)
 	return false;
 }
 
+static const struct loc_contact *find_uri(const struct loc_contact *v,
+					  unsigned n, const char *uri)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(v[i].uri, uri))
+			return &v[i];
+	return NULL;
+}
+
 /* Memory gets what the file holds for o's AoR: back, after a failure;
- * others' contacts with ours, after an edit. */
+ * others' contacts with ours, after an edit. A record names no
+ * connection (store.h): a binding still over the flow memory has keeps
+ * that flow's connection. */
 static void take_stored(struct fstore *s, struct op *o)
 {
 	struct loc_contact v[STORE_MAX_CONTACTS];
-	unsigned n = 0;
+	const struct loc_contact *cur = NULL, *c;
+	unsigned n = 0, ncur = 0;
 	int err;
 
 	if (later_change(o))
@@ -166,6 +178,13 @@ static void take_stored(struct fstore *s, struct op *o)
 	if (o->disk && store_decode(o->disk, o->disklen, wall_off(),
 				    mono_now(), v, STORE_MAX_CONTACTS, &n))
 		n = 0;
+	if (s->mem->ops->get(s->mem, o->aor, &cur, &ncur))
+		ncur = 0;
+	for (unsigned i = 0; i < n; i++)
+		if ((c = find_uri(cur, ncur, v[i].uri)) &&
+		    c->flow.transport == v[i].flow.transport &&
+		    ph_addr_eq(&c->flow.src, &v[i].flow.src))
+			v[i].flow.id = c->flow.id;
 	if ((err = s->mem->ops->put(s->mem, o->aor, v, n)))
 		log_warn("store: the stored record of %s not taken: %s",
 			 o->aor, strerror(err));
@@ -187,13 +206,15 @@ static void finish(struct fstore *s, struct op *o)
 {
 	struct loc_wait *w = o->waiters, *next;
 
-	if (o->err && o->edit && !o->nedits)
+	bool reread = o->edit && !o->nedits;
+
+	if (o->err && reread)
 		log_warn("store: %s not read again: %s", o->aor,
 			 strerror(o->err)); /* memory keeps what it has */
 	else if (o->err)
 		log_err("store: %s not written: %s; its REGISTER fails",
 			o->aor, strerror(o->err));
-	if (o->err ? !(o->edit && !o->nedits) : o->edit)
+	if (o->err ? !reread : o->edit)
 		take_stored(s, o);
 	if (o->uprev)
 		o->uprev->unext = o->unext;
@@ -247,15 +268,6 @@ static struct op *op_new(const char *aor)
 	if (o)
 		memcpy(o->aor, aor, alen);
 	return o;
-}
-
-static const struct loc_contact *find_uri(const struct loc_contact *v,
-					  unsigned n, const char *uri)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (!strcmp(v[i].uri, uri))
-			return &v[i];
-	return NULL;
 }
 
 /* val (malloc'd, NULL: removed) as o's next edit, of field uri. */

@@ -140,6 +140,36 @@ def dialog():
           "the caller's BYE at node 2 reached the phone via node 1")
 
 
+def tcp_binding():
+    """A phone behind a NAT registered over TCP through node 1 (its
+    Contact names its private address): a MESSAGE to node 1 reaches it over
+    its connection, the binding having been written to Redis and read
+    back (a record names no connection: node 1 keeps its own)."""
+    t = socket.create_connection((HOST, N1), timeout=3)
+    tp = t.getsockname()[1]
+    t.sendall(sipsock.sip("REGISTER sip:%s:%d;transport=tcp SIP/2.0" % (HOST, N1), [
+        "Via: SIP/2.0/TCP %s:%d;rport;branch=z9hG4bKrdt1" % (HOST, tp),
+        "Max-Forwards: 70", "From: <sip:tcp@pinhole.test>;tag=t",
+        "To: <sip:tcp@pinhole.test>", "Call-ID: rd-tcp", "CSeq: 1 REGISTER",
+        "Contact: <sip:tcp@192.0.2.7:5060;transport=tcp>;expires=120"]))
+    if not t.recv(65535).startswith(b"SIP/2.0 200 "):
+        sys.exit("FAIL: REGISTER over TCP through node 1")
+    time.sleep(0.3)  # the edit's answer taken
+    sipsock.send(caller, (HOST, N1), "MESSAGE sip:tcp@pinhole.test SIP/2.0", [
+        "Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bKrdtm" % (HOST, CP),
+        "Max-Forwards: 70", "From: <sip:caller@pinhole.test>;tag=tm",
+        "To: <sip:tcp@pinhole.test>", "Call-ID: rd-tcp-msg", "CSeq: 1 MESSAGE"])
+    try:
+        got = t.recv(65535)
+    except socket.timeout:
+        got = b""
+    if not got.startswith(b"MESSAGE "):
+        sys.exit("FAIL: a MESSAGE to the phone registered over TCP did not "
+                 "come over its connection: %r" % recv(caller, "SIP/2.0 "))
+    t.close()
+    print("ok: a binding over TCP is reached over its connection")
+
+
 register(120, 1)
 time.sleep(0.5)  # node 2 learns it by pub/sub
 message(1)
@@ -161,6 +191,7 @@ if not got or not got.startswith("SIP/2.0 200 "):
 print("ok: registered through node 1, a MESSAGE through node 2 reached it via node 1")
 
 dialog()
+tcp_binding()
 
 register(0, 2)
 time.sleep(0.5)

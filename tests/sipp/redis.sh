@@ -88,7 +88,7 @@ echo "ok: node 2, cut from Redis for a while, has what changed meanwhile"
 # a REGISTER through node 2, then node 3 starts: it finds the binding
 [ "$(reg "$N2" three sip:three@127.0.0.1:5998)" = 1 ] || fail "REGISTER through node 2"
 node 3
-# (and late's, and redisrace.py's but race0's, two contacts each)
-grep -q "(redis): $((ROUNDS + 1)) AoRs, $((2 * ROUNDS)) bindings reloaded" "$WORK/node3.log" || {
+# (and tcp's, late's, and redisrace.py's but race0's, two contacts each)
+grep -q "(redis): $((ROUNDS + 2)) AoRs, $((2 * ROUNDS + 1)) bindings reloaded" "$WORK/node3.log" || {
 	grep store "$WORK/node3.log"; fail "node 3 did not load the binding from Redis"; }
 echo "ok: a node started later loads the shared bindings"
