@@ -94,21 +94,35 @@ struct rd {
 	char addr[CONF_PATH_LEN];
 	redisContext *c;
 	unsigned queued;     /* commands appended since MULTI */
+	char sha[48];        /* the script's SHA1, loaded on c */
 	struct out *outs;
 	unsigned n_outs, max_outs;
 };
 
 static int rd_connected(struct rd *r)
 {
+	redisReply *rep;
+
 	if (r->c && r->c->err) {
 		log_warn("store: redis %s: %s; reconnecting", r->addr,
 			 r->c->errstr);
 		redisFree(r->c);
 		r->c = NULL;
 	}
-	if (!r->c)
-		r->c = store_redis_connect(r->addr);
-	return r->c ? 0 : ECONNREFUSED;
+	if (r->c)
+		return 0;
+	if (!(r->c = store_redis_connect(r->addr)))
+		return ECONNREFUSED;
+	/* loaded on each connection (a Redis restarted has forgotten it):
+	 * EVALSHA then sends its SHA, not its text, with each AoR */
+	rep = redisCommand(r->c, "SCRIPT LOAD %s", script);
+	if (rep && rep->type == REDIS_REPLY_STRING && rep->len < sizeof r->sha)
+		snprintf(r->sha, sizeof r->sha, "%s", rep->str);
+	else
+		r->sha[0] = '\0'; /* EVAL then */
+	if (rep)
+		freeReplyObject(rep);
+	return 0;
 }
 
 static int rd_open(void **hp, const char *path, size_t max_bytes)
@@ -166,10 +180,10 @@ static int rd_put(void *h, const char *key, const void *val, size_t len)
 }
 
 /* The script's command for aor with n edits (argv and argl: 8 + 2n
- * entries); *keyp (malloc'd) the hash's name. */
-static int script_argv(const char *aor, const struct store_edit *v,
-		       unsigned n, char now[24], const char **argv,
-		       size_t *argl, char **keyp)
+ * entries), by its sha when loaded; *keyp (malloc'd) the hash's name. */
+static int script_argv(const char *sha, const char *aor,
+		       const struct store_edit *v, unsigned n, char now[24],
+		       const char **argv, size_t *argl, char **keyp)
 {
 	size_t klen = strlen(KEY_AOR) + strlen(aor) + 1;
 	unsigned k = 0;
@@ -178,8 +192,8 @@ static int script_argv(const char *aor, const struct store_edit *v,
 		return ENOMEM;
 	snprintf(*keyp, klen, KEY_AOR "%s", aor);
 	snprintf(now, 24, "%lld", (long long)time(NULL));
-	argv[k++] = "EVAL";
-	argv[k++] = script;
+	argv[k++] = sha && *sha ? "EVALSHA" : "EVAL";
+	argv[k++] = sha && *sha ? sha : script;
 	argv[k++] = "2";
 	argv[k++] = *keyp;
 	argv[k++] = KEY_GONE;
@@ -217,7 +231,7 @@ static int rd_edit(void *h, const char *key, const struct store_edit *v,
 	}
 	if (!(argv = calloc(8 + 2 * (size_t)n, sizeof *argv)) ||
 	    !(argl = calloc(8 + 2 * (size_t)n, sizeof *argl)) ||
-	    (err = script_argv(key, v, n, now, argv, argl, &hkey)))
+	    (err = script_argv(r->sha, key, v, n, now, argv, argl, &hkey)))
 		goto out;
 	err = redisAppendCommandArgv(r->c, (int)(8 + 2 * n), argv, argl) ==
 	      REDIS_OK ? 0 : ENOMEM;
@@ -256,6 +270,13 @@ static int take_outs(struct rd *r, const redisReply *exec)
 
 		if (o->idx >= exec->elements) {
 			err = EIO;
+			break;
+		}
+		if (exec->element[o->idx]->type == REDIS_REPLY_ERROR &&
+		    !strncmp(exec->element[o->idx]->str, "NOSCRIPT", 8)) {
+			/* flushed (SCRIPT FLUSH): by its text, once more */
+			r->sha[0] = '\0';
+			err = ECONNRESET;
 			break;
 		}
 		if (exec->element[o->idx]->type == REDIS_REPLY_ERROR)
@@ -316,7 +337,7 @@ static int read_record(redisContext *c, const char *aor, void **valp,
 	size_t argl[8];
 	char now[24], *hkey;
 	redisReply *rep;
-	int err = script_argv(aor, NULL, 0, now, argv, argl, &hkey);
+	int err = script_argv(NULL, aor, NULL, 0, now, argv, argl, &hkey);
 
 	if (err)
 		return err;
