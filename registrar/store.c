@@ -28,6 +28,8 @@
 #include "log.h"
 #include "store.h"
 
+#define BATCH_MAX 1024
+
 struct op {
 	struct op *qnext;         /* the queue or a batch (under lock) */
 	struct op *unext, *uprev; /* not yet done, in order (loop only) */
@@ -102,6 +104,22 @@ static int write_batch(struct fstore *s, struct op *batch)
 	return err == ECONNRESET ? try_batch(s, batch) : err;
 }
 
+/* What is queued, up to BATCH_MAX changes (a node that resubscribed to
+ * Redis reads every AoR again: one transaction each would hold Redis
+ * for as long); under lock. */
+static struct op *take_batch(struct fstore *s)
+{
+	struct op *batch = s->queue, **end = &s->queue;
+
+	for (unsigned n = 0; *end && n < BATCH_MAX; n++)
+		end = &(*end)->qnext;
+	s->queue = *end;
+	*end = NULL;
+	if (!s->queue)
+		s->qtail = &s->queue;
+	return batch;
+}
+
 static void *writer_main(void *arg)
 {
 	struct fstore *s = arg;
@@ -116,9 +134,7 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&s->cond, &s->lock);
 		if (!s->queue)
 			break;
-		batch = s->queue;
-		s->queue = NULL;
-		s->qtail = &s->queue;
+		batch = take_batch(s);
 		pthread_mutex_unlock(&s->lock);
 
 		err = write_batch(s, batch);

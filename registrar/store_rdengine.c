@@ -12,15 +12,13 @@
 #include "log.h"
 #include "store_redis.h"
 
-#define TIMEOUT_S 2
-
 char store_redis_self[CONF_PATH_LEN];
 
 redisContext *store_redis_connect(const char *hostport)
 {
 	char host[CONF_PATH_LEN];
 	const char *colon = strrchr(hostport, ':');
-	struct timeval tv = {TIMEOUT_S, 0};
+	struct timeval tv = {STORE_REDIS_TIMEOUT_S, 0};
 	redisContext *c;
 
 	if (!colon || (size_t)(colon - hostport) >= sizeof host)

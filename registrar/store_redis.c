@@ -127,6 +127,11 @@ struct rstore {
 	struct change *changes, **ctail;
 	time_t lost;                /* the wall clock when the subscription
 				       was lost (or the store started) */
+	enum {
+		FIRST_AWAITED,      /* the store waits for it to load */
+		FIRST_BEFORE_LOAD,  /* came so: the load reads every AoR */
+		FIRST_LATE,         /* the store loaded without it */
+	} first;                    /* the first subscription */
 };
 
 static bool stopping(struct rstore *s)
@@ -303,6 +308,7 @@ static void *subscriber_main(void *arg)
 	while (!stopping(s)) {
 		redisContext *c = store_redis_connect(s->addr);
 		redisReply *rep;
+		bool loading;
 
 		if (!c) {
 			nap(s, 1000);
@@ -314,8 +320,13 @@ static void *subscriber_main(void *arg)
 			freeReplyObject(rep);
 		pthread_mutex_lock(&s->lock);
 		s->sub_fd = s->stop || !rep ? -1 : c->fd;
+		loading = s->sub_fd >= 0 && s->first == FIRST_AWAITED;
+		if (loading) {
+			s->first = FIRST_BEFORE_LOAD;
+			pthread_cond_broadcast(&s->cond);
+		}
 		pthread_mutex_unlock(&s->lock);
-		if (s->sub_fd >= 0 && !resync(s)) {
+		if (s->sub_fd >= 0 && (loading || !resync(s))) {
 			subscribed(s, c);
 			s->lost = time(NULL);
 		} else {
@@ -455,6 +466,22 @@ static int start_subscriber(struct rstore *s)
 	return 0;
 }
 
+/* Waits a little for the subscriber's first subscription. */
+static void first_subscription(struct rstore *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2 * STORE_REDIS_TIMEOUT_S;
+	pthread_mutex_lock(&s->lock);
+	while (s->first == FIRST_AWAITED &&
+	       pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
+		;
+	if (s->first == FIRST_AWAITED)
+		s->first = FIRST_LATE;
+	pthread_mutex_unlock(&s->lock);
+}
+
 int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
 		      const struct pconf *c, su_root_t *root, time_t now)
 {
@@ -473,10 +500,11 @@ int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
 	pthread_cond_init(&s->cond, NULL);
 	if ((err = conf_node_address(c, store_redis_self, sizeof store_redis_self)))
 		goto out;
-	/* its first subscription reads every AoR again: a change between the
-	 * load and it is not lost */
+	/* subscribed before loading: no change between the two is lost (a
+	 * subscription made later reads every AoR again, resync()) */
 	if ((err = start_subscriber(s)))
 		goto out;
+	first_subscription(s);
 	if ((err = store_file_alloc(&s->file, mem, &store_redis_engine,
 				    c->redis, 0, root, now)))
 		goto out;

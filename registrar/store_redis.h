@@ -13,6 +13,8 @@
 #define KEY_GONE "pinhole:gone"
 #define STORE_GONE_KEPT_S "86400"
 #define KEY_NODE "pinhole:node:"
+/* seconds: connecting, and each command but the subscriber's wait */
+#define STORE_REDIS_TIMEOUT_S 2
 
 /* This node's node_address: one node per process, what the engine's
  * open() cannot be told. */
