@@ -56,12 +56,14 @@ static const char script[] =
 	"  if ARGV[i + 1] == '' then redis.call('HDEL', k, ARGV[i])\n"
 	"  else redis.call('HSET', k, ARGV[i], ARGV[i + 1]) end\n"
 	"end\n"
-	"local all, body, n, last, ver = redis.call('HGETALL', k), {}, 0, 0, ''\n"
+	"local all, body, n, last, ver = redis.call('HGETALL', k), {}, 0, 0,\n"
+	"  ''\n"
 	"for i = 1, #all, 2 do\n"
 	"  local v, e = all[i + 1], 0\n"
 	"  for j = 11, 4, -1 do e = e * 256 + (string.byte(v, j) or 0) end\n"
 	"  if e <= now then redis.call('HDEL', k, all[i])\n"
-	"  else n = n + 1; body[n] = string.sub(v, 4); ver = string.sub(v, 1, 1)\n"
+	"  else n = n + 1; body[n] = string.sub(v, 4)\n"
+	"    ver = string.sub(v, 1, 1)\n"
 	"    last = math.max(last, e) end\n"
 	"end\n"
 	"local rec = ''\n"
@@ -420,8 +422,8 @@ static int rd_each(void *h, int (*fn)(const char *key, size_t klen,
 	struct each e = {h, fn, arg};
 	int err = rd_connected(h);
 
-	return err ? err : store_redis_scan(e.r->c, KEY_AOR "*", strlen(KEY_AOR),
-				     each_key, &e);
+	return err ? err : store_redis_scan(e.r->c, KEY_AOR "*",
+					    strlen(KEY_AOR), each_key, &e);
 }
 
 const struct store_engine store_redis_engine = {

@@ -15,9 +15,10 @@
  * told is read again by the writer (the script, editing nothing), in
  * order with this node's own writes, whose answers are the whole record
  * too: memory never goes back to an older one. Pub/sub keeps nothing for
- * a node not subscribed: each time the subscription is made (at start,
- * and after Redis or the network to it was lost), every AoR there is, and
- * those emptied meanwhile (KEY_GONE), are read again.
+ * a node not subscribed: a node loads every record (SCAN) once
+ * subscribed, and each time it subscribes again (after Redis or the
+ * network to it was lost) it reads again every AoR there is, and those
+ * emptied meanwhile (KEY_GONE).
  *
  * Nodes: each binding names the node its flow lives on (its
  * node_address). Every node sets KEY_NODE<address> each second, with a
@@ -40,6 +41,8 @@
 #include "store_redis.h"
 
 #define MAX_NODES 64
+
+static char *const self = store_redis_self;
 
 static time_t mono_now(void)
 {
@@ -79,7 +82,7 @@ static int found_node(const char *key, size_t klen, void *arg)
 	struct found *f = arg;
 
 	if (f->n < MAX_NODES && klen < CONF_PATH_LEN &&
-	    (klen != strlen(store_redis_self) || memcmp(key, store_redis_self, klen))) {
+	    (klen != strlen(self) || memcmp(key, self, klen))) {
 		memcpy(f->node[f->n], key, klen);
 		f->node[f->n++][klen] = '\0';
 	}
@@ -91,7 +94,8 @@ static int found_node(const char *key, size_t klen, void *arg)
 static int scan_nodes(redisContext *c)
 {
 	struct found f = {.n = 0};
-	int err = store_redis_scan(c, KEY_NODE "*", strlen(KEY_NODE), found_node, &f);
+	int err = store_redis_scan(c, KEY_NODE "*", strlen(KEY_NODE),
+				   found_node, &f);
 
 	if (err)
 		return err;
@@ -181,7 +185,7 @@ static void *heartbeat_main(void *arg)
 			if (!c)
 				continue;
 		}
-		rep = redisCommand(c, "SET " KEY_NODE "%s %lld PX %u", store_redis_self,
+		rep = redisCommand(c, "SET " KEY_NODE "%s %lld PX %u", self,
 				   (long long)time(NULL),
 				   STORE_NODE_DEAD_S * 1000);
 		if (rep)
@@ -224,8 +228,8 @@ static void on_message(struct rstore *s, const char *p, size_t len)
 		return;
 	node = p + 2;
 	if (!(nl = memchr(node, '\n', (size_t)(end - node))) ||
-	    ((size_t)(nl - node) == strlen(store_redis_self) &&
-	     !memcmp(node, store_redis_self, strlen(store_redis_self))))
+	    ((size_t)(nl - node) == strlen(self) &&
+	     !memcmp(node, self, strlen(self))))
 		return; /* ours: the edit's answer has it */
 	aor = nl + 1;
 	if ((nl = memchr(aor, '\n', (size_t)(end - aor))))
@@ -274,10 +278,12 @@ static int resync(struct rstore *s)
 	uint64_t one = 1;
 
 	if (!err)
-		err = store_redis_scan(c, KEY_AOR "*", strlen(KEY_AOR), resync_one, &r);
-	if (!err && (!(rep = redisCommand(c, "ZRANGEBYSCORE " KEY_GONE
-					  " %lld +inf", (long long)s->lost - 10)) ||
-		     rep->type != REDIS_REPLY_ARRAY))
+		err = store_redis_scan(c, KEY_AOR "*", strlen(KEY_AOR),
+				       resync_one, &r);
+	if (!err)
+		rep = redisCommand(c, "ZRANGEBYSCORE " KEY_GONE " %lld +inf",
+				   (long long)s->lost - 10);
+	if (!err && (!rep || rep->type != REDIS_REPLY_ARRAY))
 		err = EIO;
 	for (size_t i = 0; !err && i < rep->elements; i++)
 		if (rep->element[i]->type == REDIS_REPLY_STRING)
@@ -364,8 +370,8 @@ static int on_changes(su_root_magic_t *magic, su_wait_t *w,
 		int err = s->file ? store_file_refresh(s->file, ch->aor) : 0;
 
 		if (err)
-			log_warn("store: another node's change of %s not read: %s",
-				 ch->aor, strerror(err));
+			log_warn("store: another node's change of %s not "
+				 "read: %s", ch->aor, strerror(err));
 		next = ch->next;
 		free(ch);
 	}
@@ -498,7 +504,7 @@ int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
 	snprintf(s->addr, sizeof s->addr, "%s", c->redis);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	if ((err = conf_node_address(c, store_redis_self, sizeof store_redis_self)))
+	if ((err = conf_node_address(c, self, CONF_PATH_LEN)))
 		goto out;
 	/* subscribed before loading: no change between the two is lost (a
 	 * subscription made later reads every AoR again, resync()) */
@@ -511,7 +517,7 @@ int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
 	if ((err = pthread_create(&s->hb, NULL, heartbeat_main, s)))
 		goto out;
 	s->hb_started = true;
-	log_notice("store: shared in redis %s as node %s", c->redis, store_redis_self);
+	log_notice("store: shared in redis %s as node %s", c->redis, self);
 	*sp = &s->base;
 	return 0;
 out:
