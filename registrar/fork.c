@@ -61,15 +61,31 @@ static int leg_of(const struct flow *src, const struct flow *a,
 	return LEG_STRANGER;
 }
 
+/* A Route after the first one of ours names us too: the same host, at
+ * our SIP or TLS port (RFC 5658's two Record-Routes). Another node of
+ * store = redis signs with the same route_secret, and its Record-Route
+ * follows ours in a dialog through both: left for it. */
+static bool same_hop(const struct proxy *p, const url_t *first,
+		     const url_t *u)
+{
+	unsigned port = u->url_port ? (unsigned)atoi(u->url_port) : 5060;
+
+	return first->url_host && u->url_host &&
+	       !strcasecmp(first->url_host, u->url_host) &&
+	       (port == p->conf->sip_port || port == p->conf->tls_port);
+}
+
 /* Pops the Route entries that are ours. The leg the request came from,
  * with *next the flow on the other side of the dialog, or a LEG_ value. */
 static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
 			  const struct flow *src, struct flow *next)
 {
 	struct flow a, b;
+	url_t *first = NULL;
 	int err, leg = LEG_NONE;
 
 	while (sip->sip_route &&
+	       (!first || same_hop(p, first, sip->sip_route->r_url)) &&
 	       (err = flow_rr_read(sip->sip_route->r_url->url_params, p->key,
 				   &a, &b)) != ENOENT) {
 		if (err == EACCES)
@@ -78,6 +94,8 @@ static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
 			leg = leg_of(src, &a, &b);
 			*next = leg ? a : b;
 		}
+		if (!first)
+			first = url_hdup(msg_home(msg), sip->sip_route->r_url);
 		sip_route_remove(msg, sip);
 	}
 	return leg;
@@ -303,6 +321,18 @@ static void to_user(struct ptx *t)
 	}
 }
 
+/* An initial request another node sent us for a phone whose flow is
+ * ours: we Record-Route too, at our node_address, so that the dialog's
+ * later requests come through us both ways (a phone behind a NAT or
+ * firewall is reached only over its flow, which is here). */
+static bool from_node(struct ptx *t)
+{
+	char me[CONF_PATH_LEN];
+
+	return !conf_node_address(t->p->conf, me, sizeof me) &&
+	       !ph_addr_parse(&t->rr_me, me, strlen(me), t->p->conf->sip_port);
+}
+
 /* A request inside a dialog: to the Request-URI, over the flow our
  * Record-Route names for it. */
 static void in_dialog(struct ptx *t, const struct flow *next)
@@ -311,19 +341,20 @@ static void in_dialog(struct ptx *t, const struct flow *next)
 	struct call_edit e = {{0}, NULL};
 	char ruri[512];
 	const char *id = t->sip->sip_call_id->i_id;
+	bool rr = false;
 	int err = 0;
 
 	memset(b, 0, sizeof *b);
 	b->flow = *next;
 	url_e(ruri, sizeof ruri, t->sip->sip_request->rq_url);
 	if (!t->sip->sip_to || !t->sip->sip_to->a_tag)
-		; /* from another node (fork_to): its call is there */
+		rr = from_node(t); /* (fork_to): its call is there */
 	else if (t->sip->sip_request->rq_method == sip_method_bye)
 		call_bye(t->p->calls, id);
 	else if (t->has_offer)
 		err = call_resdp(t->p->calls, id, (unsigned)t->from_leg,
 				 &t->src.src, &t->offer, &e);
-	if (!err && ptx_branch(t, b, ruri, false, &e))
+	if (!err && ptx_branch(t, b, ruri, rr, &e))
 		err = EPROTO;
 	if (!err) {
 		t->n = 1;

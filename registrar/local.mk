@@ -36,7 +36,8 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/sipd.c registrar/sipd.h
 if HAVE_HIREDIS
-registrar_libpinholed_la_SOURCES += registrar/store_redis.c
+registrar_libpinholed_la_SOURCES += registrar/store_redis.c registrar/store_redis.h \
+	registrar/store_rdengine.c
 else
 registrar_libpinholed_la_SOURCES += registrar/store_noredis.c
 endif

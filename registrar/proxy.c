@@ -110,8 +110,9 @@ void proxy_frame(msg_t *m, sip_t *s)
 	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
-/* One Record-Route of ours, reached at our port for scheme. */
-static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
+/* One Record-Route of ours, reached at our port for scheme; callee: the
+ * flow its side's in-dialog requests go over. */
+static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct flow *callee,
 		   enum flow_rr_scheme scheme)
 {
 	char rr[FLOW_RR_MAX];
@@ -127,7 +128,7 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
 		me = c->listen[0];
 	ph_addr_set_port(&me, port);
 	if (!flow_rr_write(rr, sizeof rr, t->p->key, &me, scheme, &t->src,
-			   &b->flow))
+			   callee))
 		sip_add_tl(m, s, SIPTAG_RECORD_ROUTE_STR(rr), TAG_END());
 }
 
@@ -135,18 +136,23 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
  * Between a TLS side and a UDP or TCP one, two (RFC 5658 section 3.2):
  * each side's in-dialog requests come back over its own transport, the
  * top one reaching us as the callee came, the other as the caller did
- * (Record-Route is put on top: the caller's first). */
+ * (Record-Route is put on top: the caller's first). store = redis: a
+ * callee whose flow lives on another node is reached through that node
+ * for the whole dialog (it Record-Routes too, fork.c): our token names
+ * the node as the callee's flow. */
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {
+	struct flow node = {.src = b->node, .transport = FLOW_UDP};
+	const struct flow *callee = ph_addr_isset(&b->node) ? &node : &b->flow;
 	bool a_tls = t->src.transport == FLOW_TLS;
-	bool b_tls = b->flow.transport == FLOW_TLS;
+	bool b_tls = callee->transport == FLOW_TLS;
 
 	if (t->sip->sip_request->rq_url->url_type == url_sips)
-		return add_rr(t, m, s, b, FLOW_RR_SIPS);
+		return add_rr(t, m, s, callee, FLOW_RR_SIPS);
 	if (a_tls != b_tls)
-		add_rr(t, m, s, b, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
-	add_rr(t, m, s, b, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
+		add_rr(t, m, s, callee, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
+	add_rr(t, m, s, callee, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
 }
 
 /* store = redis: the callee's flow is on another node; a Route to it

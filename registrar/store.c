@@ -7,7 +7,14 @@
  * then hands the batch back through an eventfd; the loop thread answers
  * whoever waits on it. A batch that could not be committed is undone in
  * memory: each of its AoRs gets back what the file holds, unless a later
- * change of that AoR is still on its way. */
+ * change of that AoR is still on its way.
+ *
+ * An engine that edits (store = redis, where other nodes write the same
+ * AoRs) is given each change as the contacts it adds, changes or
+ * removes, not as the whole set, and gives back the AoR's whole record as
+ * it was after them: memory takes that, the other writers' contacts
+ * included. Another node's change is read again the same way, in the
+ * writer's order, so that memory never goes back to an older record. */
 #include "config.h"
 
 #include <errno.h>
@@ -21,16 +28,21 @@
 #include "log.h"
 #include "store.h"
 
+#define BATCH_MAX 1024
+
 struct op {
 	struct op *qnext;         /* the queue or a batch (under lock) */
 	struct op *unext, *uprev; /* not yet done, in order (loop only) */
 	struct loc_wait *waiters; /* (loop only) */
 	int err;                  /* the batch's, set by the writer */
-	void *disk;               /* failed: what the file holds */
+	void *disk;               /* failed or edit: what the file holds */
 	size_t disklen;
 	unsigned char *val;       /* the record; NULL: delete */
 	size_t len;
 	bool kept;                /* a record beside the bindings (store_keep) */
+	bool edit;                /* edits, not val (e->edit) */
+	struct store_edit *edits; /* NULL, none: the record read */
+	unsigned nedits;
 	char aor[];               /* its key */
 };
 
@@ -77,16 +89,45 @@ static time_t wall_off(void)
 
 /* ---- the writer thread ---------------------------------------------- */
 
-static int write_batch(struct fstore *s, struct op *batch)
+static int try_batch(struct fstore *s, struct op *batch)
 {
 	int err = s->e->begin(s->h);
 
 	for (struct op *o = batch; o && !err; o = o->qnext)
-		err = s->e->put(s->h, o->aor, o->val, o->val ? o->len : 0);
+		err = o->edit ? s->e->edit(s->h, o->aor, o->edits, o->nedits,
+					   &o->disk, &o->disklen)
+			      : s->e->put(s->h, o->aor, o->val,
+					  o->val ? o->len : 0);
 	if (!err)
 		return s->e->commit(s->h);
 	s->e->abort(s->h);
 	return err;
+}
+
+/* ECONNRESET: the engine's connection was found broken (store = redis:
+ * one cut while idle shows only now); its writes are idempotent, so
+ * once more over a new one whether they ran or not. */
+static int write_batch(struct fstore *s, struct op *batch)
+{
+	int err = try_batch(s, batch);
+
+	return err == ECONNRESET ? try_batch(s, batch) : err;
+}
+
+/* What is queued, up to BATCH_MAX changes (a node that resubscribed to
+ * Redis reads every AoR again: one transaction each would hold Redis
+ * for as long); under lock. */
+static struct op *take_batch(struct fstore *s)
+{
+	struct op *batch = s->queue, **end = &s->queue;
+
+	for (unsigned n = 0; *end && n < BATCH_MAX; n++)
+		end = &(*end)->qnext;
+	s->queue = *end;
+	*end = NULL;
+	if (!s->queue)
+		s->qtail = &s->queue;
+	return batch;
 }
 
 static void *writer_main(void *arg)
@@ -103,15 +144,16 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&s->cond, &s->lock);
 		if (!s->queue)
 			break;
-		batch = s->queue;
-		s->queue = NULL;
-		s->qtail = &s->queue;
+		batch = take_batch(s);
 		pthread_mutex_unlock(&s->lock);
 
 		err = write_batch(s, batch);
 		for (struct op *o = batch; o; o = o->qnext) {
 			o->err = err;
-			if (err && s->e->get(s->h, o->aor, &o->disk, &o->disklen))
+			if (!err)
+				continue;
+			free(o->disk);
+			if (s->e->get(s->h, o->aor, &o->disk, &o->disklen))
 				o->disk = NULL;
 		}
 		pthread_mutex_lock(&s->lock);
@@ -137,32 +179,71 @@ static bool later_change(const struct op *o)
 	return false;
 }
 
-/* Memory gets back what the file holds for o's AoR. */
-static void undo(struct fstore *s, struct op *o)
+static const struct loc_contact *find_uri(const struct loc_contact *v,
+					  unsigned n, const char *uri)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!strcmp(v[i].uri, uri))
+			return &v[i];
+	return NULL;
+}
+
+/* Memory gets what the file holds for o's AoR: back, after a failure;
+ * others' contacts with ours, after an edit. A record names no
+ * connection (store.h): a binding still over the flow memory has keeps
+ * that flow's connection. */
+static void take_stored(struct fstore *s, struct op *o)
 {
 	struct loc_contact v[STORE_MAX_CONTACTS];
-	unsigned n = 0;
+	const struct loc_contact *cur = NULL, *c;
+	unsigned n = 0, ncur = 0;
+	int err;
 
 	if (later_change(o))
 		return;
 	if (o->disk && store_decode(o->disk, o->disklen, wall_off(),
 				    mono_now(), v, STORE_MAX_CONTACTS, &n))
 		n = 0;
-	s->mem->ops->put(s->mem, o->aor, v, n);
+	if (s->mem->ops->get(s->mem, o->aor, &cur, &ncur))
+		ncur = 0;
+	for (unsigned i = 0; i < n; i++)
+		if ((c = find_uri(cur, ncur, v[i].uri)) &&
+		    c->flow.transport == v[i].flow.transport &&
+		    ph_addr_eq(&c->flow.src, &v[i].flow.src))
+			v[i].flow.id = c->flow.id;
+	if ((err = s->mem->ops->put(s->mem, o->aor, v, n)))
+		log_warn("store: the stored record of %s not taken: %s",
+			 o->aor, strerror(err));
+}
+
+static void op_free(struct op *o)
+{
+	for (unsigned i = 0; i < o->nedits; i++) {
+		free(o->edits[i].field);
+		free(o->edits[i].val);
+	}
+	free(o->edits);
+	free(o->disk);
+	free(o->val);
+	free(o);
 }
 
 static void finish(struct fstore *s, struct op *o)
 {
 	struct loc_wait *w = o->waiters, *next;
+	bool reread = o->edit && !o->nedits;
 
-	if (o->err && o->kept) {
+	if (o->err && o->kept)
 		log_warn("store: record %s not written: %s", o->aor,
 			 strerror(o->err));
-	} else if (o->err) {
+	else if (o->err && reread)
+		log_warn("store: %s not read again: %s", o->aor,
+			 strerror(o->err)); /* memory keeps what it has */
+	else if (o->err)
 		log_err("store: %s not written: %s; its REGISTER fails",
 			o->aor, strerror(o->err));
-		undo(s, o);
-	}
+	if (!o->kept && (o->err ? !reread : o->edit))
+		take_stored(s, o);
 	if (o->uprev)
 		o->uprev->unext = o->unext;
 	else
@@ -175,9 +256,7 @@ static void finish(struct fstore *s, struct op *o)
 		next = w->next;
 		w->done(o->err, w->arg);
 	}
-	free(o->disk);
-	free(o->val);
-	free(o);
+	op_free(o);
 }
 
 static void take_done(struct fstore *s)
@@ -209,18 +288,96 @@ static int on_done(su_root_magic_t *magic, su_wait_t *w, su_wakeup_arg_t *arg)
 
 /* ---- the store's operations ----------------------------------------- */
 
-static int enqueue(struct fstore *s, const char *aor,
-		   const struct loc_contact *v, unsigned n, struct op **op)
+static struct op *op_new(const char *aor)
 {
 	size_t alen = strlen(aor) + 1;
 	struct op *o = calloc(1, sizeof *o + alen);
-	int err;
+
+	if (o)
+		memcpy(o->aor, aor, alen);
+	return o;
+}
+
+/* val (malloc'd, NULL: removed) as o's next edit, of field uri. */
+static int add_edit(struct op *o, const char *uri, unsigned char *val,
+		    size_t len)
+{
+	struct store_edit *e = &o->edits[o->nedits];
+
+	if (!(e->field = strdup(uri))) {
+		free(val);
+		return ENOMEM;
+	}
+	e->val = val;
+	e->len = len;
+	o->nedits++;
+	return 0;
+}
+
+/* The contact's record alone, unless the one it replaces reads the same
+ * (*bufp NULL then). */
+static int encode_changed(const struct loc_contact *c,
+			  const struct loc_contact *was, time_t off,
+			  unsigned char **bufp, size_t *lenp)
+{
+	unsigned char *old;
+	size_t olen;
+	int err = store_encode(c, 1, off, bufp, lenp);
+
+	if (err || !was || store_encode(was, 1, off, &old, &olen))
+		return err;
+	if (olen == *lenp && !memcmp(old, *bufp, olen)) {
+		free(*bufp);
+		*bufp = NULL;
+	}
+	free(old);
+	return 0;
+}
+
+/* From the AoR's contacts in memory to v: the contacts new or changed,
+ * each alone, and those gone (URIs name bindings, RFC 3261 10.3). */
+static int diff(struct fstore *s, struct op *o, const struct loc_contact *v,
+		unsigned n)
+{
+	const struct loc_contact *old = NULL;
+	unsigned nold = 0;
+	time_t off = wall_off();
+	int err = 0;
+
+	if (s->mem->ops->get(s->mem, o->aor, &old, &nold))
+		nold = 0;
+	o->edit = true;
+	if (!(o->edits = calloc((size_t)n + nold + 1, sizeof *o->edits)))
+		return ENOMEM;
+	for (unsigned i = 0; !err && i < n; i++) {
+		unsigned char *val;
+		size_t len;
+
+		err = encode_changed(&v[i], find_uri(old, nold, v[i].uri), off,
+				     &val, &len);
+		if (!err && val)
+			err = add_edit(o, v[i].uri, val, len);
+	}
+	for (unsigned i = 0; !err && i < nold; i++)
+		if (!find_uri(v, n, old[i].uri))
+			err = add_edit(o, old[i].uri, NULL, 0);
+	return err;
+}
+
+static int enqueue(struct fstore *s, const char *aor,
+		   const struct loc_contact *v, unsigned n, struct op **op)
+{
+	struct op *o = op_new(aor);
+	int err = 0;
 
 	if (!o)
 		return ENOMEM;
-	memcpy(o->aor, aor, alen);
-	if (n && (err = store_encode(v, n, wall_off(), &o->val, &o->len))) {
-		free(o);
+	if (s->e->edit)
+		err = diff(s, o, v, n);
+	else if (n)
+		err = store_encode(v, n, wall_off(), &o->val, &o->len);
+	if (err) {
+		op_free(o);
 		return err;
 	}
 	*op = o;
@@ -252,8 +409,7 @@ static int fs_put(struct loc_store *ls, const char *aor,
 	if (err)
 		return err;
 	if ((err = s->mem->ops->put(s->mem, aor, v, n))) {
-		free(o->val);
-		free(o);
+		op_free(o);
 		return err;
 	}
 	submit(s, o);
@@ -267,7 +423,8 @@ static void on_expired(const char *aor, const struct loc_contact *v,
 	struct fstore *s = arg;
 	struct op *o;
 
-	if (!enqueue(s, aor, v, n, &o))
+	/* an engine that edits drops expired contacts itself (store_redis) */
+	if (!s->e->edit && !enqueue(s, aor, v, n, &o))
 		submit(s, o);
 }
 
@@ -351,23 +508,24 @@ static const struct loc_store_ops file_ops = {
 	.sync = fs_sync,
 };
 
-/* Another node's change (store = redis): into memory only, unless a
- * change of ours to that AoR is still on its way (it comes later). */
-int store_file_apply(struct loc_store *ls, const char *aor, const void *val,
-		     size_t len)
+/* An edit of the AoR not yet taken by the writer reads the change too. */
+int store_file_refresh(struct loc_store *ls, const char *aor)
 {
 	struct fstore *s = (struct fstore *)ls;
-	struct loc_contact v[STORE_MAX_CONTACTS];
-	unsigned n = 0;
-	int err;
+	bool queued = false;
+	struct op *o;
 
-	for (const struct op *o = s->ufirst; o; o = o->unext)
-		if (!strcmp(o->aor, aor))
-			return 0;
-	if (len && (err = store_decode(val, len, wall_off(), mono_now(), v,
-				       STORE_MAX_CONTACTS, &n)))
-		return err;
-	return s->mem->ops->put(s->mem, aor, v, n);
+	pthread_mutex_lock(&s->lock);
+	for (o = s->queue; o && !queued; o = o->qnext)
+		queued = o->edit && !strcmp(o->aor, aor);
+	pthread_mutex_unlock(&s->lock);
+	if (queued)
+		return 0;
+	if (!(o = op_new(aor)))
+		return ENOMEM;
+	o->edit = true;
+	submit(s, o);
+	return 0;
 }
 
 /* ---- records beside the bindings ------------------------------------ */
@@ -480,7 +638,7 @@ static int load_one(const char *key, size_t klen, const void *val,
 		return 0;
 	}
 	ld->dropped++;
-	if (!enqueue(ld->s, aor, NULL, 0, &o)) {
+	if ((o = op_new(aor))) { /* a deletion, of the whole record */
 		*ld->stail = o;
 		ld->stail = &o->qnext;
 	}
@@ -498,7 +656,7 @@ static int load(struct fstore *s, const char *path, time_t now)
 		err = write_batch(s, ld.stale);
 	for (struct op *o = ld.stale, *next; o; o = next) {
 		next = o->qnext;
-		free(o);
+		op_free(o);
 	}
 	if (err) {
 		log_err("store: cannot load %s: %s", path, strerror(err));

@@ -13,6 +13,15 @@
 
 #include "location.h"
 
+/* One contact's change in an AoR's record (store = redis): field, the
+ * contact's URI; val, its record alone (store_encode of it; len 0:
+ * removed). */
+struct store_edit {
+	char *field;
+	unsigned char *val;
+	size_t len;
+};
+
 /* A key-value file with transactions (store_lmdb.c). Values are whole
  * contact sets of an AoR (store_codec). Called from one thread at a time. */
 struct store_engine {
@@ -22,7 +31,16 @@ struct store_engine {
 	int (*begin)(void *h);
 	/* len 0: delete key */
 	int (*put)(void *h, const char *key, const void *val, size_t len);
-	/* Durable when it returns 0; else nothing of the transaction is. */
+	/* Optional: the store's own changes as edits of the key's contacts,
+	 * each written alone, so that the contacts other writers put there
+	 * meanwhile stay (store = redis); n 0: the record read. Once commit
+	 * returned 0, *outp (malloc'd; NULL: no contact left) holds the
+	 * key's whole record as it was after the edits. */
+	int (*edit)(void *h, const char *key, const struct store_edit *v,
+		    unsigned n, void **outp, size_t *outlenp);
+	/* Durable when it returns 0; else nothing of the transaction is,
+	 * but for ECONNRESET (the connection broke, store = redis): it may
+	 * have run, and is written again (its writes are idempotent). */
 	int (*commit)(void *h);
 	void (*abort)(void *h);
 	/* outside a transaction; *valp malloc'd; ENOENT when none */
@@ -44,9 +62,9 @@ int store_file_alloc(struct loc_store **sp, struct loc_store *mem,
 		     const struct store_engine *e, const char *path,
 		     size_t max_bytes, su_root_t *root, time_t now);
 
-/* Another node's record of aor (len 0: none) into memory only. */
-int store_file_apply(struct loc_store *s, const char *aor, const void *val,
-		     size_t len);
+/* Another node changed aor (store = redis): its record is read again
+ * (an edit, none, in the writer's next batch), and memory takes it. */
+int store_file_refresh(struct loc_store *s, const char *aor);
 
 /* Records beside the bindings, under keys that begin with
  * STORE_KEEP_PREFIX (no AoR does: '#' is no character of a SIP URI's

@@ -2,18 +2,23 @@
  * server (store.h).
  *
  * Writes: the file store's writer thread and group commit (store.c) over
- * a Redis engine: a batch is one MULTI/EXEC of SET (or DEL) per AoR, each
- * with a PUBLISH of the new record on CHANNEL. A REGISTER is answered
- * once EXEC's reply came back: durable here means the write reached
- * Redis (kept on disk as far as Redis's own appendonly/save settings do).
+ * a Redis engine that edits: a batch is one MULTI/EXEC of a script per
+ * AoR, which writes the contacts changed each alone (a hash per AoR) and
+ * publishes the AoR's name on CHANNEL. A REGISTER is answered once EXEC's
+ * reply came back: durable here means the write reached Redis (kept on
+ * disk as far as Redis's own appendonly/save settings do).
  *
  * Reads: every node keeps the whole table in memory, as with store =
  * file, and follows the other nodes' changes by subscribing to CHANNEL
  * (a thread blocking in its own connection), rather than asking Redis on
- * every lookup: the proxy's lookup stays synchronous and local, and a
- * node reads each change once instead of once per call. A node that
- * starts loads every record (SCAN), after subscribing, so that nothing
- * between the two is missed.
+ * every lookup: the proxy's lookup stays synchronous and local. A change
+ * told is read again by the writer (the script, editing nothing), in
+ * order with this node's own writes, whose answers are the whole record
+ * too: memory never goes back to an older one. Pub/sub keeps nothing for
+ * a node not subscribed: a node loads every record (SCAN) once
+ * subscribed, and each time it subscribes again (after Redis or the
+ * network to it was lost) it reads again every AoR there is, and those
+ * emptied meanwhile (KEY_GONE).
  *
  * Nodes: each binding names the node its flow lives on (its
  * node_address). Every node sets KEY_NODE<address> each second, with a
@@ -32,20 +37,12 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 
-#include <hiredis/hiredis.h>
-
-#include "conf.h"
 #include "log.h"
-#include "store.h"
+#include "store_redis.h"
 
-#define CHANNEL "pinhole:loc"
-#define KEY_AOR "pinhole:aor:"
-#define KEY_NODE "pinhole:node:"
 #define MAX_NODES 64
-#define TIMEOUT_S 2
 
-/* one node per process: what the engine's open() cannot be told */
-static char self[CONF_PATH_LEN];
+static char *const self = store_redis_self;
 
 static time_t mono_now(void)
 {
@@ -54,232 +51,6 @@ static time_t mono_now(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
 }
-
-static redisContext *connect_to(const char *hostport)
-{
-	char host[CONF_PATH_LEN];
-	const char *colon = strrchr(hostport, ':');
-	struct timeval tv = {TIMEOUT_S, 0};
-	redisContext *c;
-
-	if (!colon || (size_t)(colon - hostport) >= sizeof host)
-		return NULL;
-	memcpy(host, hostport, (size_t)(colon - hostport));
-	host[colon - hostport] = '\0';
-	c = redisConnectWithTimeout(host, atoi(colon + 1), tv);
-	if (c && !c->err && redisSetTimeout(c, tv) == REDIS_OK)
-		return c;
-	if (c) {
-		log_err("store: redis %s: %s", hostport, c->errstr);
-		redisFree(c);
-	}
-	return NULL;
-}
-
-/* ---- the engine: called from one thread at a time ------------------- */
-
-struct rd {
-	char addr[CONF_PATH_LEN];
-	redisContext *c;
-	unsigned queued;     /* commands appended since MULTI */
-};
-
-static int rd_connected(struct rd *r)
-{
-	if (r->c && r->c->err) {
-		log_warn("store: redis %s: %s; reconnecting", r->addr,
-			 r->c->errstr);
-		redisFree(r->c);
-		r->c = NULL;
-	}
-	if (!r->c)
-		r->c = connect_to(r->addr);
-	return r->c ? 0 : ECONNREFUSED;
-}
-
-static int rd_open(void **hp, const char *path, size_t max_bytes)
-{
-	struct rd *r = calloc(1, sizeof *r);
-	int err;
-
-	(void)max_bytes;
-	if (!r)
-		return ENOMEM;
-	snprintf(r->addr, sizeof r->addr, "%s", path);
-	if ((err = rd_connected(r))) {
-		free(r);
-		return err;
-	}
-	*hp = r;
-	return 0;
-}
-
-static void rd_close(void *h)
-{
-	struct rd *r = h;
-
-	if (r && r->c)
-		redisFree(r->c);
-	free(r);
-}
-
-static int rd_begin(void *h)
-{
-	struct rd *r = h;
-	int err = rd_connected(r);
-
-	r->queued = 0;
-	if (!err && redisAppendCommand(r->c, "MULTI") != REDIS_OK)
-		err = ENOMEM;
-	return err;
-}
-
-static int rd_put(void *h, const char *key, const void *val, size_t len)
-{
-	struct rd *r = h;
-	size_t klen = strlen(key), plen;
-	char *msg;
-	int rc;
-
-	/* b NODE AOR RECORD: the record of AoR (none: deleted), by NODE */
-	plen = 2 + strlen(self) + 1 + klen + 1 + len;
-	if (!(msg = malloc(plen + 1))) /* + snprintf's NUL */
-		return ENOMEM;
-	snprintf(msg, plen + 1, "b\n%s\n%s\n", self, key);
-	if (len)
-		memcpy(msg + plen - len, val, len);
-	rc = len ? redisAppendCommand(r->c, "SET " KEY_AOR "%b %b", key, klen,
-				      val, len)
-		 : redisAppendCommand(r->c, "DEL " KEY_AOR "%b", key, klen);
-	if (rc == REDIS_OK)
-		rc = redisAppendCommand(r->c, "PUBLISH " CHANNEL " %b", msg, plen);
-	free(msg);
-	r->queued += 2;
-	return rc == REDIS_OK ? 0 : ENOMEM;
-}
-
-/* Every reply of the transaction read; 0 when EXEC ran it. */
-static int rd_commit(void *h)
-{
-	struct rd *r = h;
-	redisReply *rep = NULL;
-	int err = 0;
-
-	if (redisAppendCommand(r->c, "EXEC") != REDIS_OK)
-		return ENOMEM;
-	for (unsigned i = 0; i < r->queued + 2; i++) {
-		if (redisGetReply(r->c, (void **)&rep) != REDIS_OK) {
-			log_err("store: redis %s: %s", r->addr, r->c->errstr);
-			return EIO;
-		}
-		if (rep->type == REDIS_REPLY_ERROR) {
-			log_err("store: redis %s: %s", r->addr, rep->str);
-			err = EIO;
-		}
-		if (i == r->queued + 1 && rep->type != REDIS_REPLY_ARRAY)
-			err = EIO; /* EXEC aborted */
-		freeReplyObject(rep);
-	}
-	return err;
-}
-
-/* What was appended is dropped with the connection (nothing of it ran:
- * no EXEC went). */
-static void rd_abort(void *h)
-{
-	struct rd *r = h;
-
-	if (r->c)
-		redisFree(r->c);
-	r->c = NULL;
-}
-
-static int rd_get(void *h, const char *key, void **valp, size_t *lenp)
-{
-	struct rd *r = h;
-	redisReply *rep;
-	int err = rd_connected(r);
-
-	if (err)
-		return err;
-	rep = redisCommand(r->c, "GET " KEY_AOR "%s", key);
-	if (!rep)
-		return EIO;
-	if (rep->type == REDIS_REPLY_NIL)
-		err = ENOENT;
-	else if (rep->type != REDIS_REPLY_STRING)
-		err = EIO;
-	else if (!(*valp = malloc(rep->len ? rep->len : 1)))
-		err = ENOMEM;
-	if (!err) {
-		memcpy(*valp, rep->str, rep->len);
-		*lenp = rep->len;
-	}
-	freeReplyObject(rep);
-	return err;
-}
-
-static int rd_each_key(struct rd *r, const redisReply *k,
-		       int (*fn)(const char *, size_t, const void *, size_t,
-				 void *), void *arg)
-{
-	const size_t plen = strlen(KEY_AOR);
-	redisReply *v;
-	int err = 0;
-
-	if (k->type != REDIS_REPLY_STRING || k->len <= plen)
-		return 0;
-	v = redisCommand(r->c, "GET %b", k->str, k->len);
-	if (!v)
-		return EIO;
-	if (v->type == REDIS_REPLY_STRING) /* else gone since the SCAN */
-		err = fn(k->str + plen, k->len - plen, v->str, v->len, arg);
-	freeReplyObject(v);
-	return err;
-}
-
-static int rd_each(void *h, int (*fn)(const char *key, size_t klen,
-				      const void *val, size_t len, void *arg),
-		   void *arg)
-{
-	struct rd *r = h;
-	char cursor[32] = "0";
-	int err = rd_connected(r);
-
-	/* SCAN: bounded by the keys there are; it ends at cursor 0 */
-	do {
-		redisReply *rep;
-
-		if (err)
-			return err;
-		rep = redisCommand(r->c, "SCAN %s MATCH " KEY_AOR "* COUNT 1000",
-				   cursor);
-		if (!rep)
-			return EIO;
-		if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
-		    rep->element[0]->type != REDIS_REPLY_STRING) {
-			freeReplyObject(rep);
-			return EIO;
-		}
-		snprintf(cursor, sizeof cursor, "%s", rep->element[0]->str);
-		for (size_t i = 0; !err && i < rep->element[1]->elements; i++)
-			err = rd_each_key(r, rep->element[1]->element[i], fn, arg);
-		freeReplyObject(rep);
-	} while (strcmp(cursor, "0"));
-	return err;
-}
-
-static const struct store_engine store_redis_engine = {
-	.name = "redis",
-	.open = rd_open,
-	.begin = rd_begin,
-	.put = rd_put,
-	.commit = rd_commit,
-	.abort = rd_abort,
-	.get = rd_get,
-	.each = rd_each,
-	.close = rd_close,
-};
 
 /* ---- the nodes alive: their heartbeat keys ------------------------- */
 
@@ -301,40 +72,36 @@ bool store_node_alive(const char *addr)
 	return alive;
 }
 
+struct found {
+	char node[MAX_NODES][CONF_PATH_LEN];
+	unsigned n;
+};
+
+static int found_node(const char *key, size_t klen, void *arg)
+{
+	struct found *f = arg;
+
+	if (f->n < MAX_NODES && klen < CONF_PATH_LEN &&
+	    (klen != strlen(self) || memcmp(key, self, klen))) {
+		memcpy(f->node[f->n], key, klen);
+		f->node[f->n++][klen] = '\0';
+	}
+	return 0;
+}
+
 /* Every KEY_NODE key (each lives STORE_NODE_DEAD_S after its node's last
  * heartbeat): the nodes alive, this one left out. */
 static int scan_nodes(redisContext *c)
 {
-	char found[MAX_NODES][CONF_PATH_LEN], cursor[32] = "0";
-	const size_t plen = strlen(KEY_NODE);
-	unsigned n = 0;
+	struct found f = {.n = 0};
+	int err = store_redis_scan(c, KEY_NODE "*", strlen(KEY_NODE),
+				   found_node, &f);
 
-	do {
-		redisReply *rep = redisCommand(c, "SCAN %s MATCH " KEY_NODE "*"
-					       " COUNT 1000", cursor);
-
-		if (!rep || rep->type != REDIS_REPLY_ARRAY ||
-		    rep->elements != 2 ||
-		    rep->element[0]->type != REDIS_REPLY_STRING) {
-			if (rep)
-				freeReplyObject(rep);
-			return EIO;
-		}
-		snprintf(cursor, sizeof cursor, "%s", rep->element[0]->str);
-		for (size_t i = 0; i < rep->element[1]->elements; i++) {
-			const redisReply *k = rep->element[1]->element[i];
-
-			if (n < MAX_NODES && k->type == REDIS_REPLY_STRING &&
-			    k->len > plen && k->len - plen < CONF_PATH_LEN &&
-			    strcmp(k->str + plen, self))
-				snprintf(found[n++], CONF_PATH_LEN, "%s",
-					 k->str + plen);
-		}
-		freeReplyObject(rep);
-	} while (strcmp(cursor, "0"));
+	if (err)
+		return err;
 	pthread_mutex_lock(&nodes_lock);
-	memcpy(nodes, found, sizeof found[0] * n);
-	n_nodes = n;
+	memcpy(nodes, f.node, sizeof f.node[0] * f.n);
+	n_nodes = f.n;
 	scanned = mono_now();
 	pthread_mutex_unlock(&nodes_lock);
 	return 0;
@@ -342,11 +109,10 @@ static int scan_nodes(redisContext *c)
 
 /* ---- the store: threads around the file store ----------------------- */
 
+/* An AoR another node changed: to read again. */
 struct change {
 	struct change *next;
-	size_t len;
-	char *aor;
-	unsigned char val[];
+	char aor[];
 };
 
 struct rstore {
@@ -363,6 +129,13 @@ struct rstore {
 	bool stop;
 	int sub_fd;                 /* the subscriber's socket, to wake it */
 	struct change *changes, **ctail;
+	time_t lost;                /* the wall clock when the subscription
+				       was lost (or the store started) */
+	enum {
+		FIRST_AWAITED,      /* the store waits for it to load */
+		FIRST_BEFORE_LOAD,  /* came so: the load reads every AoR */
+		FIRST_LATE,         /* the store loaded without it */
+	} first;                    /* the first subscription */
 };
 
 static bool stopping(struct rstore *s)
@@ -408,7 +181,7 @@ static void *heartbeat_main(void *arg)
 		if (!c || c->err) {
 			if (c)
 				redisFree(c);
-			c = connect_to(s->addr);
+			c = store_redis_connect(s->addr);
 			if (!c)
 				continue;
 		}
@@ -424,12 +197,32 @@ static void *heartbeat_main(void *arg)
 	return NULL;
 }
 
-/* One message of CHANNEL: another node's record, to the loop. */
+/* aor (len bytes) to the loop, to be read again; wake: now. */
+static int queue_change(struct rstore *s, const char *aor, size_t len,
+			bool wake)
+{
+	struct change *ch = malloc(sizeof *ch + len + 1);
+	uint64_t one = 1;
+
+	if (!ch)
+		return ENOMEM;
+	ch->next = NULL;
+	memcpy(ch->aor, aor, len);
+	ch->aor[len] = '\0';
+	pthread_mutex_lock(&s->lock);
+	*s->ctail = ch;
+	s->ctail = &ch->next;
+	pthread_mutex_unlock(&s->lock);
+	if (wake && write(s->efd, &one, sizeof one) < 0) {
+		/* the counter is full: the loop has a wake-up coming */
+	}
+	return 0;
+}
+
+/* One message of CHANNEL ("b\nNODE\nAOR\n"): another node's change. */
 static void on_message(struct rstore *s, const char *p, size_t len)
 {
 	const char *node, *aor, *end = p + len, *nl;
-	struct change *ch;
-	uint64_t one = 1;
 
 	if (len < 2 || p[0] != 'b' || p[1] != '\n')
 		return;
@@ -437,26 +230,10 @@ static void on_message(struct rstore *s, const char *p, size_t len)
 	if (!(nl = memchr(node, '\n', (size_t)(end - node))) ||
 	    ((size_t)(nl - node) == strlen(self) &&
 	     !memcmp(node, self, strlen(self))))
-		return; /* ours: memory has it */
+		return; /* ours: the edit's answer has it */
 	aor = nl + 1;
-	if (!(nl = memchr(aor, '\n', (size_t)(end - aor))))
-		return;
-	len = (size_t)(end - nl - 1);
-	if (!(ch = malloc(sizeof *ch + len + (size_t)(nl - aor) + 1)))
-		return;
-	ch->next = NULL;
-	ch->len = len;
-	memcpy(ch->val, nl + 1, len);
-	ch->aor = (char *)ch->val + len;
-	memcpy(ch->aor, aor, (size_t)(nl - aor));
-	ch->aor[nl - aor] = '\0';
-	pthread_mutex_lock(&s->lock);
-	*s->ctail = ch;
-	s->ctail = &ch->next;
-	pthread_mutex_unlock(&s->lock);
-	if (write(s->efd, &one, sizeof one) < 0) {
-		/* the counter is full: the loop has a wake-up coming */
-	}
+	if ((nl = memchr(aor, '\n', (size_t)(end - aor))))
+		queue_change(s, aor, (size_t)(nl - aor), true);
 }
 
 static void subscribed(struct rstore *s, redisContext *c)
@@ -473,6 +250,61 @@ static void subscribed(struct rstore *s, redisContext *c)
 	}
 }
 
+struct resync {
+	struct rstore *s;
+	unsigned long n;
+};
+
+static int resync_one(const char *aor, size_t len, void *arg)
+{
+	struct resync *r = arg;
+
+	r->n++;
+	return queue_change(r->s, aor, len, false);
+}
+
+/* Newly subscribed: what was published while this node was not is
+ * lost, so every AoR there is (SCAN) and every one emptied since a
+ * little before the subscription was lost (KEY_GONE, scored by the
+ * writer's clock) is read again. Messages come in meanwhile and wait in
+ * the connection: those of a change read here go to the loop after it,
+ * and read it again. */
+static int resync(struct rstore *s)
+{
+	struct resync r = {s, 0};
+	redisContext *c = store_redis_connect(s->addr);
+	redisReply *rep = NULL;
+	int err = c ? 0 : ECONNREFUSED;
+	uint64_t one = 1;
+
+	if (!err)
+		err = store_redis_scan(c, KEY_AOR "*", strlen(KEY_AOR),
+				       resync_one, &r);
+	if (!err)
+		rep = redisCommand(c, "ZRANGEBYSCORE " KEY_GONE " %lld +inf",
+				   (long long)s->lost - 10);
+	if (!err && (!rep || rep->type != REDIS_REPLY_ARRAY))
+		err = EIO;
+	for (size_t i = 0; !err && i < rep->elements; i++)
+		if (rep->element[i]->type == REDIS_REPLY_STRING)
+			err = resync_one(rep->element[i]->str,
+					 rep->element[i]->len, &r);
+	if (rep)
+		freeReplyObject(rep);
+	if (c)
+		redisFree(c);
+	if (write(s->efd, &one, sizeof one) < 0) {
+		/* the counter is full: the loop has a wake-up coming */
+	}
+	if (err)
+		log_warn("store: redis %s: AoRs not listed to read again (%s); "
+			 "subscribing anew", s->addr, strerror(err));
+	else
+		log_info("store: redis %s: subscribed; %lu AoRs to read again",
+			 s->addr, r.n);
+	return err;
+}
+
 /* Blocks in its connection (no read timeout: a quiet channel is no
  * error); stop shuts the socket. */
 static void *subscriber_main(void *arg)
@@ -480,8 +312,9 @@ static void *subscriber_main(void *arg)
 	struct rstore *s = arg;
 
 	while (!stopping(s)) {
-		redisContext *c = connect_to(s->addr);
+		redisContext *c = store_redis_connect(s->addr);
 		redisReply *rep;
+		bool loading;
 
 		if (!c) {
 			nap(s, 1000);
@@ -489,17 +322,25 @@ static void *subscriber_main(void *arg)
 		}
 		rep = redisCommand(c, "SUBSCRIBE " CHANNEL);
 		redisSetTimeout(c, (struct timeval){0, 0});
-		if (rep) {
+		if (rep)
 			freeReplyObject(rep);
-			pthread_mutex_lock(&s->lock);
-			s->sub_fd = s->stop ? -1 : c->fd;
-			pthread_mutex_unlock(&s->lock);
-			if (s->sub_fd >= 0)
-				subscribed(s, c);
-			pthread_mutex_lock(&s->lock);
-			s->sub_fd = -1;
-			pthread_mutex_unlock(&s->lock);
+		pthread_mutex_lock(&s->lock);
+		s->sub_fd = s->stop || !rep ? -1 : c->fd;
+		loading = s->sub_fd >= 0 && s->first == FIRST_AWAITED;
+		if (loading) {
+			s->first = FIRST_BEFORE_LOAD;
+			pthread_cond_broadcast(&s->cond);
 		}
+		pthread_mutex_unlock(&s->lock);
+		if (s->sub_fd >= 0 && (loading || !resync(s))) {
+			subscribed(s, c);
+			s->lost = time(NULL);
+		} else {
+			nap(s, 1000);
+		}
+		pthread_mutex_lock(&s->lock);
+		s->sub_fd = -1;
+		pthread_mutex_unlock(&s->lock);
 		if (!stopping(s))
 			log_warn("store: redis %s: subscription lost (%s); "
 				 "resubscribing", s->addr, c->errstr);
@@ -526,12 +367,11 @@ static int on_changes(su_root_magic_t *magic, su_wait_t *w,
 	s->ctail = &s->changes;
 	pthread_mutex_unlock(&s->lock);
 	for (; ch; ch = next) {
-		int err = s->file ? store_file_apply(s->file, ch->aor, ch->val,
-						     ch->len) : 0;
+		int err = s->file ? store_file_refresh(s->file, ch->aor) : 0;
 
 		if (err)
-			log_warn("store: another node's record of %s not taken: "
-				 "%s", ch->aor, strerror(err));
+			log_warn("store: another node's change of %s not "
+				 "read: %s", ch->aor, strerror(err));
 		next = ch->next;
 		free(ch);
 	}
@@ -579,6 +419,7 @@ static void rs_sync(struct loc_store *ls, struct loc_wait *w)
 static void rs_destroy(struct loc_store *ls)
 {
 	struct rstore *s = (struct rstore *)ls;
+	struct loc_store *file;
 
 	pthread_mutex_lock(&s->lock);
 	s->stop = true;
@@ -593,10 +434,12 @@ static void rs_destroy(struct loc_store *ls)
 	if (s->root && s->efd >= 0)
 		su_root_unregister(s->root, s->wait, on_changes,
 				   (su_wakeup_arg_t *)s);
+	file = s->file;
+	s->file = NULL;
 	on_changes(NULL, NULL, (su_wakeup_arg_t *)s); /* frees what is left */
 	if (s->efd >= 0)
 		close(s->efd);
-	loc_destroy(s->file);
+	loc_destroy(file);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
 	free(s);
@@ -629,6 +472,22 @@ static int start_subscriber(struct rstore *s)
 	return 0;
 }
 
+/* Waits a little for the subscriber's first subscription. */
+static void first_subscription(struct rstore *s)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2 * STORE_REDIS_TIMEOUT_S;
+	pthread_mutex_lock(&s->lock);
+	while (s->first == FIRST_AWAITED &&
+	       pthread_cond_timedwait(&s->cond, &s->lock, &ts) != ETIMEDOUT)
+		;
+	if (s->first == FIRST_AWAITED)
+		s->first = FIRST_LATE;
+	pthread_mutex_unlock(&s->lock);
+}
+
 int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
 		      const struct pconf *c, su_root_t *root, time_t now)
 {
@@ -641,14 +500,17 @@ int store_redis_alloc(struct loc_store **sp, struct loc_store *mem,
 	s->efd = s->sub_fd = -1;
 	s->ctail = &s->changes;
 	s->root = root;
+	s->lost = time(NULL);
 	snprintf(s->addr, sizeof s->addr, "%s", c->redis);
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_cond_init(&s->cond, NULL);
-	if ((err = conf_node_address(c, self, sizeof self)))
+	if ((err = conf_node_address(c, self, CONF_PATH_LEN)))
 		goto out;
-	/* subscribed before loading: no change between the two is lost */
+	/* subscribed before loading: no change between the two is lost (a
+	 * subscription made later reads every AoR again, resync()) */
 	if ((err = start_subscriber(s)))
 		goto out;
+	first_subscription(s);
 	if ((err = store_file_alloc(&s->file, mem, &store_redis_engine,
 				    c->redis, 0, root, now)))
 		goto out;

@@ -2,14 +2,17 @@
 # Two pinholed nodes sharing their bindings in one Redis (store = redis,
 # issue 15): node 1 in srv (203.0.113.1, with redis-server), node 2 in a
 # host of its own (srv2, 198.18.0.1), both serving the domain pinhole.test;
-# open hosts on sides a and b run pinhole-call.
-#  1. bob registers through node 1, alice calls him through node 2: the
-#     INVITE goes node 2 -> node 1 (a Route naming bob's flow) -> bob, and
-#     the call completes with media both ways.
+# pinhole-call runs on side a, behind a NAT that filters by address and
+# port (nat), and on side b, open.
+#  1. bob (behind the NAT) registers through node 1, alice calls him
+#     through node 2: the INVITE goes node 2 -> node 1 (a Route naming
+#     bob's flow) -> bob, and the call completes with media both ways;
+#     alice's BYE, sent to node 2, reaches bob through node 1 (over his
+#     flow: his NAT lets in nothing from node 2).
 #  2. node 1 is killed (-9). Node 2 still serves: carol, registered
-#     through node 2, is called and answers; dave, registered through the
-#     dead node 1, is reached at his registered address (his host is open,
-#     nothing filters) once node 1's heartbeat key has expired in Redis.
+#     through node 2, is called and answers; dave (open side b), registered
+#     through the dead node 1, is reached at his registered address
+#     (nothing filters) once node 1's heartbeat key has expired in Redis.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
 command -v redis-server >/dev/null || lab_skip "redis-server not installed"
@@ -47,7 +50,7 @@ ok_call() { # NAME CALLER CALLEE: both reports say media flowed both ways
 	echo "ok: $1: $2 got $(lab_field "$a" received), $3 $(lab_field "$b" received) ($(lab_field "$a" route))"
 }
 
-lab_up open open || { echo "FAIL: lab"; exit 1; }
+lab_up nat open || { echo "FAIL: lab"; exit 1; }
 lab_ns srv2
 lab_link core csrv2 198.18.0.254/24 srv2 eth0 "$N2/24" || exit 1
 lab_exec srv2 ip route add default via 198.18.0.254
@@ -59,19 +62,25 @@ p1=$LAB_LAST_PID
 node srv2 "$LAB_DIR/n2.log" "$N2"
 
 # 1. through node 1, called through node 2
-phone b bob "$N1" --answer -t 20
+phone a bob "$N1" --answer -t 20
 pb=$LAB_LAST_PID
 phone b dave "$N1" --answer -t 45
 pd=$LAB_LAST_PID
 lab_wait_pc_registered "$LAB_DIR/bob.out" && lab_wait_pc_registered "$LAB_DIR/dave.out" ||
 	fail "bob or dave not registered through node 1"
-phone a alice "$N2" --call bob -t 15
+phone b alice "$N2" --call bob -t 15
 wait "$LAB_LAST_PID" "$pb" 2>/dev/null
-ok_call "bob (node 1) called through node 2" alice bob
+ok_call "bob (node 1, behind a NAT) called through node 2" alice bob
 grep -q "INVITE to sip:$N1:5060" "$LAB_DIR/n2.log" ||
 	fail "node 2 did not send the INVITE to node 1"
-grep -q "^.*INVITE to sip:$LAB_B_IP:" "$LAB_DIR/n1.log" ||
+grep -q "^.*INVITE to sip:$LAB_A_PUBLIC:" "$LAB_DIR/n1.log" ||
 	fail "node 1 did not send the INVITE on to bob"
+if grep -q "BYE to sip:$LAB_A_PUBLIC:" "$LAB_DIR/n1.log" &&
+   grep -q "^pinhole-call: call ended" "$LAB_DIR/bob.out"; then
+	echo "ok: alice's BYE reached bob through node 1"
+else
+	fail "alice's BYE (to node 2) did not reach bob through node 1"
+fi
 
 # 2. node 1 lost
 kill -9 "$p1"

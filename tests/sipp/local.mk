@@ -45,7 +45,7 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
 	tests/sipp/durable.py tests/sipp/sigterm.py tests/sipp/relaykeep.py \
 	tests/sipp/outbound.py \
-	tests/sipp/openrelay.py tests/sipp/redis.py \
+	tests/sipp/openrelay.py tests/sipp/redis.py tests/sipp/redisrace.py tests/sipp/tcpcut.py tests/sipp/reg.py \
 	tests/sipp/overload.py \
 	tests/sipp/tls.py
 # sipcheck: every message pinholed sent (recorded by sendcap), read by
