@@ -109,6 +109,10 @@ static void caller_side(struct call *c, const char *from_aor,
 			"caller");
 	if (c->has_offer)
 		side_windows(c->cs, &c->caller, &c->offer, "caller");
+	c->caller.answers_unsolicited =
+		c->caller.has_fw &&
+		stund_answers_unsolicited(c->cs->stund, &c->caller.fw.host,
+					  stunsock_now_ms());
 }
 
 /* ---- the INVITE ------------------------------------------------------- */

@@ -695,6 +695,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		.memory = conf->stun_memory,
 		.memory_ms = conf->stun_memory_seconds * 1000,
 		.memory_per_prefix = conf->stun_memory_per_prefix,
+		/* as long as a registration made after the probe may last */
+		.refused_ms = conf->max_expires * 1000,
 		.known_h = stun_known,
 	};
 	struct sipd *d = calloc(1, sizeof *d);
