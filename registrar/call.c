@@ -115,6 +115,11 @@ static void caller_side(struct call *c, const char *from_aor,
 					  stunsock_now_ms());
 }
 
+void call_phone_registered(struct calls *cs, const struct ph_addr *src)
+{
+	stund_refused_keep(cs->stund, src, stunsock_now_ms());
+}
+
 /* ---- the INVITE ------------------------------------------------------- */
 
 struct reserve {

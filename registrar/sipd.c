@@ -813,10 +813,11 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets, %lu too small to answer; %lu SIP answers "
-		   "withheld (larger than their request)", aors, contacts,
+		   "%lu null packets, %lu too small to answer, %lu refused by "
+		   "the window's router (ICMP); %lu SIP answers withheld "
+		   "(larger than their request)", aors, contacts,
 		   st->requests, st->answers, st->hop_answers, st->errors,
-		   st->bad, st->nulls, st->too_small, sl_dropped());
+		   st->bad, st->nulls, st->too_small, st->refused, sl_dropped());
 }
 
 void sipd_free(struct sipd *d)

@@ -102,6 +102,16 @@ bool stund_answers_unsolicited(const struct stund *s, const struct ph_addr *ip,
 	       now_ms - at <= s->conf.refused_ms;
 }
 
+void stund_refused_keep(struct stund *s, const struct ph_addr *ip,
+			uint64_t now_ms)
+{
+	struct ph_addr key = *ip;
+
+	ph_addr_set_port(&key, 0);
+	if (stund_answers_unsolicited(s, &key, now_ms))
+		stunmem_note(s->refused, &key, now_ms);
+}
+
 static bool is_hop_port(const struct stund *s, uint16_t port)
 {
 	return port >= s->conf.port + 2 && port <= s->conf.port + 9;

@@ -71,6 +71,13 @@ void stund_refused(struct stund *s, const struct ph_addr *local,
 bool stund_answers_unsolicited(const struct stund *s, const struct ph_addr *ip,
 			       uint64_t now_ms);
 
+/* A phone registered again from ip: a router remembered as answering
+ * unsolicited input stays remembered (refused_ms from now) while its
+ * phones keep registering; the probe that showed it ran only at their
+ * start. Nothing is noted for an IP not remembered. */
+void stund_refused_keep(struct stund *s, const struct ph_addr *ip,
+			uint64_t now_ms);
+
 const struct stund_stats *stund_stats(const struct stund *s);
 
 #endif

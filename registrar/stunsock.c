@@ -192,6 +192,22 @@ int stunsock_sendfd(int fd, const struct ph_addr *from,
 	return sendmsg(fd, &mh, MSG_DONTWAIT) < 0 ? errno : 0;
 }
 
+/* An ICMP error queued on the socket (IP_RECVERR) fails its next send
+ * once with that error, whoever the send is for: read the queue, and send
+ * again. */
+static int send_on(struct ssock *s, const struct ph_addr *from,
+		   const struct ph_addr *dst, const void *buf, size_t len)
+{
+	const struct ph_addr *src = is_wildcard(&s->bound) ? from : NULL;
+	int err = stunsock_sendfd(s->fd, src, dst, buf, len);
+
+	if (err && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
+		read_errors(s);
+		err = stunsock_sendfd(s->fd, src, dst, buf, len);
+	}
+	return err;
+}
+
 int stunsock_send(struct stunsock *ss, const struct ph_addr *from,
 		  const struct ph_addr *dst, const void *buf, size_t len)
 {
@@ -202,9 +218,7 @@ int stunsock_send(struct stunsock *ss, const struct ph_addr *from,
 		    ph_addr_port(b) != ph_addr_port(from))
 			continue;
 		if (is_wildcard(b) || ph_addr_ip_eq(b, from))
-			return stunsock_sendfd(ss->socks[i].fd,
-					       is_wildcard(b) ? from : NULL, dst,
-					       buf, len);
+			return send_on(&ss->socks[i], from, dst, buf, len);
 	}
 	return ENOENT;
 }

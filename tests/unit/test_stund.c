@@ -370,3 +370,19 @@ Test(stund, routers_that_refuse_unsolicited_answers_are_remembered_by_ip)
 	/* the window memory is another table */
 	cr_assert(!stund_seen(sd, &client, 2000, 300000));
 }
+
+/* A phone behind such a router registering again keeps it remembered past
+ * refused_ms from the probe; an IP not remembered is not noted by it. */
+Test(stund, a_phone_registering_again_keeps_its_router_remembered)
+{
+	struct ph_addr alt = local, other;
+
+	ph_addr_set_port(&alt, 3479);
+	ph_addr_set(&other, "198.51.100.3", 5060);
+	stund_refused(sd, &alt, &client, 1000);
+	stund_refused_keep(sd, &client, 1000 + 7000000);
+	stund_refused_keep(sd, &other, 1000 + 7000000);
+	cr_assert(stund_answers_unsolicited(sd, &client, 1000 + 14000000));
+	cr_assert(!stund_answers_unsolicited(sd, &other, 1000 + 7000000));
+	cr_assert(!stund_answers_unsolicited(sd, &client, 1000 + 14200001));
+}
