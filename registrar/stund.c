@@ -84,9 +84,9 @@ void stund_refused(struct stund *s, const struct ph_addr *local,
 	s->stats.refused++;
 	if (!stund_answers_unsolicited(s, &ip, now_ms)) {
 		ph_addr_print(dst, a, sizeof a);
-		log_info("stun: the router at %s answered our unsolicited answer "
-			 "itself (ICMP port unreachable): an early packet from "
-			 "outside would take its windows", a);
+		log_debug("stun: the router at %s answered our unsolicited "
+			  "answer itself (ICMP port unreachable): an early "
+			  "packet from outside would take its windows", a);
 	}
 	stunmem_note(s->refused, &ip, now_ms);
 }
