@@ -109,6 +109,15 @@ static void caller_side(struct call *c, const char *from_aor,
 			"caller");
 	if (c->has_offer)
 		side_windows(c->cs, &c->caller, &c->offer, "caller");
+	c->caller.answers_unsolicited =
+		c->caller.has_fw &&
+		stund_answers_unsolicited(c->cs->stund, &c->caller.fw.host,
+					  stunsock_now_ms());
+}
+
+void call_phone_registered(struct calls *cs, const struct ph_addr *src)
+{
+	stund_refused_keep(cs->stund, src, stunsock_now_ms());
 }
 
 /* ---- the INVITE ------------------------------------------------------- */

@@ -78,6 +78,10 @@ int call_offer(struct calls *cs, const char *call_id, const char *from_aor,
 	       struct call **cp);
 void call_unref(struct call *c);
 
+/* Edge mode: the PBX accepted a REGISTER from src: what the STUN service
+ * learnt of its router stays known (PROTOCOL.md section 11). */
+void call_phone_registered(struct calls *cs, const struct ph_addr *src);
+
 /* Edge mode (PROTOCOL.md section 11), before the first branch: the PBX's
  * side is an outside transmitter. to_pbx: the call goes to the PBX (its
  * caller is the INVITE's sender, a phone). Else the INVITE came from the

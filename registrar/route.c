@@ -12,7 +12,11 @@
  * opens toward it. The PBX in front of which pinholed stands (section 11)
  * is an outside transmitter: the phone opens toward its media address and
  * the PBX transmits to the phone's window, which only a phone that keeps
- * one window for every peer (none/eim mapping) can offer; else relay. */
+ * one window for every peer (none/eim mapping) can offer; else relay.
+ * The PBX transmits as it answers, before a calling phone has its answer
+ * and can open: a router that answers such an early packet itself keeps
+ * a conntrack entry that gives the phone's own packet another port, so a
+ * NATed caller behind one is relayed from the start. */
 #include "config.h"
 
 #include <stddef.h>
@@ -78,6 +82,12 @@ static bool outside_route(const struct route_side *a,
 	if (!steady(phone))
 		set(r, ROUTE_RELAY, PH_ROLE_RELAY, PH_ROLE_RELAY,
 		    "the PBX transmits, and the phone's window changes per peer");
+	else if (b->outside && phone->answers_unsolicited &&
+		 phone->fw.mapping != PH_MAP_NONE)
+		set(r, ROUTE_RELAY, PH_ROLE_RELAY, PH_ROLE_RELAY,
+		    "the PBX transmits as it answers, and the caller's router "
+		    "answers unsolicited input: that first packet would take "
+		    "the window");
 	else if (a->outside)
 		set(r, ROUTE_DIRECT, PH_ROLE_NONE, PH_ROLE_OPEN,
 		    "the PBX transmits: callee opens toward its media");

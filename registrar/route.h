@@ -18,6 +18,10 @@ struct route_side {
 	bool nat_seen;           /* a sign of a NAT: its Via's sent-by is not
 				    where its SIP came from, ICE attributes */
 	struct ph_addr sip_src;  /* where its SIP came from */
+	bool answers_unsolicited; /* its router answered an unsolicited
+				    datagram itself (ICMP, stund_refused):
+				    an early packet from outside takes the
+				    window there (PROTOCOL.md section 11) */
 	bool outside;            /* the PBX pinholed fronts (edge mode): an
 				    outside transmitter, no firewall; it sends
 				    to the address it is given, and does not

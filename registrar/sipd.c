@@ -698,6 +698,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		.memory = conf->stun_memory,
 		.memory_ms = conf->stun_memory_seconds * 1000,
 		.memory_per_prefix = conf->stun_memory_per_prefix,
+		/* as long as a registration made after the probe may last */
+		.refused_ms = conf->max_expires * 1000,
 		.known_h = stun_known,
 	};
 	struct sipd *d = calloc(1, sizeof *d);
@@ -815,10 +817,11 @@ void sipd_log_stats(const struct sipd *d)
 	loc_count(d->store, &aors, &contacts);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
-		   "%lu null packets, %lu too small to answer; %lu SIP answers "
-		   "withheld (larger than their request)", aors, contacts,
+		   "%lu null packets, %lu too small to answer, %lu refused by "
+		   "the window's router (ICMP); %lu SIP answers withheld "
+		   "(larger than their request)", aors, contacts,
 		   st->requests, st->answers, st->hop_answers, st->errors,
-		   st->bad, st->nulls, st->too_small, sl_dropped());
+		   st->bad, st->nulls, st->too_small, st->refused, sl_dropped());
 }
 
 void sipd_free(struct sipd *d)

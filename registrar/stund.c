@@ -19,6 +19,7 @@ struct stund {
 	void *arg;
 	struct stund_stats stats;
 	struct stunmem *memory;
+	struct stunmem *refused;   /* IPs (port 0): stund_refused() */
 };
 
 int stund_alloc(struct stund **sp, const struct stund_conf *conf,
@@ -33,7 +34,12 @@ int stund_alloc(struct stund **sp, const struct stund_conf *conf,
 	if (!s)
 		return ENOMEM;
 	err = stunmem_alloc(&s->memory, conf->memory, conf->memory_per_prefix);
+	/* one entry per router, not per window: a quarter is plenty */
+	if (!err)
+		err = stunmem_alloc(&s->refused, (conf->memory + 3) / 4,
+				    (conf->memory_per_prefix + 3) / 4);
 	if (err) {
+		stunmem_free(s->memory);
 		free(s);
 		return err;
 	}
@@ -49,6 +55,7 @@ void stund_free(struct stund *s)
 	if (!s)
 		return;
 	stunmem_free(s->memory);
+	stunmem_free(s->refused);
 	free(s);
 }
 
@@ -63,6 +70,46 @@ bool stund_seen(const struct stund *s, const struct ph_addr *src,
 	uint64_t at;
 
 	return stunmem_get(s->memory, src, &at) && now_ms - at <= max_age_ms;
+}
+
+void stund_refused(struct stund *s, const struct ph_addr *local,
+		   const struct ph_addr *dst, uint64_t now_ms)
+{
+	struct ph_addr ip = *dst;
+	char a[PH_ADDR_STRLEN];
+
+	if (ph_addr_port(local) != s->conf.port + 1)
+		return;
+	ph_addr_set_port(&ip, 0);
+	s->stats.refused++;
+	if (!stund_answers_unsolicited(s, &ip, now_ms)) {
+		ph_addr_print(dst, a, sizeof a);
+		log_debug("stun: the router at %s answered our unsolicited "
+			  "answer itself (ICMP port unreachable): an early "
+			  "packet from outside would take its windows", a);
+	}
+	stunmem_note(s->refused, &ip, now_ms);
+}
+
+bool stund_answers_unsolicited(const struct stund *s, const struct ph_addr *ip,
+			       uint64_t now_ms)
+{
+	struct ph_addr key = *ip;
+	uint64_t at;
+
+	ph_addr_set_port(&key, 0);
+	return stunmem_get(s->refused, &key, &at) &&
+	       now_ms - at <= s->conf.refused_ms;
+}
+
+void stund_refused_keep(struct stund *s, const struct ph_addr *ip,
+			uint64_t now_ms)
+{
+	struct ph_addr key = *ip;
+
+	ph_addr_set_port(&key, 0);
+	if (stund_answers_unsolicited(s, &key, now_ms))
+		stunmem_note(s->refused, &key, now_ms);
 }
 
 static bool is_hop_port(const struct stund *s, uint16_t port)

@@ -25,6 +25,8 @@ struct stund_conf {
 	unsigned memory;          /* source addresses remembered */
 	unsigned memory_ms;       /* for how long */
 	unsigned memory_per_prefix; /* per /24 or /64; 0: memory's size */
+	unsigned refused_ms;      /* how long an IP that answered an
+				     unsolicited answer is remembered */
 	stund_known_h *known_h;   /* NULL: every source is a stranger */
 	void *arg;
 };
@@ -33,6 +35,8 @@ struct stund_stats {
 	unsigned long requests, answers, hop_answers, errors, bad, nulls;
 	/* answers not sent: the request was too small to pay for them */
 	unsigned long too_small;
+	/* alternate-port answers a window's router refused itself (ICMP) */
+	unsigned long refused;
 };
 
 struct stund;
@@ -53,6 +57,26 @@ int stund_recv(struct stund *s, const struct ph_addr *local,
  * max_age_ms ago? (PROTOCOL.md section 3's window check.) */
 bool stund_seen(const struct stund *s, const struct ph_addr *src,
 		uint64_t now_ms, uint64_t max_age_ms);
+
+/* Our datagram from `local` to `dst` was answered with ICMP port
+ * unreachable by dst's IP itself (its router or host, not one on the way).
+ * Only alternate-port answers count: those are the ones sent unasked
+ * (CHANGE-REQUEST), so their ICMP shows a window's router that answers
+ * unsolicited input (PROTOCOL.md section 11) where others would drop it. */
+void stund_refused(struct stund *s, const struct ph_addr *local,
+		   const struct ph_addr *dst, uint64_t now_ms);
+
+/* Did a router at this IP answer an unsolicited answer of ours (ICMP)
+ * within refused_ms? */
+bool stund_answers_unsolicited(const struct stund *s, const struct ph_addr *ip,
+			       uint64_t now_ms);
+
+/* A phone registered again from ip: a router remembered as answering
+ * unsolicited input stays remembered (refused_ms from now) while its
+ * phones keep registering; the probe that showed it ran only at their
+ * start. Nothing is noted for an IP not remembered. */
+void stund_refused_keep(struct stund *s, const struct ph_addr *ip,
+			uint64_t now_ms);
 
 const struct stund_stats *stund_stats(const struct stund *s);
 

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <linux/errqueue.h>
 
 #include "log.h"
 #include "stunsock.h"
@@ -70,11 +71,66 @@ static void local_from_cmsg(struct msghdr *mh, const struct ssock *s,
 	}
 }
 
+/* ICMP port unreachable sent by the very IP our datagram went to (not a
+ * router on the way): its host, or the NAT in front of it, refused it. */
+static bool refused_by_dst(struct msghdr *mh, const struct ph_addr *dst)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+		struct sock_extended_err ee;
+		struct ph_addr off;
+		bool v4 = c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR;
+
+		if (!v4 && !(c->cmsg_level == IPPROTO_IPV6 &&
+			     c->cmsg_type == IPV6_RECVERR))
+			continue;
+		memcpy(&ee, CMSG_DATA(c), sizeof ee);
+		if (v4 ? ee.ee_origin != SO_EE_ORIGIN_ICMP || ee.ee_type != 3 ||
+			 ee.ee_code != 3 /* RFC 792: port unreachable */
+		       : ee.ee_origin != SO_EE_ORIGIN_ICMP6 || ee.ee_type != 1 ||
+			 ee.ee_code != 4) /* RFC 4443 */
+			continue;
+		if (c->cmsg_len < CMSG_LEN(sizeof ee + sizeof(struct sockaddr)))
+			continue;
+		if (ph_addr_from_sa(&off, (struct sockaddr *)
+				    (CMSG_DATA(c) + sizeof ee),
+				    c->cmsg_len - CMSG_LEN(sizeof ee)))
+			continue;
+		return ph_addr_ip_eq(&off, dst);
+	}
+	return false;
+}
+
+/* IP_RECVERR queues the ICMP errors our answers drew: read them all (a
+ * pending one would wake us again and again), note those stund cares for. */
+static void read_errors(struct ssock *s)
+{
+	for (int i = 0; i < RECV_BATCH; i++) {
+		uint8_t buf[64];
+		union { struct cmsghdr c; char b[256]; } ctl;
+		struct sockaddr_storage to;
+		struct iovec iov = {buf, sizeof buf};
+		struct msghdr mh = {
+			.msg_name = &to, .msg_namelen = sizeof to,
+			.msg_iov = &iov, .msg_iovlen = 1,
+			.msg_control = &ctl, .msg_controllen = sizeof ctl,
+		};
+		struct ph_addr dst;
+
+		if (recvmsg(s->fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+			return;
+		if (!ph_addr_from_sa(&dst, (struct sockaddr *)&to, mh.msg_namelen) &&
+		    refused_by_dst(&mh, &dst))
+			stund_refused(s->ss->stund, &s->bound, &dst,
+				      stunsock_now_ms());
+	}
+}
+
 static int on_readable(su_root_magic_t *magic, su_wait_t *w,
 		       su_wakeup_arg_t *arg)
 {
 	struct ssock *s = (struct ssock *)arg;
 
+	read_errors(s);
 	for (int i = 0; i < RECV_BATCH; i++) {
 		uint8_t buf[1500];
 		union { struct cmsghdr c; char b[128]; } ctl;
@@ -88,6 +144,9 @@ static int on_readable(su_root_magic_t *magic, su_wait_t *w,
 		struct ph_addr src, local;
 		ssize_t n = recvmsg(s->fd, &mh, MSG_DONTWAIT);
 
+		/* with IP_RECVERR an ICMP error is also reported once here */
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+			continue;
 		if (n < 0)
 			break;
 		if (ph_addr_from_sa(&src, (struct sockaddr *)&from, mh.msg_namelen))
@@ -133,6 +192,22 @@ int stunsock_sendfd(int fd, const struct ph_addr *from,
 	return sendmsg(fd, &mh, MSG_DONTWAIT) < 0 ? errno : 0;
 }
 
+/* An ICMP error queued on the socket (IP_RECVERR) fails its next send
+ * once with that error, whoever the send is for: read the queue, and send
+ * again. */
+static int send_on(struct ssock *s, const struct ph_addr *from,
+		   const struct ph_addr *dst, const void *buf, size_t len)
+{
+	const struct ph_addr *src = is_wildcard(&s->bound) ? from : NULL;
+	int err = stunsock_sendfd(s->fd, src, dst, buf, len);
+
+	if (err && err != EAGAIN && err != EWOULDBLOCK && err != ENOBUFS) {
+		read_errors(s);
+		err = stunsock_sendfd(s->fd, src, dst, buf, len);
+	}
+	return err;
+}
+
 int stunsock_send(struct stunsock *ss, const struct ph_addr *from,
 		  const struct ph_addr *dst, const void *buf, size_t len)
 {
@@ -143,9 +218,7 @@ int stunsock_send(struct stunsock *ss, const struct ph_addr *from,
 		    ph_addr_port(b) != ph_addr_port(from))
 			continue;
 		if (is_wildcard(b) || ph_addr_ip_eq(b, from))
-			return stunsock_sendfd(ss->socks[i].fd,
-					       is_wildcard(b) ? from : NULL, dst,
-					       buf, len);
+			return send_on(&ss->socks[i], from, dst, buf, len);
 	}
 	return ENOENT;
 }
@@ -169,10 +242,13 @@ static int open_sock(struct stunsock *ss, const struct ph_addr *ip,
 		       sizeof ss->bufsize) < 0)
 		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &ss->bufsize,
 			   sizeof ss->bufsize);
-	if (af == AF_INET)
+	if (af == AF_INET) {
 		setsockopt(s->fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
-	else
+		setsockopt(s->fd, IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+	} else {
 		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
+		setsockopt(s->fd, IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+	}
 	if (bind(s->fd, &s->bound.u.sa, ph_addr_len(&s->bound)) < 0) {
 		err = errno;
 		ph_addr_print(&s->bound, a, sizeof a);

@@ -202,6 +202,8 @@ void upstream_registered(struct ptx *t, const sip_t *resp)
 	conf.max_expires = 0xffffffffu;
 	reg_handle(t->p->store, &conf, t->sip, &t->src,
 		   (time_t)(stunsock_now_ms() / 1000), &r);
+	if (r.status < 300)
+		call_phone_registered(t->p->calls, &t->src.src);
 	if (t->sip->sip_to)
 		reg_aor(t->sip->sip_to->a_url, aor, sizeof aor);
 	log_msg(r.status < 300 ? LOG_DEBUG : LOG_WARNING,

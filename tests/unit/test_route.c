@@ -24,6 +24,8 @@ static struct route_side side(const char *kind, const char *public_ip)
 		s.fw.mapping = PH_MAP_APDM, s.fw.filtering = PH_FILT_APDF;
 	else if (!strcmp(kind, "adm-adf"))
 		s.fw.mapping = PH_MAP_ADM, s.fw.filtering = PH_FILT_ADF;
+	/* the ICMP its router sent to the probe's change-port answer */
+	s.answers_unsolicited = !strcmp(kind, "natopen");
 	return s;
 }
 
@@ -154,7 +156,10 @@ Test(route, plain_side_needs_evidence)
 
 /* PROTOCOL.md section 11: the PBX is an outside transmitter. A phone that
  * keeps one window for every peer opens toward its media, the PBX
- * transmits; a symmetric phone is relayed; as caller or callee alike. */
+ * transmits; a symmetric phone is relayed; as caller or callee alike,
+ * except that a caller behind a router that answers unsolicited input
+ * (natopen) is relayed: the PBX's first packet, sent as it answers, would
+ * take its window. */
 Test(route, the_pbx_is_an_outside_transmitter)
 {
 	static const char *kinds[] = {"open", "fw", "nat", "natopen", "sym"};
@@ -164,19 +169,31 @@ Test(route, the_pbx_is_an_outside_transmitter)
 	for (int i = 0; i < 5; i++) {
 		struct route_side phone = side(kinds[i], "198.51.100.1");
 		bool sym = !strcmp(kinds[i], "sym");
+		bool early = !strcmp(kinds[i], "natopen");
 		struct route out, in;
 
 		route_decide(&phone, &pbx, &out);
 		route_decide(&pbx, &phone, &in);
-		cr_assert_eq(out.kind, sym ? ROUTE_RELAY : ROUTE_DIRECT, "%s", kinds[i]);
-		cr_assert_eq(in.kind, out.kind, "%s", kinds[i]);
+		cr_assert_eq(out.kind, sym || early ? ROUTE_RELAY : ROUTE_DIRECT,
+			     "%s", kinds[i]);
+		cr_assert_eq(in.kind, sym ? ROUTE_RELAY : ROUTE_DIRECT, "%s", kinds[i]);
 		if (sym)
+			continue;
+		cr_assert_eq(in.caller, PH_ROLE_NONE);
+		cr_assert_eq(in.callee, PH_ROLE_OPEN);
+		if (early)
 			continue;
 		cr_assert_eq(out.caller, PH_ROLE_OPEN);
 		cr_assert_eq(out.callee, PH_ROLE_NONE);
 		cr_assert_eq(in.caller, PH_ROLE_NONE);
 		cr_assert_eq(in.callee, PH_ROLE_OPEN);
 	}
+	/* no NAT, so no port for an early packet to take: direct */
+	struct route_side host = side("open", "198.51.100.1");
+	struct route d;
+	host.answers_unsolicited = true;
+	route_decide(&host, &pbx, &d);
+	cr_assert_eq(d.kind, ROUTE_DIRECT);
 	/* a phone with no firewall data against the PBX: relay */
 	struct route_side plain = {0};
 	struct route r;

@@ -43,7 +43,8 @@ static bool known_h(const struct ph_addr *src, void *arg)
 static void setup(void)
 {
 	struct stund_conf c = {.port = 3478, .memory = 4, .memory_ms = 300000,
-			       .memory_per_prefix = 2, .known_h = known_h};
+			       .memory_per_prefix = 2, .refused_ms = 7200000,
+			       .known_h = known_h};
 
 	nsent = 0;
 	bytes_out = 0;
@@ -339,4 +340,49 @@ Test(stund, ipv6_networks_are_64s)
 	}
 	cr_assert(stund_seen(sd, &v6, 2000, 300000));
 	cr_assert_eq(nsent, 1, "answered: 100 bytes pay for the IPv6 answer");
+}
+
+/* PROTOCOL.md section 1: an ICMP port unreachable from a window's own IP
+ * to an alternate-port answer (sent unasked) marks its router as one that
+ * answers unsolicited input, by IP, for refused_ms; answers that were
+ * asked for (the primary port, the hop-test ports) do not count. */
+Test(stund, routers_that_refuse_unsolicited_answers_are_remembered_by_ip)
+{
+	struct ph_addr alt = local, hop = local, other_port = client, ip = client;
+
+	ph_addr_set_port(&alt, 3479);
+	ph_addr_set_port(&hop, 3485);
+	ph_addr_set_port(&other_port, 40002);
+	stund_refused(sd, &local, &client, 1000);
+	stund_refused(sd, &hop, &client, 1000);
+	cr_assert(!stund_answers_unsolicited(sd, &client, 1000));
+	cr_assert_eq(stund_stats(sd)->refused, 0);
+	stund_refused(sd, &alt, &client, 1000);
+	cr_assert_eq(stund_stats(sd)->refused, 1);
+	cr_assert(stund_answers_unsolicited(sd, &client, 1000));
+	cr_assert(stund_answers_unsolicited(sd, &other_port, 1000 + 7200000),
+		  "by IP, for refused_ms");
+	ph_addr_set_port(&ip, 0);
+	cr_assert(stund_answers_unsolicited(sd, &ip, 2000));
+	cr_assert(!stund_answers_unsolicited(sd, &client, 1000 + 7200001));
+	ph_addr_set(&ip, "198.51.100.3", 40000);
+	cr_assert(!stund_answers_unsolicited(sd, &ip, 2000), "another IP");
+	/* the window memory is another table */
+	cr_assert(!stund_seen(sd, &client, 2000, 300000));
+}
+
+/* A phone behind such a router registering again keeps it remembered past
+ * refused_ms from the probe; an IP not remembered is not noted by it. */
+Test(stund, a_phone_registering_again_keeps_its_router_remembered)
+{
+	struct ph_addr alt = local, other;
+
+	ph_addr_set_port(&alt, 3479);
+	ph_addr_set(&other, "198.51.100.3", 5060);
+	stund_refused(sd, &alt, &client, 1000);
+	stund_refused_keep(sd, &client, 1000 + 7000000);
+	stund_refused_keep(sd, &other, 1000 + 7000000);
+	cr_assert(stund_answers_unsolicited(sd, &client, 1000 + 14000000));
+	cr_assert(!stund_answers_unsolicited(sd, &other, 1000 + 7000000));
+	cr_assert(!stund_answers_unsolicited(sd, &client, 1000 + 14200001));
 }
