@@ -113,7 +113,8 @@ bool sl_fits(msg_t *reply, msg_t *req)
 	return msg_size(reply) <= msg_size(req);
 }
 
-int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
+int sl_send_by(nta_agent_t *agent, msg_t *reply, msg_t *req, size_t limit,
+	       tport_t *tp)
 {
 	const sip_t *rs = sip_object(req);
 
@@ -121,12 +122,12 @@ int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
 		msg_destroy(req);
 		return ENOMEM;
 	}
-	if (!sl_fits(reply, req)) {
+	if (msg_size(reply) > limit) {
 		dropped++;
 		log_debug("sip: %s %s: %d not sent: %zu bytes for a request of %zu",
 			  rs->sip_request->rq_method_name, rs->sip_call_id->i_id,
 			  sip_object(reply)->sip_status->st_status,
-			  (size_t)msg_size(reply), (size_t)msg_size(req));
+			  (size_t)msg_size(reply), limit);
 		msg_destroy(reply);
 		msg_destroy(req);
 		return EMSGSIZE;
@@ -138,7 +139,12 @@ int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
 	return nta_msg_mreply(agent, reply, sip_object(reply),
 			      sip_object(reply)->sip_status->st_status,
 			      sip_object(reply)->sip_status->st_phrase, req,
-			      TAG_END()) < 0 ? EIO : 0;
+			      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END()) < 0 ? EIO : 0;
+}
+
+int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
+{
+	return sl_send_by(agent, reply, req, msg_size(req), NULL);
 }
 
 int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,

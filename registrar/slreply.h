@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip.h>
 
 /* RFC 3261 8.2.7: a stateless UAS gives a retransmitted request the same
@@ -35,6 +36,11 @@ msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
 bool sl_fits(msg_t *reply, msg_t *req);
 /* Sends reply if it fits (see sl_reply). Takes both. */
 int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req);
+/* The same for a request held past its delivery (a REGISTER waiting for
+ * its binding on disk, kept as a smaller copy): limit is the size it came
+ * in, tp the transport it came by (NULL: nta picks one by the Via). */
+int sl_send_by(nta_agent_t *agent, msg_t *reply, msg_t *req, size_t limit,
+	       tport_t *tp);
 
 /* Answers dropped by sl_reply() for their size, since the start. */
 unsigned long sl_dropped(void);
