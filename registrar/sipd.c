@@ -239,10 +239,11 @@ static void reg_answer(int err, void *arg)
 	if (p->stranger) /* its limit: the size it came in */
 		stranger_reg_reply(p->d->agent, p->msg, p->size, p->tp,
 			r->status, r->phrase, r->contacts,
+			r->status == 200 ? date : NULL,
 			TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
 			TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
 			TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
-			TAG_IF(r->status == 200, SIPTAG_DATE(date)), TAG_END());
+			TAG_END());
 	else
 		nta_msg_treply(p->d->agent, p->msg, r->status, r->phrase,
 			TAG_IF(p->tp, NTATAG_TPORT(p->tp)),

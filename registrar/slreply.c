@@ -71,7 +71,7 @@ static int add_own_lines(msg_t *m, sip_t *s, const char *own_lines)
  * (not Record-Route: a stateless error answer sets up no dialog), the
  * caller's, and Content-Length, encoded (to know its size). */
 static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
-		    const char *phrase, const char *own_lines,
+		    const char *phrase, const char *own_lines, bool compact,
 		    tagi_t const *tags)
 {
 	msg_t *m = nta_msg_create(agent, 0);
@@ -81,7 +81,8 @@ static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
 
 	if (!s)
 		return NULL;
-	msg_set_flags(m, MSG_DO_COMPACT);
+	if (compact)
+		msg_set_flags(m, MSG_DO_COMPACT);
 	s->sip_status = sip_status_create(msg_home(m), status, phrase, NULL);
 	if (!s->sip_status || sip_add_tl(m, s,
 		SIPTAG_VIA(rs->sip_via), SIPTAG_FROM(rs->sip_from),
@@ -102,7 +103,19 @@ msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
 	ta_list ta;
 
 	ta_start(ta, tag, value);
-	m = build(agent, req, status, phrase, own_lines, ta_args(ta));
+	m = build(agent, req, status, phrase, own_lines, true, ta_args(ta));
+	(void)ta_end(ta);
+	return m;
+}
+
+msg_t *sl_build_full(nta_agent_t *agent, msg_t *req, int status,
+		     const char *phrase, tag_type_t tag, tag_value_t value, ...)
+{
+	msg_t *m;
+	ta_list ta;
+
+	ta_start(ta, tag, value);
+	m = build(agent, req, status, phrase, NULL, false, ta_args(ta));
 	(void)ta_end(ta);
 	return m;
 }
@@ -154,7 +167,7 @@ int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
 	ta_list ta;
 
 	ta_start(ta, tag, value);
-	m = build(agent, msg, status, phrase, NULL, ta_args(ta));
+	m = build(agent, msg, status, phrase, NULL, true, ta_args(ta));
 	(void)ta_end(ta);
 	return sl_send(agent, m, msg);
 }

@@ -32,6 +32,11 @@ int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
  * name; may be NULL); NULL on no memory. */
 msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
 		const char *own_lines, tag_type_t tag, tag_value_t value, ...);
+/* The same with header names in full (no own_lines): for an answer
+ * that may fit so, to parsers that know no compact form (SIPp 3.7's
+ * Contact, some phones'). */
+msg_t *sl_build_full(nta_agent_t *agent, msg_t *req, int status,
+		     const char *phrase, tag_type_t tag, tag_value_t value, ...);
 /* reply is no larger than req was. */
 bool sl_fits(msg_t *reply, msg_t *req);
 /* Sends reply if it fits (see sl_reply). Takes both. */

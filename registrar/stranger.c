@@ -6,12 +6,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/su_tagarg.h>
 
 #include "location.h"
+#include "log.h"
+#include "pinhole/fwwin.h"
+#include "sdpfw.h"
 #include "register.h"
 #include "slreply.h"
 #include "stranger.h"
@@ -31,13 +35,47 @@ bool stranger(const struct authsip *auth, const struct pconf *conf,
 	       !upstream_is_pbx(conf, &src);
 }
 
+/* fork.c's offer_ok() and fwwin_ok(), which come first there: an offer
+ * (INVITE, UPDATE) and a Firewall-Window (INVITE) that do not read get a
+ * 400, its phrase in buf; 0 when they read or are absent. */
+static int bad_offer(const sip_t *sip, char *buf, size_t size)
+{
+	sip_method_t m = sip->sip_request->rq_method;
+	const char *v = NULL, *why;
+	struct sdpfw fw;
+	struct ph_fwwin w;
+
+	if (sip->sip_payload && (m == sip_method_invite || m == sip_method_update) &&
+	    sdpfw_read(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &fw,
+		       &why)) {
+		snprintf(buf, size, "Bad Request: %s", why);
+		return 400;
+	}
+	if (m != sip_method_invite)
+		return 0;
+	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next) {
+		if (!u->un_name || strcasecmp(u->un_name, "Firewall-Window"))
+			continue;
+		if (v) {
+			snprintf(buf, size, "Duplicate Firewall-Window header");
+			return 400;
+		}
+		v = u->un_value ? u->un_value : "";
+	}
+	if (v && ph_fwwin_decode(&w, v, strlen(v), &why)) {
+		snprintf(buf, size, "Bad Firewall-Window: %s", why);
+		return 400;
+	}
+	return 0;
+}
+
 bool stranger_refuse(nta_agent_t *agent, const struct pconf *conf,
 		     struct loc_store *store, msg_t *msg, const sip_t *sip)
 {
 	const url_t *ru = sip->sip_request->rq_url;
 	const struct loc_contact *c;
 	const char *phrase = NULL;
-	char aor[REG_AOR_MAX];
+	char aor[REG_AOR_MAX], bad[128];
 	unsigned n;
 	int status = 404;
 
@@ -46,7 +84,12 @@ bool stranger_refuse(nta_agent_t *agent, const struct pconf *conf,
 	    sip->sip_request->rq_method == sip_method_ack ||
 	    !stranger(NULL, conf, msg))
 		return false;
-	if (sip->sip_to && sip->sip_to->a_tag) {
+	if (bad_offer(sip, bad, sizeof bad)) {
+		status = 400;
+		phrase = bad;
+		log_notice("proxy: %s %s: 400 %s", sip->sip_request->rq_method_name,
+			   sip->sip_call_id->i_id, phrase);
+	} else if (sip->sip_to && sip->sip_to->a_tag) {
 		status = 403;
 		phrase = "Forbidden: in-dialog request not routed through us";
 	} else if (reg_aor(ru, aor, sizeof aor) || !ru->url_user) {
@@ -104,8 +147,7 @@ static msg_t *trimmed(nta_agent_t *agent, msg_t *req, size_t limit,
 		v[i] = sep + 2;
 	}
 	if (status == 200)
-		snprintf(ph, sizeof ph, "OK: 0 of %zu bindings listed, all over "
-			 "TCP", n);
+		snprintf(ph, sizeof ph, "OK: 0 of %zu bindings, all over TCP", n);
 	else
 		snprintf(ph, sizeof ph, "%s", phrase);
 	best = sl_build(agent, req, status, ph, NULL, TAG_NEXT(tags));
@@ -119,8 +161,8 @@ static msg_t *trimmed(nta_agent_t *agent, msg_t *req, size_t limit,
 			snprintf(out + len, size - len, "%s%s", len ? ", " : "", v[i]);
 			v[i] = NULL;
 			if (status == 200)
-				snprintf(ph, sizeof ph, "OK: %zu of %zu bindings "
-					 "listed, all over TCP", kept + 1, n);
+				snprintf(ph, sizeof ph, "OK: %zu of %zu bindings, "
+					 "all over TCP", kept + 1, n);
 			m = sl_build(agent, req, status, kept + 1 < n ? ph : phrase,
 				     NULL, SIPTAG_CONTACT_STR(out), TAG_NEXT(tags));
 			if (m && msg_size(m) <= limit) {
@@ -140,8 +182,8 @@ out:
 
 int stranger_reg_reply(nta_agent_t *agent, msg_t *req, size_t limit,
 		       tport_t *tp, int status, const char *phrase,
-		       const char *contacts, tag_type_t tag,
-		       tag_value_t value, ...)
+		       const char *contacts, const sip_date_t *date,
+		       tag_type_t tag, tag_value_t value, ...)
 {
 	char *list = NULL;
 	msg_t *m;
@@ -149,9 +191,25 @@ int stranger_reg_reply(nta_agent_t *agent, msg_t *req, size_t limit,
 	int err;
 
 	ta_start(ta, tag, value);
-	m = sl_build(agent, req, status, phrase, NULL,
-		     TAG_IF(contacts, SIPTAG_CONTACT_STR(contacts)),
-		     TAG_NEXT(ta_args(ta)));
+	/* as it would go to anyone, where it fits: the phone's REGISTER
+	 * usually carries more than its 200 */
+	m = sl_build_full(agent, req, status, phrase,
+			  TAG_IF(contacts, SIPTAG_CONTACT_STR(contacts)),
+			  TAG_IF(date, SIPTAG_DATE(date)), TAG_NEXT(ta_args(ta)));
+	if (m && msg_size(m) > limit) {
+		msg_destroy(m);
+		m = sl_build(agent, req, status, phrase, NULL,
+			     TAG_IF(contacts, SIPTAG_CONTACT_STR(contacts)),
+			     TAG_IF(date, SIPTAG_DATE(date)),
+			     TAG_NEXT(ta_args(ta)));
+	}
+	/* a Date is only a SHOULD (RFC 3261 10.3 step 8): it goes first */
+	if (m && msg_size(m) > limit && date) {
+		msg_destroy(m);
+		m = sl_build(agent, req, status, phrase, NULL,
+			     TAG_IF(contacts, SIPTAG_CONTACT_STR(contacts)),
+			     TAG_NEXT(ta_args(ta)));
+	}
 	if (m && msg_size(m) > limit && contacts && (list = strdup(contacts))) {
 		msg_destroy(m);
 		m = trimmed(agent, req, limit, status, phrase, list, ta_args(ta));

@@ -381,12 +381,13 @@ def open_mode():
     st = lambda got: [g[1]["status"] for g in got]
     check(st(a[0]) == [200], "a stranger's bare OPTIONS -> 200 (%s)" % st(a[0]))
     q = first(a[3])
-    check(q["status"] == 200 and "of 4 bindings listed" in q["first"],
+    check(q["status"] == 200 and "of 4 bindings, all over TCP" in q["first"],
           "a stranger's query: 200 saying what is left out (%s)" % q["first"])
     check(st(a[4]) == [200] and hdr(first(a[4]), "contact"),
           "a stranger's REGISTER of a new AoR -> 200 with its binding")
     r = first(a[5])
-    check(r["status"] == 200 and "127.0.0.4" in " ".join(hdr(r, "contact")),
+    check(r["status"] == 200 and "127.0.0.4" in " ".join(hdr(r, "contact")) and
+          "of 5 bindings" in r["first"],
           "alice's 5th binding, over UDP: its own binding listed first (%s)" % r["first"])
     check(st(a[7]) == [480] and st(a[8]) == [480],
           "INVITE to nobody registered: one 480, not resent (%s %s)" % (st(a[7]), st(a[8])))
