@@ -110,9 +110,10 @@ void proxy_frame(msg_t *m, sip_t *s)
 	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
-/* One Record-Route of ours, reached at our port for scheme. */
+/* One Record-Route of ours, reached at our port for scheme, at our
+ * address at (NULL: as the caller reached us). */
 static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
-		   enum flow_rr_scheme scheme)
+		   enum flow_rr_scheme scheme, const struct ph_addr *at)
 {
 	char rr[FLOW_RR_MAX];
 	const url_t *ru = t->sip->sip_request->rq_url;
@@ -121,7 +122,9 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
-	if (ph_addr_isset(&t->rr_me))
+	if (at)
+		me = *at;
+	else if (ph_addr_isset(&t->rr_me))
 		me = t->rr_me;
 	else if (ph_addr_set(&me, ru->url_host, port))
 		me = c->listen[0];
@@ -135,18 +138,26 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct branch *b,
  * Between a TLS side and a UDP or TCP one, two (RFC 5658 section 3.2):
  * each side's in-dialog requests come back over its own transport, the
  * top one reaching us as the callee came, the other as the caller did
- * (Record-Route is put on top: the caller's first). */
+ * (Record-Route is put on top: the caller's first). The same where the
+ * two sides reached two addresses of ours (a host with several, edge
+ * mode's PBX on one side): each its own, which the other side may not
+ * reach. */
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {
 	bool a_tls = t->src.transport == FLOW_TLS;
 	bool b_tls = b->flow.transport == FLOW_TLS;
+	const struct ph_addr *la = &t->src.local, *lb = &b->flow.local;
+	bool two = ph_addr_isset(la) && ph_addr_isset(lb) &&
+		   !ph_addr_ip_eq(la, lb);
 
 	if (t->sip->sip_request->rq_url->url_type == url_sips)
-		return add_rr(t, m, s, b, FLOW_RR_SIPS);
-	if (a_tls != b_tls)
-		add_rr(t, m, s, b, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
-	add_rr(t, m, s, b, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
+		return add_rr(t, m, s, b, FLOW_RR_SIPS, NULL);
+	if (a_tls != b_tls || two)
+		add_rr(t, m, s, b, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP,
+		       two ? la : NULL);
+	add_rr(t, m, s, b, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP,
+	       two ? lb : NULL);
 }
 
 /* store = redis: the callee's flow is on another node; a Route to it

@@ -22,6 +22,7 @@
 #include <sofia-sip/su_tagarg.h>
 
 #include "errmap.h"
+#include "pinhole/media.h"
 #include "log.h"
 #include "register.h"
 #include "stunsock.h"
@@ -32,11 +33,17 @@ bool upstream_on(const struct pconf *c)
 	return ph_addr_isset(&c->upstream);
 }
 
+/* The PBX's flow, from our address that faces it (the kernel's source
+ * toward it): on a host with several addresses, what goes to the PBX
+ * leaves from there (flow_tport()) and the Path and Record-Route it is
+ * given name it; another address may not be reachable from the PBX. */
 static void pbx_flow(const struct pconf *c, struct flow *f)
 {
 	memset(f, 0, sizeof *f);
 	f->src = c->upstream;
 	f->transport = c->upstream_tcp ? FLOW_TCP : FLOW_UDP;
+	if (ph_sock_route_src(&c->upstream, &f->local))
+		memset(&f->local, 0, sizeof f->local);
 }
 
 /* The PBX's requests come from its IP (from any port: over TCP an
@@ -78,7 +85,12 @@ static int path_write(const struct ptx *t, const char *aor,
 		n += (size_t)(*p == '@' || *p == '%'
 			      ? snprintf(user + n, 4, "%%%02X", (unsigned char)*p)
 			      : snprintf(user + n, 2, "%c", *p));
-	our_address(t, &me);
+	if (ph_addr_isset(&pbx->local)) { /* where the PBX reaches us */
+		me = pbx->local;
+		ph_addr_set_port(&me, t->p->conf->sip_port);
+	} else {
+		our_address(t, &me);
+	}
 	/* (never sips: nor ;transport=tls: the PBX's flow is UDP or TCP) */
 	if (flow_rr_write(rr, sizeof rr, t->p->key, &me, FLOW_RR_SIP, &t->src,
 			  pbx))
