@@ -34,15 +34,19 @@ bool upstream_on(const struct pconf *c)
 }
 
 /* The PBX's flow, from our address that faces it (the kernel's source
- * toward it): on a host with several addresses, what goes to the PBX
- * leaves from there (flow_tport()) and the Path and Record-Route it is
- * given name it; another address may not be reachable from the PBX. */
-static void pbx_flow(const struct pconf *c, struct flow *f)
+ * toward it, where a transport of ours is bound): on a host with several
+ * addresses, what goes to the PBX leaves from there (flow_tport()) and
+ * the Path and Record-Route it is given name it; another address may not
+ * be reachable from the PBX. */
+static void pbx_flow(const struct proxy *p, struct flow *f)
 {
+	const struct pconf *c = p->conf;
+
 	memset(f, 0, sizeof *f);
 	f->src = c->upstream;
 	f->transport = c->upstream_tcp ? FLOW_TCP : FLOW_UDP;
-	if (ph_sock_route_src(&c->upstream, &f->local))
+	if (ph_sock_route_src(&c->upstream, &f->local) ||
+	    !flow_tport(p->flows, f))
 		memset(&f->local, 0, sizeof f->local);
 }
 
@@ -148,7 +152,7 @@ void upstream_register(struct proxy *p, msg_t *msg, sip_t *sip,
 		return;
 	t->src = *src;
 	b = &t->b[0];
-	pbx_flow(p->conf, &b->flow);
+	pbx_flow(p, &b->flow);
 	if (from_pbx(t)) {
 		ptx_reply(t, 403, "Forbidden: the PBX does not register here");
 		return ptx_free(t);
@@ -274,7 +278,7 @@ static void to_pbx_ready(int err, void *arg)
 		return ptx_free(t);
 	}
 	call_edge(t->call, true, NULL);
-	pbx_flow(t->p->conf, &pbx);
+	pbx_flow(t->p, &pbx);
 	ruri_of(t, ruri, sizeof ruri);
 	send_branch(t, &pbx, NULL, ruri);
 }
@@ -378,7 +382,7 @@ static void from_a_phone(struct ptx *t)
 		return ptx_free(t);
 	}
 	if (t->sip->sip_request->rq_method != sip_method_invite) {
-		pbx_flow(t->p->conf, &pbx);
+		pbx_flow(t->p, &pbx);
 		ruri_of(t, ruri, sizeof ruri);
 		return send_branch(t, &pbx, NULL, ruri);
 	}
