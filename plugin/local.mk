@@ -15,7 +15,8 @@ baresipmoddir = $(libdir)/baresip/modules
 baresipmod_LTLIBRARIES = plugin/baresip/pinhole.la
 plugin_baresip_pinhole_la_SOURCES = plugin/baresip/module.c \
 	plugin/baresip/mnat.c plugin/baresip/probe.c plugin/baresip/reg.c \
-	plugin/baresip/regc.c plugin/digest.c plugin/digest.h \
+	plugin/baresip/regc.c plugin/baresip/regflow.c \
+	plugin/digest.c plugin/digest.h \
 	plugin/baresip/pinhole.h plugin/baresip/baresip.h
 plugin_baresip_pinhole_la_CPPFLAGS = $(AM_CPPFLAGS) $(LIBRE_CFLAGS) $(CRYPTO_CFLAGS) \
 	-DHAVE_INTTYPES_H -DHAVE_STDBOOL_H -DHAVE_INET6

@@ -89,6 +89,9 @@ struct app {
 	char reg_url[160], call_uri[256];  /* the Request-URIs */
 	bool answer, verbose;
 	unsigned auth_tries;
+	bool registered;              /* a REGISTER got its 2xx */
+	unsigned reg_fails;           /* ... and those after it that failed */
+	uint64_t t_reregister;        /* when to register again; 0: not */
 	unsigned duration_s, timeout_s;
 
 	int fd;
@@ -292,11 +295,17 @@ static void finish(struct app *a)
 	nua_shutdown(a->nua);
 }
 
+static void send_register(struct app *a, int status, const char *cred);
+
 static void on_tick(struct app *a, su_timer_t *t, struct app *arg)
 {
 	uint64_t now = ph_now_ms();
 
 	su_timer_set(t, on_tick, a); /* again in 20 ms */
+	if (a->t_reregister && now >= a->t_reregister && !a->done) {
+		a->t_reregister = 0;
+		send_register(a, 0, NULL);
+	}
 	if (now >= a->t_end + SHUTDOWN_MS) {
 		/* nua's shutdown waits for every transaction, and one on a TLS
 		 * connection that failed its handshake (a certificate --ca
@@ -391,6 +400,19 @@ static void send_register(struct app *a, int status, const char *cred)
 		     TAG_END());
 }
 
+/* A refresh failed, once registered: nua registers again at once when
+ * the connection of its registration closes (pinholed restarting), which
+ * fails while pinholed is still down. Again after 1 s, doubling to 16 s,
+ * until --timeout: a phone is not to give up on its registrar. */
+static void register_again(struct app *a)
+{
+	unsigned ms = 1000u << (a->reg_fails < 4 ? a->reg_fails : 4);
+
+	a->reg_fails++;
+	a->t_reregister = ph_now_ms() + ms;
+	say(a, "REGISTER: again in %u ms", ms);
+}
+
 /* The first challenge we can answer (RFC 8760 section 2.4: the server
  * lists them in its order of preference, SHA-256 first): Digest, an
  * algorithm of ours, and qop=auth or no qop. Its values unquoted, in home. */
@@ -478,6 +500,10 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 	switch (event) {
 	case nua_r_register:
 		say(a, "REGISTER: %d %s", status, phrase);
+		if (status >= 200 && status < 300) {
+			a->registered = true;
+			a->reg_fails = 0;
+		}
 		err = authenticate(a, nh, status, sip, "REGISTER", a->reg_url,
 				   cred, sizeof cred);
 		if (!err)
@@ -486,7 +512,9 @@ static void on_event(nua_event_t event, int status, char const *phrase,
 			break;
 		if (status >= 200)
 			a->auth_tries = 0;
-		if (status >= 300)
+		if (status >= 300 && a->registered)
+			register_again(a);
+		else if (status >= 300)
 			finish(a);
 		else if (status >= 200 && !a->answer && !a->call)
 			place_call(a, 0, NULL);

@@ -402,6 +402,7 @@ void call_answer(struct call *c, unsigned bi, int status, const char *fwwin,
 		callee_face(c, b); /* the branch that answered, not the last */
 		if (c->g.n && ans)
 			call_expect(c, 1, &b->callee, &ans->fw);
+		call_keep(c);
 	}
 	if (ans && b->callee.outside && passed_through(ans))
 		b->rt.why = "a phone's answer the PBX passed through: decided "
@@ -451,6 +452,7 @@ int call_resdp(struct calls *cs, const char *call_id, unsigned leg,
 			   "now on", c->call_id, leg ? "callee" : "caller");
 	}
 	call_expect(c, leg, &side, &sdp->fw);
+	call_keep(c);
 	return edit(c, PH_ROLE_RELAY, NULL, !leg, sdp, e);
 }
 

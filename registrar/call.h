@@ -52,6 +52,13 @@ void calls_free(struct calls *cs);
  * (relay_streams_per_source, relay_streams_per_user); 0: no limit. */
 void calls_set_limits(struct calls *cs, unsigned per_source,
 		      unsigned per_user);
+/* At start, with the store = file: the relayed calls in progress when
+ * the pinholed before stopped (killed or not) get their relay ports back
+ * and their media flows again; from now on answered relayed calls are
+ * kept in the store (PROTOCOL.md section 6). idle_s: relay_idle. Does
+ * nothing with another store; a call whose ports cannot be bound again
+ * is logged and dropped. */
+void calls_restore(struct calls *cs, unsigned idle_s);
 /* Once a second: forget calls whose streams the relay freed as idle. */
 void calls_tick(struct calls *cs);
 unsigned calls_count(const struct calls *cs);

@@ -39,6 +39,13 @@ struct call {
 	struct ph_addr quota_src;     /* the INVITE's source IP */
 	char *quota_aor;              /* its caller's AoR (or NULL) */
 	bool callee_outside;          /* edge mode: its branches go to the PBX */
+	/* what the relay was told of each leg, kept in the store across a
+	 * restart (callkeep.c) */
+	struct ph_addr exp[RELAYCTL_MAX_STREAMS][2][PH_RELAY_MAX_EXPECT];
+	unsigned nexp[RELAYCTL_MAX_STREAMS][2];
+	struct ph_addr latched[RELAYCTL_MAX_STREAMS][2]; /* as last kept */
+	bool kept;                    /* its record is in the store */
+	uint64_t kept_ms, kept_rx;    /* when last written, rx then */
 };
 
 struct calls {
@@ -50,6 +57,8 @@ struct calls {
 	struct countmap *by_src, *by_user;  /* relay streams held */
 	unsigned per_source, per_user;      /* limits; 0: none */
 	struct ratelog quota_log;
+	bool keep;                    /* the store keeps relayed calls */
+	unsigned idle_s;              /* relay_idle */
 };
 
 struct call *calls_find(struct calls *cs, const char *call_id);
@@ -69,6 +78,19 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 void call_expect_callee(struct call *c, const struct route_side *callee);
 /* Frees the streams, reports what they carried, forgets the call. */
 void call_end_media(struct call *c, const char *why);
+
+/* What the relay is told leg `leg` of stream i may send from, kept for
+ * call_keep() too. */
+void call_relay_expect(struct call *c, unsigned i, unsigned leg,
+		       const struct ph_addr *ips, unsigned n,
+		       const struct ph_addr *media, bool relatch);
+
+/* Relayed calls kept across a restart (callkeep.c): an answered call's
+ * reservation written to the store (again), each second's check of its
+ * latches, its record deleted when it ends. */
+void call_keep(struct call *c);
+void call_keep_tick(struct call *c);
+void call_unkeep(struct call *c);
 
 /* Relay streams per source and per user (callquota.c). take: n streams
  * for c, EUSERS when its source or user would hold more than its limit

@@ -61,6 +61,7 @@ static void unlist(struct call *c)
 	c->listed = false;
 	cs->n--;
 	call_quota_give(c);
+	call_unkeep(c);
 	drop(c);
 }
 
@@ -75,6 +76,24 @@ void call_unref(struct call *c)
 	drop(c);
 }
 
+static void media_report(const struct call *c, const char *how,
+			 const char *why);
+
+/* pinholed stops, and the store keeps the call: its record written with
+ * the latches as they are, and left there for the next start. */
+static void pause_media(struct call *c)
+{
+	struct relayctl *r = c->cs->relay;
+
+	for (unsigned i = 0; i < c->g.n; i++)
+		r->ops->free(r, c->g.id[i], &c->last[i]);
+	call_keep(c);
+	c->kept = false; /* unlist() leaves the record */
+	media_report(c, "paused", "pinholed stopped; its relay ports are kept "
+		     "in the store for the next start");
+	unlist(c);
+}
+
 void calls_free(struct calls *cs)
 {
 	if (!cs)
@@ -84,8 +103,11 @@ void calls_free(struct calls *cs)
 			struct call *c = cs->bucket[i];
 			c->refs = 1; /* the transactions went with the agent */
 			/* a call in progress gets its report, as it would at
-			 * its BYE (pinholed stopping) */
-			if (c->g.n && cs->relay)
+			 * its BYE (pinholed stopping), unless the store keeps
+			 * it for the next start */
+			if (c->g.n && cs->relay && c->kept)
+				pause_media(c);
+			else if (c->g.n && cs->relay)
 				call_end_media(c, "pinholed stopped");
 			else
 				unlist(c);
@@ -134,8 +156,6 @@ int calls_add(struct calls *cs, const char *call_id, struct call **cp)
 void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 		 const struct sdpfw *sdp)
 {
-	struct relayctl *r = c->cs->relay;
-
 	for (unsigned i = 0; i < c->g.n && i < sdp->n; i++) {
 		struct ph_addr ips[3];
 		unsigned n = 0;
@@ -154,8 +174,21 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
 		else if (side->outside) /* the PBX's media host */
 			ips[n++] = sdp->m[i].media;
 		c->media[i][leg] = sdp->m[i].media;
-		r->ops->expect(r, c->g.id[i], leg, ips, n, &sdp->m[i].media, moved);
+		call_relay_expect(c, i, leg, ips, n, &sdp->m[i].media, moved);
 	}
+}
+
+void call_relay_expect(struct call *c, unsigned i, unsigned leg,
+		       const struct ph_addr *ips, unsigned n,
+		       const struct ph_addr *media, bool relatch)
+{
+	struct relayctl *r = c->cs->relay;
+
+	c->nexp[i][leg] = 0;
+	for (unsigned x = 0; x < n && c->nexp[i][leg] < PH_RELAY_MAX_EXPECT; x++)
+		if (ph_addr_isset(&ips[x]))
+			c->exp[i][leg][c->nexp[i][leg]++] = ips[x];
+	r->ops->expect(r, c->g.id[i], leg, ips, n, media, relatch);
 }
 
 /* Before it answers, the callee leg may send from this branch's callee
@@ -166,7 +199,6 @@ void call_expect(struct call *c, unsigned leg, const struct route_side *side,
  * answer's window (call_fw_vouched()). */
 void call_expect_callee(struct call *c, const struct route_side *cs)
 {
-	struct relayctl *r = c->cs->relay;
 	bool dup = false;
 
 	for (unsigned x = 0; x < c->nips && !dup; x++)
@@ -174,7 +206,7 @@ void call_expect_callee(struct call *c, const struct route_side *cs)
 	if (!dup && c->nips < PH_RELAY_MAX_EXPECT)
 		c->ips[c->nips++] = cs->sip_src;
 	for (unsigned i = 0; i < c->g.n; i++)
-		r->ops->expect(r, c->g.id[i], 1, c->ips, c->nips, NULL, false);
+		call_relay_expect(c, i, 1, c->ips, c->nips, NULL, false);
 }
 
 static void sum(const struct call *c, unsigned leg, uint64_t *rx,
@@ -187,7 +219,8 @@ static void sum(const struct call *c, unsigned leg, uint64_t *rx,
 	}
 }
 
-static void media_report(const struct call *c, const char *why)
+static void media_report(const struct call *c, const char *how,
+			 const char *why)
 {
 	uint64_t rx[2], foreign[2];
 	const char *took;
@@ -201,11 +234,11 @@ static void media_report(const struct call *c, const char *why)
 		took = "relay";
 	else
 		took = "relay (fell back from the direct path)";
-	log_notice("call %s: media ended (%s) after %" PRIu64 " s; route %s; "
+	log_notice("call %s: media %s (%s) after %" PRIu64 " s; route %s; "
 		   "media took %s; relay received %" PRIu64 " from the caller, "
 		   "%" PRIu64 " from the callee, dropped %" PRIu64
 		   " from third addresses",
-		   c->call_id, why, c->last[0].age_ms / 1000,
+		   c->call_id, how, why, c->last[0].age_ms / 1000,
 		   route_kind_name(c->route), took, rx[0], rx[1],
 		   foreign[0] + foreign[1]);
 }
@@ -219,7 +252,7 @@ void call_end_media(struct call *c, const char *why)
 	for (unsigned i = 0; i < c->g.n; i++)
 		r->ops->free(r, c->g.id[i], &c->last[i]);
 	if (c->g.n)
-		media_report(c, why);
+		media_report(c, "ended", why);
 	unlist(c);
 }
 
@@ -239,8 +272,10 @@ void calls_tick(struct calls *cs)
 						 : !r->ops->stats(r, c->g.id[i], &c->last[i]))
 					live = true;
 			if (!live && c->g.n) {
-				media_report(c, "idle");
+				media_report(c, "ended", "idle");
 				unlist(c);
+			} else if (c->answered) {
+				call_keep_tick(c);
 			}
 		}
 }

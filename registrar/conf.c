@@ -55,6 +55,7 @@ UINT_KEY(max_bindings_per_source, 0, 100000000)
 UINT_KEY(max_tcp_per_source, 0, 1000000)
 UINT_KEY(max_requests_per_source, 0, 1000000)
 UINT_KEY(tcp_idle_timeout, 1, 86400)
+UINT_KEY(flow_timer, 0, 3600)
 UINT_KEY(tcp_message_timeout, 1, 3600)
 UINT_KEY(sip_max_message_size, 4096, 16777216)
 UINT_KEY(stun_memory_per_prefix, 1, 16777216)
@@ -469,6 +470,7 @@ static const struct {
 	{"max_tcp_per_source", set_max_tcp_per_source, "100"},
 	{"max_requests_per_source", set_max_requests_per_source, "200"},
 	{"tcp_idle_timeout", set_tcp_idle_timeout, "60"},
+	{"flow_timer", set_flow_timer, "60"},
 	{"tcp_message_timeout", set_tcp_message_timeout, "10"},
 	{"sip_max_message_size", set_sip_max_message_size, "65536"},
 	{"redis", set_redis, "127.0.0.1:6379"},

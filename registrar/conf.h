@@ -42,6 +42,7 @@ struct pconf {
 	unsigned max_tcp_per_source;       /* connections; 0: no limit */
 	unsigned max_requests_per_source;  /* per second; 0: no limit */
 	unsigned tcp_idle_timeout;         /* s, a connection no flow holds */
+	unsigned flow_timer;               /* s, RFC 5626 Flow-Timer; 0: none */
 	unsigned tcp_message_timeout;      /* s, no byte of an unfinished one */
 	unsigned sip_max_message_size;     /* bytes */
 	unsigned udp_buffer;         /* SO_RCVBUF/SO_SNDBUF of UDP sockets */

@@ -22,7 +22,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/relayctl.c registrar/relayctl.h \
 	registrar/relayctl_ng.c registrar/ngc.c registrar/ngc.h \
 	registrar/call.c registrar/call.h registrar/call_int.h \
-	registrar/calls.c \
+	registrar/calls.c registrar/callkeep.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
 	registrar/fork.c \
 	registrar/countmap.c registrar/countmap.h \

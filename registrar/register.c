@@ -285,6 +285,45 @@ static int list_bindings(struct loc_store *st, const char *aor, time_t now,
 	return 0;
 }
 
+/* The first option tag of Require that we do not support, or NULL:
+ * outbound is ours (RFC 5626). */
+static const char *unsupported(const sip_require_t *rq)
+{
+	if (!rq->k_items || !rq->k_items[0])
+		return "";
+	for (unsigned i = 0; rq->k_items[i]; i++)
+		if (strcasecmp(rq->k_items[i], "outbound"))
+			return rq->k_items[i];
+	return NULL;
+}
+
+/* RFC 5626 section 6: a Contact with reg-id and +sip.instance registers
+ * an outbound flow when we are its first hop (no Path), or the edge
+ * proxy before us supports outbound too (its Path URI says ;ob); else
+ * the reg-id is ignored, and it is a plain REGISTER. */
+static bool outbound(sip_t const *sip)
+{
+	const sip_contact_t *m = sip->sip_contact;
+
+	for (; m; m = m->m_next)
+		if (msg_params_find(m->m_params, "reg-id") &&
+		    msg_params_find(m->m_params, "+sip.instance"))
+			break;
+	return m && (!sip->sip_path ||
+		     url_has_param(sip->sip_path->r_url, "ob"));
+}
+
+/* RFC 5626 section 5.4: Flow-Timer, the seconds we wait without a
+ * keepalive, on a connection's flow; a UDP phone keeps its NAT open at
+ * its own pace (24-29 s, section 4.4.2), which ours would only slow. */
+static void outbound_reply(const struct pconf *c, sip_t const *sip,
+			   const struct flow *flow, struct reg_reply *r)
+{
+	r->outbound = outbound(sip);
+	if (r->outbound && flow->transport != FLOW_UDP)
+		r->flow_timer = c->flow_timer;
+}
+
 static int check_request(const struct pconf *c, sip_t const *sip,
 			 char *aor, struct reg_reply *r)
 {
@@ -292,12 +331,9 @@ static int check_request(const struct pconf *c, sip_t const *sip,
 
 	if (!reg_domain_served(c, ruri->url_host))
 		return reply(r, 404, "Domain Not Served");
-	if (sip->sip_require) {
-		r->unsupported = sip->sip_require->k_items &&
-					 sip->sip_require->k_items[0]
-				 ? sip->sip_require->k_items[0] : "";
+	if (sip->sip_require &&
+	    (r->unsupported = unsupported(sip->sip_require)))
 		return reply(r, 420, "Bad Extension");
-	}
 	if (!sip->sip_to || reg_aor(sip->sip_to->a_url, aor, REG_AOR_MAX))
 		return reply(r, 404, "Not Found: bad address-of-record in To");
 	if (!reg_domain_served(c, sip->sip_to->a_url->url_host))
@@ -346,5 +382,6 @@ int reg_handle(struct loc_store *st, const struct pconf *conf,
 	}
 	if ((err = list_bindings(st, aor, now, r)))
 		return reply_err(r, err);
+	outbound_reply(conf, sip, flow, r);
 	return reply(r, 200, "OK");
 }

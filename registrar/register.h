@@ -23,6 +23,8 @@ struct reg_reply {
 	char *contacts;         /* 200: every current binding (malloc'd) */
 	char fwwin[PH_FWWIN_STRLEN]; /* 200: Firewall-Window as stored */
 	const char *unsupported;     /* 420: the Require value we refuse */
+	bool outbound;               /* 200: Require: outbound (RFC 5626) */
+	unsigned flow_timer;         /* 200: its Flow-Timer, 0: none */
 	char phrase_buf[160];
 };
 

@@ -99,9 +99,22 @@ static int internal_face(struct relayctl *r, const struct ph_addr *toward,
 	return face((struct internal *)r, toward, out);
 }
 
+static int internal_adopt(struct relayctl *r, const struct ph_addr port[2],
+			  const struct ph_addr latched[2], uint64_t *id)
+{
+	uint16_t p[2] = {ph_addr_port(&port[0]), ph_addr_port(&port[1])};
+	int err = ph_relay_adopt(engine(r), p, id);
+
+	for (unsigned l = 0; l < 2 && !err; l++)
+		if (ph_addr_isset(&latched[l]))
+			err = ph_relay_latch(engine(r), *id, l, &latched[l]);
+	return err;
+}
+
 static const struct relayctl_ops internal_ops = {
 	"internal", internal_alloc, internal_expect, internal_touch,
 	internal_stats, internal_free, internal_destroy, internal_face,
+	internal_adopt,
 };
 
 int relayctl_internal_alloc(struct relayctl **rp, const struct pconf *conf)

@@ -52,6 +52,12 @@ struct relayctl_ops {
 	 * (ENOTSUP: none better than the grant's); may be NULL. */
 	int (*face)(struct relayctl *r, const struct ph_addr *toward,
 		    struct ph_addr *out);
+	/* A stream of the pinholed before this one, on the same ports
+	 * (port[leg]) with each leg's RTP latched where it was (unset: not
+	 * latched): a relayed call kept across a restart (calls_restore()).
+	 * NULL where the relay does not run in pinholed (it keeps its own). */
+	int (*adopt)(struct relayctl *r, const struct ph_addr port[2],
+		     const struct ph_addr latched[2], uint64_t *id);
 };
 
 struct relayctl {

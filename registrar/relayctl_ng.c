@@ -574,7 +574,7 @@ static void ng_destroy(struct relayctl *r)
 
 static const struct relayctl_ops ng_ops = {
 	"ng", ng_alloc, ng_expect, ng_touch, ng_stats, ng_free, ng_destroy,
-	NULL,
+	NULL, NULL, /* face: per relay; adopt: the relays keep their own */
 };
 
 int relayctl_ng_alloc(struct relayctl **rp, const struct pconf *conf,

@@ -217,7 +217,7 @@ static void reg_answer(int err, void *arg)
 	struct reg_pending *p = arg;
 	struct reg_reply *r = &p->r;
 	const sip_t *sip = sip_object(p->msg);
-	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24];
+	char minexp[16], fwhdr[PH_FWWIN_STRLEN + 24], ftimer[32];
 	sip_date_t date[1];
 
 	if (err) { /* the store undid the change: nothing of it is kept */
@@ -235,6 +235,7 @@ static void reg_answer(int err, void *arg)
 		snprintf(minexp, sizeof minexp, "%u", r->min_expires);
 	if (*r->fwwin)
 		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r->fwwin);
+	snprintf(ftimer, sizeof ftimer, "Flow-Timer: %u\r\n", r->flow_timer);
 	sip_date_init(date)->d_time = sip_now();
 	if (p->stranger) /* its limit: the size it came in */
 		stranger_reg_reply(p->d->agent, p->msg, p->size, p->tp,
@@ -243,6 +244,8 @@ static void reg_answer(int err, void *arg)
 			TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
 			TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
 			TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
+			TAG_IF(r->status == 200 && r->outbound, SIPTAG_REQUIRE_STR("outbound")),
+			TAG_IF(r->status == 200 && r->flow_timer, SIPTAG_HEADER_STR(ftimer)),
 			TAG_END());
 	else
 		nta_msg_treply(p->d->agent, p->msg, r->status, r->phrase,
@@ -252,6 +255,8 @@ static void reg_answer(int err, void *arg)
 			TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
 			TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
 			TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
+			TAG_IF(r->status == 200 && r->outbound, SIPTAG_REQUIRE_STR("outbound")),
+			TAG_IF(r->status == 200 && r->flow_timer, SIPTAG_HEADER_STR(ftimer)),
 			TAG_IF(r->status == 200, SIPTAG_DATE(date)),
 			TAG_END());
 	reg_reply_reset(r);
@@ -774,6 +779,7 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 		goto out;
 	calls_set_limits(d->calls, conf->relay_streams_per_source,
 			 conf->relay_streams_per_user);
+	calls_restore(d->calls, conf->relay_idle);
 	d->tick = su_timer_create(su_root_task(root), 1000);
 	/* every second, for ever: su_timer_set_interval() fires once only, so
 	 * bindings never expired by the clock, closed connections were never

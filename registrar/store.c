@@ -30,7 +30,16 @@ struct op {
 	size_t disklen;
 	unsigned char *val;       /* the record; NULL: delete */
 	size_t len;
-	char aor[];
+	bool kept;                /* a record beside the bindings (store_keep) */
+	char aor[];               /* its key */
+};
+
+/* A record beside the bindings, as loaded at start. */
+struct kept {
+	struct kept *next;
+	void *val;
+	size_t len;
+	char key[];
 };
 
 struct fstore {
@@ -50,6 +59,7 @@ struct fstore {
 	struct op *done, **dtail;   /* for the loop */
 	bool stop;
 	unsigned long batches;      /* commits, for the log */
+	struct kept *kept;          /* loaded, not yet taken */
 };
 
 static time_t mono_now(void)
@@ -145,7 +155,10 @@ static void finish(struct fstore *s, struct op *o)
 {
 	struct loc_wait *w = o->waiters, *next;
 
-	if (o->err) {
+	if (o->err && o->kept) {
+		log_warn("store: record %s not written: %s", o->aor,
+			 strerror(o->err));
+	} else if (o->err) {
 		log_err("store: %s not written: %s; its REGISTER fails",
 			o->aor, strerror(o->err));
 		undo(s, o);
@@ -321,6 +334,7 @@ static void fs_destroy(struct loc_store *ls)
 	if (s->h)
 		s->e->close(s->h);
 	loc_destroy(s->mem);
+	store_kept_take(ls, NULL, NULL);
 	pthread_mutex_destroy(&s->lock);
 	pthread_cond_destroy(&s->cond);
 	free(s);
@@ -356,6 +370,62 @@ int store_file_apply(struct loc_store *ls, const char *aor, const void *val,
 	return s->mem->ops->put(s->mem, aor, v, n);
 }
 
+/* ---- records beside the bindings ------------------------------------ */
+
+bool store_keeps(const struct loc_store *ls)
+{
+	return ls && ls->ops == &file_ops;
+}
+
+int store_keep(struct loc_store *ls, const char *key, const void *val,
+	       size_t len)
+{
+	struct fstore *s = (struct fstore *)ls;
+	size_t klen = strlen(key) + 1;
+	struct op *o;
+
+	if (!store_keeps(ls))
+		return ENOTSUP;
+	/* LMDB's keys are at most 511 bytes, and one refused key fails its
+	 * whole batch, bindings with it */
+	if (strncmp(key, STORE_KEEP_PREFIX, strlen(STORE_KEEP_PREFIX)) ||
+	    klen > STORE_KEEP_KEY_MAX)
+		return EINVAL;
+	if (!(o = calloc(1, sizeof *o + klen)))
+		return ENOMEM;
+	memcpy(o->aor, key, klen);
+	o->kept = true;
+	if (len && !(o->val = malloc(len))) {
+		free(o);
+		return ENOMEM;
+	}
+	if (len)
+		memcpy(o->val, val, len);
+	o->len = len;
+	submit(s, o);
+	return 0;
+}
+
+void store_kept_take(struct loc_store *ls,
+		     void (*fn)(const char *key, const void *val, size_t len,
+				void *arg), void *arg)
+{
+	struct fstore *s = (struct fstore *)ls;
+	struct kept *k, *next;
+
+	if (!store_keeps(ls))
+		return;
+	k = s->kept;
+	s->kept = NULL;
+	for (; k; k = next) {
+		next = k->next;
+		if (fn)
+			fn(k->key, k->val, k->len, arg);
+		free(k->val);
+		free(k);
+	}
+}
+
 /* ---- start: the file's bindings back into memory -------------------- */
 
 struct load {
@@ -364,6 +434,26 @@ struct load {
 	unsigned long aors, contacts, dropped;
 	struct op *stale, **stail;   /* records to delete */
 };
+
+/* Held in memory for whoever takes it (store_kept_take()); the file
+ * keeps it until its owner deletes it. */
+static int load_kept(struct fstore *s, const char *key, const void *val,
+		     size_t len)
+{
+	size_t klen = strlen(key) + 1;
+	struct kept *k = calloc(1, sizeof *k + klen);
+
+	if (!k || !(k->val = malloc(len ? len : 1))) {
+		free(k);
+		return ENOMEM;
+	}
+	memcpy(k->key, key, klen);
+	memcpy(k->val, val, len);
+	k->len = len;
+	k->next = s->kept;
+	s->kept = k;
+	return 0;
+}
 
 static int load_one(const char *key, size_t klen, const void *val,
 		    size_t len, void *arg)
@@ -377,6 +467,8 @@ static int load_one(const char *key, size_t klen, const void *val,
 
 	memcpy(aor, key, klen);
 	aor[klen] = '\0';
+	if (!strncmp(aor, STORE_KEEP_PREFIX, strlen(STORE_KEEP_PREFIX)))
+		return load_kept(ld->s, aor, val, len);
 	err = store_decode(val, len, ld->off, ld->now, v, STORE_MAX_CONTACTS, &n);
 	if (err)
 		log_warn("store: the record of %s cannot be read; dropped", aor);

@@ -48,6 +48,25 @@ int store_file_alloc(struct loc_store **sp, struct loc_store *mem,
 int store_file_apply(struct loc_store *s, const char *aor, const void *val,
 		     size_t len);
 
+/* Records beside the bindings, under keys that begin with
+ * STORE_KEEP_PREFIX (no AoR does: '#' is no character of a SIP URI's
+ * user or host): relayed calls' reservations (calls_restore()). Only
+ * store = file keeps them (store_keeps()); store_keep() is ENOTSUP
+ * elsewhere. Written behind, like expiries: nobody waits, and a kill -9
+ * loses what was not yet committed (the writer commits at once, so that
+ * is the last milliseconds' changes). len 0 deletes. */
+#define STORE_KEEP_PREFIX "#"
+#define STORE_KEEP_KEY_MAX 400
+bool store_keeps(const struct loc_store *s);
+int store_keep(struct loc_store *s, const char *key, const void *val,
+	       size_t len);
+/* Each record the store loaded at start under STORE_KEEP_PREFIX, handed
+ * to fn once (fn NULL: dropped from memory), then forgotten in memory;
+ * the file keeps it until store_keep(key, NULL, 0). */
+void store_kept_take(struct loc_store *s,
+		     void (*fn)(const char *key, const void *val, size_t len,
+				void *arg), void *arg);
+
 /* store = redis (store_redis.c): the file store over a Redis server
  * shared by every node, each node's memory kept current by Redis
  * pub/sub. Takes mem over, even on error. ENOTSUP when built without

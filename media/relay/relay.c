@@ -61,6 +61,21 @@ static int open_port(const struct ph_relay *r, uint16_t port, int *fdp)
 	return 0;
 }
 
+/* Pair p, marked used, bound into l (both its ports). */
+static int pair_open(struct ph_relay *r, unsigned p, struct rleg *l)
+{
+	uint16_t port = (uint16_t)(r->first_port + 2 * p);
+	int err = open_port(r, port, &l->s[0].fd);
+
+	if (!err && (err = open_port(r, (uint16_t)(port + 1), &l->s[1].fd))) {
+		close(l->s[0].fd);
+		l->s[0].fd = -1;
+	}
+	if (!err)
+		l->pair = p;
+	return err;
+}
+
 /* A free pair whose two ports both bind; the next after the last one
  * taken, so a freed port is not handed out again at once (stale media
  * from the last call must not find the next one). */
@@ -68,8 +83,6 @@ static int pair_take(struct ph_relay *r, struct rleg *l)
 {
 	for (unsigned tries = 0; tries < 16; tries++) {
 		unsigned p = 0, k;
-		uint16_t port;
-		int err;
 
 		pthread_mutex_lock(&r->pool_mu);
 		for (k = 0; k < r->npairs; k++) {
@@ -85,17 +98,33 @@ static int pair_take(struct ph_relay *r, struct rleg *l)
 		r->pair_cursor = (p + 1) % r->npairs;
 		pthread_mutex_unlock(&r->pool_mu);
 
-		port = (uint16_t)(r->first_port + 2 * p);
-		err = open_port(r, port, &l->s[0].fd);
-		if (!err && (err = open_port(r, (uint16_t)(port + 1), &l->s[1].fd)))
-			close(l->s[0].fd);
-		if (!err) {
-			l->pair = p;
+		if (!pair_open(r, p, l))
 			return 0;
-		}
 		pair_release(r, p); /* held by another program: the next one */
 	}
 	return EBUSY;
+}
+
+/* The pair whose RTP port is `port`, when the pool has it and it is free
+ * (a stream kept across a restart): ERANGE outside the pool, EADDRINUSE
+ * when taken, or bind's error. */
+static int pair_claim(struct ph_relay *r, uint16_t port, struct rleg *l)
+{
+	unsigned p = (unsigned)(port - r->first_port) / 2;
+	int err = 0;
+
+	if (port < r->first_port || port % 2 != r->first_port % 2 ||
+	    p >= r->npairs)
+		return ERANGE;
+	pthread_mutex_lock(&r->pool_mu);
+	if (r->pair_used[p])
+		err = EADDRINUSE;
+	else
+		r->pair_used[p] = 1;
+	pthread_mutex_unlock(&r->pool_mu);
+	if (!err && (err = pair_open(r, p, l)))
+		pair_release(r, p);
+	return err;
 }
 
 /* ---- slots ----------------------------------------------------------- */
@@ -150,11 +179,13 @@ static struct rslot *slot_get(struct ph_relay *r, uint64_t id,
 	return NULL;
 }
 
-int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
-			  struct ph_addr ports[2])
+/* A stream on any free ports (want NULL) or on these RTP ports. */
+static int stream_open(struct ph_relay *r, const uint16_t *want, uint64_t *id,
+		       struct ph_addr ports[2])
 {
 	struct rslot *sl = NULL;
 	struct worker *w;
+	struct rleg legs[2];
 	unsigned si = 0;
 	int err = 0;
 
@@ -173,12 +204,12 @@ int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 	if (!sl)
 		return EBUSY;
 
-	struct rleg legs[2];
 	memset(legs, 0, sizeof legs);
 	for (unsigned l = 0; l < 2; l++)
 		legs[l].s[0].fd = legs[l].s[1].fd = -1;
-	err = pair_take(r, &legs[0]);
-	if (!err && (err = pair_take(r, &legs[1])))
+	err = want ? pair_claim(r, want[0], &legs[0]) : pair_take(r, &legs[0]);
+	if (!err && (err = want ? pair_claim(r, want[1], &legs[1])
+				: pair_take(r, &legs[1])))
 		leg_close(r, &legs[0]);
 	w = worker_of(r, si);
 	pthread_mutex_lock(&w->mu);
@@ -211,6 +242,35 @@ int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 		relay_slot_free(r, sl);
 	pthread_mutex_unlock(&w->mu);
 	return err;
+}
+
+int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
+			  struct ph_addr ports[2])
+{
+	return stream_open(r, NULL, id, ports);
+}
+
+int ph_relay_adopt(struct ph_relay *r, const uint16_t port[2], uint64_t *id)
+{
+	struct ph_addr ports[2];
+
+	return stream_open(r, port, id, ports);
+}
+
+int ph_relay_latch(struct ph_relay *r, uint64_t id, unsigned leg,
+		   const struct ph_addr *from)
+{
+	struct worker *w;
+	struct rslot *sl = leg < 2 ? slot_get(r, id, &w) : NULL;
+	struct rleg *l;
+
+	if (!sl)
+		return ENOENT;
+	l = &sl->leg[leg];
+	l->s[0].latched = l->st.latched = true;
+	l->s[0].peer = l->st.from = *from;
+	pthread_mutex_unlock(&w->mu);
+	return 0;
 }
 
 int ph_relay_expect(struct ph_relay *r, uint64_t id, unsigned leg,

@@ -75,6 +75,14 @@ void ph_relay_stop(struct ph_relay *r);
  * exhausted. */
 int ph_relay_alloc(struct ph_relay *r, uint64_t *id,
 			  struct ph_addr ports[2]);
+/* The stream a relay before this one held on these RTP ports (port[0]:
+ * where leg 0 sends, port[1]: leg 1), kept across a restart: ERANGE when
+ * one is outside the pool, EADDRINUSE when taken, else bind's error. */
+int ph_relay_adopt(struct ph_relay *r, const uint16_t port[2], uint64_t *id);
+/* Leg `leg`'s RTP latched at `from`, as it was before a restart: media
+ * for that leg goes there before it sends again (its RTCP latches anew). */
+int ph_relay_latch(struct ph_relay *r, uint64_t id, unsigned leg,
+		   const struct ph_addr *from);
 /* Where leg `leg` may send from: its IPs (any port) and the address its
  * SDP names (sent to before it latches, when its IP is one of those).
  * relatch: forget the latched addresses, as after a re-INVITE. */

@@ -66,6 +66,9 @@ void warning(const char *fmt, ...);
 void debug(const char *fmt, ...);
 
 int call_set_custom_hdrs(struct call *call, const struct list *hdrs);
+struct ua *call_get_ua(const struct call *call);
+/* an outgoing call's Request-URI, as its INVITE's request line has it */
+const char *call_peeruri(const struct call *call);
 /* a re-INVITE with the call's SDP as it now stands */
 int call_modify(struct call *call);
 int custom_hdrs_add(struct list *hdrs, const char *name, const char *fmt, ...);

@@ -18,6 +18,10 @@
  * never carries the instruction (pinholed passes it on as it is), so a
  * caller waits for the call to be established.
  *
+ * A caller's INVITE also waits for a fresh nonce from its account's
+ * registrar (regc.c), and carries the module's digest credentials: libre
+ * 1.1.0 cannot answer pinholed's 407, SHA-256 first (PROTOCOL.md 10).
+ *
  * Without a server, or when it does not answer, calls go as a plain
  * phone's (pinholed relays them), and the log says so. */
 #include <errno.h>
@@ -31,6 +35,7 @@ struct mnat_pinhole {
 	struct mnat mnat;
 	const struct pinhole_conf *cfg;
 	struct probe *probe;
+	struct reg *reg;
 };
 
 struct mnat_sess {
@@ -42,6 +47,8 @@ struct mnat_sess {
 	const struct pinhole_conf *cfg;
 	struct probe *probe;         /* the firewall (NULL: not measured) */
 	struct probe_wait *pw;       /* estabh waits for the measurement */
+	struct reg *reg;             /* the module's registrations, or NULL */
+	struct regc_wait *rw;        /* ... and for a fresh nonce */
 	struct ph_addr server;
 	bool have_server;
 	unsigned pending;            /* media still probing */
@@ -206,6 +213,8 @@ static void sdp_write(struct mnat_media *m)
 			    ph_addr_port(&m->local));
 }
 
+static void invite_hdrs(struct mnat_sess *s);
+
 static void estab_async(void *arg)
 {
 	struct mnat_sess *s = arg;
@@ -223,17 +232,52 @@ static void estab_async(void *arg)
 		tmr_start(&s->tmr, 100, estab_async, s);
 		return;
 	}
-	/* the firewall on the INVITE too, fresher than any registration
-	 * (PROTOCOL.md section 2); the INVITE waits for estabh */
-	if (s->offerer && probe_fw(s->probe)) {
-		struct list hdrs = LIST_INIT;
-		if (!custom_hdrs_add(&hdrs, "Firewall-Window", "%s",
-				     probe_fwwin(s->probe)))
-			call_set_custom_hdrs(s->arg, &hdrs);
-		list_flush(&hdrs);
-	}
+	if (s->rw)
+		return; /* nonce_done calls again */
+	if (s->offerer)
+		invite_hdrs(s);
 	s->established = true;
 	s->estabh(0, 0, NULL, s->arg);
+}
+
+/* The caller's INVITE waits for estabh: its header fields go in now. */
+static void invite_hdrs(struct mnat_sess *s)
+{
+	struct regc *rc = reg_regc(s->reg, call_get_ua(s->arg));
+	const char *ruri = call_peeruri(s->arg);
+	struct list hdrs = LIST_INIT;
+	char cred[1024];
+	int err = 0;
+
+	/* the firewall on the INVITE too, fresher than any registration
+	 * (PROTOCOL.md section 2) */
+	if (probe_fw(s->probe))
+		err = custom_hdrs_add(&hdrs, "Firewall-Window", "%s",
+				      probe_fwwin(s->probe));
+	/* the challenge to the INVITE answered in advance, SHA-256 as the
+	 * REGISTER's (regc.c): libre 1.1.0 would give up on it (PROTOCOL.md
+	 * section 10). Proxy-Authorization, which pinholed and a proxy
+	 * such as Kamailio (proxy_authorize) read on an INVITE. */
+	if (!err && rc && ruri && !regc_cred(rc, "INVITE", ruri, cred,
+					     sizeof cred)) {
+		err = custom_hdrs_add(&hdrs, "Proxy-Authorization", "%s", cred);
+		info("pinhole: INVITE %s: %s digest credentials\n", ruri,
+		     regc_alg(rc));
+	}
+	if (!err && hdrs.head)
+		call_set_custom_hdrs(s->arg, &hdrs);
+	list_flush(&hdrs);
+}
+
+/* The fresh nonce is held (or none will be): the INVITE may go once the
+ * streams' windows are known too. */
+static void nonce_done(void *arg)
+{
+	struct mnat_sess *s = arg;
+
+	s->rw = mem_deref(s->rw);
+	if (!s->pending && !s->established)
+		tmr_start(&s->tmr, 0, estab_async, s);
 }
 
 static void window_done(struct mnat_media *m)
@@ -351,6 +395,7 @@ static void sess_destructor(void *arg)
 	list_unlink(&s->le);
 	tmr_cancel(&s->tmr);
 	mem_deref(s->pw);
+	mem_deref(s->rw);
 	list_flush(&s->medial);
 }
 
@@ -391,6 +436,7 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 	s->offerer = offerer;
 	s->cfg = mp->cfg;
 	s->probe = mp->probe;
+	s->reg = mp->reg;
 	s->server = mp->cfg->server;
 	s->have_server = mp->cfg->have_server;
 	if (!s->have_server && srv && srv->host &&
@@ -400,6 +446,11 @@ static int session_alloc(struct mnat_sess **sessp, const struct mnat *mnat,
 		warning("pinhole: no pinhole_server and no stunserver: calls go "
 			"as a plain phone's (pinholed relays them)\n");
 	list_append(&sessl, &s->le, s);
+	/* a caller's INVITE answers its challenge with a fresh nonce, got
+	 * while the streams' windows are measured */
+	if (offerer)
+		(void)regc_nonce_wait(&s->rw, reg_regc(s->reg, call_get_ua(arg)),
+				      nonce_done, s);
 	/* nothing to measure until the streams exist: established then */
 	tmr_start(&s->tmr, 0, estab_async, s);
 	*sessp = s;
@@ -530,7 +581,7 @@ static struct mnat_pinhole mnat_pinhole = {
 };
 
 int mnat_pinhole_register(const struct pinhole_conf *cfg,
-			  struct probe *probe)
+			  struct probe *probe, struct reg *reg)
 {
 	int err;
 
@@ -540,6 +591,7 @@ int mnat_pinhole_register(const struct pinhole_conf *cfg,
 		return err;
 	mnat_pinhole.cfg = cfg;
 	mnat_pinhole.probe = probe;
+	mnat_pinhole.reg = reg;
 	mnat_register(baresip_mnatl(), &mnat_pinhole.mnat);
 	return 0;
 }
@@ -549,4 +601,5 @@ void mnat_pinhole_unregister(void)
 	uag_event_unregister(ua_event_handler);
 	mnat_unregister(&mnat_pinhole.mnat);
 	mnat_pinhole.probe = NULL;
+	mnat_pinhole.reg = NULL;
 }

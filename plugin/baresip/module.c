@@ -68,7 +68,7 @@ static int module_init(void)
 			probe = mem_deref(probe);
 		}
 	}
-	err = mnat_pinhole_register(&cfg, probe);
+	err = mnat_pinhole_register(&cfg, probe, reg);
 	if (err) {
 		warning("pinhole: cannot register the media-NAT: %m\n", err);
 		reg = mem_deref(reg);

@@ -48,24 +48,53 @@ int probe_wait(struct probe_wait **wp, struct probe *p, probe_h *h,
 struct reg;
 
 int reg_alloc(struct reg **rp, struct probe *probe, uint32_t regint);
+/* ua's registration client; NULL when the module does not register it */
+struct regc *reg_regc(const struct reg *reg, const struct ua *ua);
 
 /* ---- regc.c: a REGISTER client that answers SHA-256 and MD5 digest
  * challenges itself (libre 1.1.0's sipreg does MD5 only) ---- */
 
 struct regc;
+struct regc_wait;
 typedef void (regc_resp_h)(int err, const struct sip_msg *msg, void *arg);
+typedef void (regc_wait_h)(void *arg);
 
 int regc_alloc(struct regc **rcp, const char *uri, const char *aor,
 	       const char *cuser, const char *route, uint32_t expires,
 	       const char *user, const char *pass, const char *hdrs,
 	       regc_resp_h *resph, void *arg);
+/* The registration's nonce answers the phone's own requests too (its
+ * INVITE's Proxy-Authorization): regc_nonce_wait calls back once a fresh
+ * one is held, regc_cred writes the credentials, counting nc. */
+int regc_nonce_wait(struct regc_wait **wp, struct regc *rc, regc_wait_h *h,
+		    void *arg);
+int regc_cred(struct regc *rc, const char *method, const char *uri,
+	      char *buf, size_t size);
+const char *regc_alg(const struct regc *rc);
+
+/* ---- regflow.c: RFC 5626 outbound for regc: the Contact's reg-id and
+ * +sip.instance, keepalives once the registrar says Require: outbound,
+ * and h(arg) when the flow fails, to register again at once ---- */
+
+struct regflow;
+typedef void (regflow_h)(void *arg);
+
+int regflow_alloc(struct regflow **fp, const char *aor, regflow_h *h,
+		  void *arg);
+/* ";reg-id=1;+sip.instance=..." for the Contact (%H); nothing for NULL. */
+int regflow_contact(struct re_printf *pf, const struct regflow *f);
+/* A 2xx to the REGISTER: keepalives start if it says Require: outbound. */
+void regflow_registered(struct regflow *f, const struct sip_msg *msg);
+/* How long to wait after a failed REGISTER: soon (and growing) after the
+ * flow failed, else normal_ms. */
+uint32_t regflow_retry_ms(struct regflow *f, uint32_t normal_ms);
 
 /* ---- mnat.c: the struct mnat adapter ---- */
 
-/* cfg and probe (which may be NULL: no Firewall-Window) must outlive the
- * registration. */
+/* cfg, probe (which may be NULL: no Firewall-Window) and reg (NULL: the
+ * module registers nobody) must outlive the registration. */
 int mnat_pinhole_register(const struct pinhole_conf *cfg,
-			  struct probe *probe);
+			  struct probe *probe, struct reg *reg);
 void mnat_pinhole_unregister(void);
 
 #endif

@@ -25,6 +25,7 @@ struct reg_ua {
 	struct le le;
 	struct regc *regc;
 	const struct reg *reg;
+	const struct ua *ua;
 	const char *aor;             /* the ua's own */
 	const struct account *acc;
 };
@@ -50,8 +51,10 @@ static void resp_h(int err, const struct sip_msg *msg, void *arg)
 		warning("pinhole: REGISTER %s: %u %r\n", r->aor, msg->scode,
 			&msg->reason);
 	else if (msg && msg->scode >= 200)
-		info("pinhole: %s registered with Firewall-Window %s\n", r->aor,
-		     probe_fwwin(r->reg->probe));
+		info("pinhole: %s registered with Firewall-Window %s%s%s\n",
+		     r->aor, probe_fwwin(r->reg->probe),
+		     regc_alg(r->regc) ? ", digest " : "",
+		     regc_alg(r->regc) ? regc_alg(r->regc) : "");
 }
 
 /* The registrar: the scheme, host, port and transport of the account's
@@ -76,6 +79,7 @@ static int ua_register(struct reg *reg, struct ua *ua,
 	if (!r)
 		return ENOMEM;
 	r->reg = reg;
+	r->ua = ua;
 	r->aor = ua_aor(ua);
 	r->acc = ua_account(ua);
 	re_snprintf(hdrs, sizeof hdrs, "Firewall-Window: %s\r\n",
@@ -115,6 +119,17 @@ static void register_all(void *arg)
 			warning("pinhole: cannot register %s: %m\n", ua_aor(ua),
 				err);
 	}
+}
+
+struct regc *reg_regc(const struct reg *reg, const struct ua *ua)
+{
+	for (struct le *le = reg ? reg->ual.head : NULL; le; le = le->next) {
+		const struct reg_ua *r = le->data;
+
+		if (r->ua == ua)
+			return r->regc;
+	}
+	return NULL;
 }
 
 static void destructor(void *arg)

@@ -7,7 +7,17 @@
  * (RFC 7616 section 3.4), the nonce kept for the refreshes until the
  * server calls it stale. Like sipreg: one Call-ID and rising CSeqs (RFC
  * 3261 section 10.2.4), refreshed before expiry, removed (expires 0) when
- * freed. */
+ * freed.
+ *
+ * The same nonce answers, in advance, the challenge to the phone's own
+ * INVITE (regc_cred, mnat.c): libre's sip_auth would fail on it as on the
+ * REGISTER's. RFC 3261 section 22.3 lets a UA keep credentials across
+ * dialogs for the realm of its outbound proxy, and RFC 7616 section 3.4
+ * counts each use of a nonce in nc. A nonce goes stale (pinholed's
+ * nonce_lifetime, Kamailio's nonce_expire: 300 s) sooner than a
+ * registration is refreshed, so a call first asks for a fresh one
+ * (regc_nonce_wait): a REGISTER without credentials, whose challenge is
+ * answered at once. */
 #include <errno.h>
 #include <string.h>
 
@@ -32,11 +42,23 @@ struct regc {
 	bool proxy;                  /* it came in a 407 */
 	unsigned nc, tries;
 	bool registered, terminated;
+	bool fetching;               /* the REGISTER under way asks anew */
+	bool refetch;                /* ... and one after it must */
+	struct list waitl;           /* struct regc_wait: want a fresh nonce */
+	struct regflow *flow;        /* RFC 5626 outbound (regflow.c) */
 	regc_resp_h *resph;
 	void *arg;
 };
 
+struct regc_wait {
+	struct le le;
+	regc_wait_h *h;
+	void *arg;
+};
+
 static int request(struct regc *rc);
+static int fetch(struct regc *rc);
+static void wake(struct regc *rc);
 static void response_handler(int err, const struct sip_msg *msg, void *arg);
 
 static void destructor(void *arg)
@@ -44,6 +66,8 @@ static void destructor(void *arg)
 	struct regc *rc = arg;
 
 	tmr_cancel(&rc->tmr);
+	/* the waiters belong to their calls; they only leave the list */
+	list_clear(&rc->waitl);
 	/* RFC 3261 section 10.2.2: remove our binding on the way out; kept
 	 * alive (as sipreg does) until that is answered */
 	if (!rc->terminated) {
@@ -55,6 +79,7 @@ static void destructor(void *arg)
 		}
 	}
 	mem_deref(rc->req);
+	mem_deref(rc->flow);
 	mem_deref(rc->dlg);
 	mem_deref(rc->uri);
 	mem_deref(rc->cuser);
@@ -72,10 +97,21 @@ static void tmr_handler(void *arg)
 	int err = request(rc);
 
 	if (err) {
-		tmr_start(&rc->tmr, REGC_RETRY_MS, tmr_handler, rc);
+		tmr_start(&rc->tmr, regflow_retry_ms(rc->flow, REGC_RETRY_MS),
+			  tmr_handler, rc);
 		if (rc->resph)
 			rc->resph(err, NULL, rc->arg);
 	}
+}
+
+/* The flow to the registrar failed: a REGISTER now, over a new one,
+ * unless one is under way already. */
+static void flow_failed(void *arg)
+{
+	struct regc *rc = arg;
+
+	if (!rc->req && !rc->terminated)
+		tmr_start(&rc->tmr, 0, tmr_handler, rc);
 }
 
 static int send_handler(enum sip_transp tp, const struct sa *src,
@@ -86,26 +122,49 @@ static int send_handler(enum sip_transp tp, const struct sa *src,
 	(void)dst;
 	rc->laddr = *src;
 	rc->tp = tp;
-	return mbuf_printf(mb, "Contact: <sip:%s@%J%s>;expires=%u\r\n",
+	return mbuf_printf(mb, "Contact: <sip:%s@%J%s>;expires=%u%H\r\n"
+			   "Supported: outbound, path\r\n",
 			   rc->cuser, &rc->laddr, sip_transp_param(tp),
-			   rc->terminated ? 0 : rc->expires);
+			   rc->terminated ? 0 : rc->expires, regflow_contact,
+			   rc->flow);
 }
 
-/* The credentials for the next request, from the challenge kept. */
+/* The credentials for one request (method, uri) from the challenge kept,
+ * with the next nc of its nonce; ENOENT when none was kept. */
+int regc_cred(struct regc *rc, const char *method, const char *uri,
+	      char *buf, size_t size)
+{
+	struct digest_cred c;
+	char cnonce[17];
+
+	if (!rc || !method || !uri || !buf)
+		return EINVAL;
+	if (rc->ch.alg == DIGEST_NONE)
+		return ENOENT;
+	re_snprintf(cnonce, sizeof cnonce, "%016llx", rand_u64());
+	c = (struct digest_cred){.user = rc->user, .pass = rc->pass,
+				 .method = method, .uri = uri,
+				 .cnonce = cnonce, .nc = ++rc->nc};
+	return digest_credentials(buf, size, &rc->ch, &c);
+}
+
+/* The algorithm of the challenge kept, for the log; NULL: none kept. */
+const char *regc_alg(const struct regc *rc)
+{
+	if (!rc || rc->ch.alg == DIGEST_NONE)
+		return NULL;
+	return rc->ch.alg == DIGEST_SHA256 ? "SHA-256" : "MD5";
+}
+
 static int auth_print(struct re_printf *pf, void *arg)
 {
-	const struct regc *rc = arg;
-	struct digest_cred c = {.user = rc->user, .pass = rc->pass,
-				.method = "REGISTER", .uri = rc->uri,
-				.nc = rc->nc};
-	char cnonce[17], buf[1024];
+	struct regc *rc = arg;
+	char buf[1024];
 	int err;
 
 	if (rc->ch.alg == DIGEST_NONE)
 		return 0;
-	re_snprintf(cnonce, sizeof cnonce, "%016llx", rand_u64());
-	c.cnonce = cnonce;
-	if ((err = digest_credentials(buf, sizeof buf, &rc->ch, &c)))
+	if ((err = regc_cred(rc, "REGISTER", rc->uri, buf, sizeof buf)))
 		return err;
 	return re_hprintf(pf, "%s: %s\r\n", rc->proxy ? "Proxy-Authorization"
 			  : "Authorization", buf);
@@ -113,12 +172,81 @@ static int auth_print(struct re_printf *pf, void *arg)
 
 static int request(struct regc *rc)
 {
-	if (rc->ch.alg != DIGEST_NONE)
-		rc->nc++;
 	return sip_drequestf(&rc->req, uag_sip(), true, "REGISTER", rc->dlg, 0,
 			     NULL, send_handler, response_handler, rc,
 			     "%H%sContent-Length: 0\r\n\r\n", auth_print, rc,
 			     rc->hdrs);
+}
+
+/* A REGISTER without credentials: its challenge brings a fresh nonce,
+ * answered at once (the binding is refreshed on the way). */
+static int fetch(struct regc *rc)
+{
+	enum digest_alg alg = rc->ch.alg;
+	int err;
+
+	rc->ch.alg = DIGEST_NONE;
+	if ((err = request(rc))) {
+		rc->ch.alg = alg;
+		return err;
+	}
+	tmr_cancel(&rc->tmr);
+	rc->tries = 0;
+	rc->fetching = true;
+	return 0;
+}
+
+/* The REGISTERs are over: whoever waited for a nonce goes on. Each is
+ * unlinked before its handler runs, so a handler may free any waiter. */
+static void wake(struct regc *rc)
+{
+	struct le *le;
+
+	while ((le = list_head(&rc->waitl))) {
+		struct regc_wait *w = le->data;
+
+		list_unlink(le);
+		w->h(w->arg);
+	}
+}
+
+static void wait_destructor(void *arg)
+{
+	struct regc_wait *w = arg;
+
+	list_unlink(&w->le);
+}
+
+/* h(arg) once rc holds a nonce fresh from the server: at once (EALREADY,
+ * and nothing to wait for) when rc has no challenge to renew (it was never
+ * challenged, or the credentials were refused), else when the REGISTER it
+ * sends for one is over, whatever its outcome. mem_deref(*wp) stops
+ * waiting. */
+int regc_nonce_wait(struct regc_wait **wp, struct regc *rc, regc_wait_h *h,
+		    void *arg)
+{
+	struct regc_wait *w;
+
+	if (!wp || !rc || !h)
+		return EINVAL;
+	if (rc->terminated)
+		return EALREADY;
+	if (rc->req) {
+		/* the first REGISTER, or a fetch, brings a fresh nonce; a
+		 * refresh answering the old one does not */
+		if (!rc->fetching && rc->ch.alg != DIGEST_NONE)
+			rc->refetch = true;
+	} else if (rc->ch.alg == DIGEST_NONE || fetch(rc)) {
+		return EALREADY;
+	}
+	w = mem_zalloc(sizeof *w, wait_destructor);
+	if (!w)
+		return ENOMEM;
+	w->h = h;
+	w->arg = arg;
+	list_append(&rc->waitl, &w->le, w);
+	*wp = w;
+	return 0;
 }
 
 /* sip_msg_hdr_apply: the first challenge we can answer (the server lists
@@ -159,8 +287,11 @@ static bool chall_handler(const struct sip_hdr *hdr, const struct sip_msg *msg,
  * REGC_AUTH_TRIES times in a row. 0 when the REGISTER went again. */
 static int authenticate(struct regc *rc, const struct sip_msg *msg)
 {
-	if (!rc->user || !rc->pass || rc->tries >= REGC_AUTH_TRIES)
+	if (!rc->user || !rc->pass || rc->tries >= REGC_AUTH_TRIES) {
+		/* refused: nothing to give a call's INVITE (regc_cred) */
+		rc->ch.alg = DIGEST_NONE;
 		return EACCES;
+	}
 	rc->ch.alg = DIGEST_NONE;
 	if (!sip_msg_hdr_apply(msg, true, msg->scode == 401 ?
 			       SIP_HDR_WWW_AUTHENTICATE :
@@ -210,14 +341,22 @@ static void response_handler(int err, const struct sip_msg *msg, void *arg)
 					contact_handler, rc);
 		/* refresh at 90 % of the expiry granted */
 		wait = rc->expires ? rc->expires * 900 : REGC_RETRY_MS;
+		if (!rc->terminated)
+			regflow_registered(rc->flow, msg);
 	} else {
 		rc->tries = 0;
+		wait = regflow_retry_ms(rc->flow, REGC_RETRY_MS);
 	}
 	if (rc->terminated) {
 		mem_deref(rc);
 		return;
 	}
-	tmr_start(&rc->tmr, wait, tmr_handler, rc);
+	rc->fetching = false;
+	if (!rc->refetch || fetch(rc))
+		tmr_start(&rc->tmr, wait, tmr_handler, rc);
+	rc->refetch = false;
+	if (!rc->req)
+		wake(rc);
 	if (rc->resph)
 		rc->resph(err, msg, rc->arg);
 }
@@ -249,6 +388,7 @@ int regc_alloc(struct regc **rcp, const char *uri, const char *aor,
 	err = err ? err : str_dup(&rc->uri, uri);
 	err = err ? err : str_dup(&rc->cuser, cuser);
 	err = err ? err : str_dup(&rc->hdrs, hdrs ? hdrs : "");
+	err = err ? err : regflow_alloc(&rc->flow, aor, flow_failed, rc);
 	if (!err && user && pass)
 		err = str_dup(&rc->user, user) ? ENOMEM : str_dup(&rc->pass, pass);
 	err = err ? err : request(rc);

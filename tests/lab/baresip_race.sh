@@ -61,29 +61,7 @@ phone() {
 		"$top_srcdir/conf/baresip/accounts" | grep -v '^#' >"$d/accounts"
 }
 
-# ctl X COMMAND [PARAMS]: one ctrl_tcp command to host X's baresip (JSON in
-# netstrings); 0 when it answers ok
-ctl() {
-	lab_exec "$1" python3 - "$2" "${3:-}" <<'PY'
-import json, socket, sys
-s = socket.create_connection(("127.0.0.1", 4444), timeout=5)
-m = json.dumps({"command": sys.argv[1], "params": sys.argv[2], "token": "race"}).encode()
-s.sendall(b"%d:%s," % (len(m), m))
-buf = b""
-while True:
-    d = s.recv(4096)
-    if not d:
-        sys.exit("ctrl_tcp closed")
-    buf += d
-    while b":" in buf:
-        n, _, rest = buf.partition(b":")
-        if len(rest) <= int(n):
-            break
-        msg, buf = json.loads(rest[:int(n)]), rest[int(n) + 1:]
-        if msg.get("response"):
-            sys.exit(0 if msg.get("ok") else "not ok: %s" % msg.get("data"))
-PY
-}
+ctl() { lab_baresip_ctl "$@"; }
 
 # capture X PEER: in host X's namespace, before its router: datagrams to
 # PEER (the other side's public address); the null packet (TTL <= HOPS)

@@ -332,3 +332,29 @@ table inet count {
 NFT
 }
 lab_rtp_in() { lab_exec "$1" nft list counter inet count rtp_in | awk '/packets/ { print $2 }'; }
+
+# lab_baresip_ctl HOST COMMAND [PARAMS]: one ctrl_tcp command (JSON in
+# netstrings) to the baresip of lab host HOST, whose config has
+# "module_app ctrl_tcp.so" and "ctrl_tcp_listen 127.0.0.1:4444"; 0 when it
+# answers ok
+lab_baresip_ctl() {
+	lab_exec "$1" python3 - "$2" "${3:-}" <<'PY'
+import json, socket, sys
+s = socket.create_connection(("127.0.0.1", 4444), timeout=5)
+m = json.dumps({"command": sys.argv[1], "params": sys.argv[2], "token": "lab"}).encode()
+s.sendall(b"%d:%s," % (len(m), m))
+buf = b""
+while True:
+    d = s.recv(4096)
+    if not d:
+        sys.exit("ctrl_tcp closed")
+    buf += d
+    while b":" in buf:
+        n, _, rest = buf.partition(b":")
+        if len(rest) <= int(n):
+            break
+        msg, buf = json.loads(rest[:int(n)]), rest[int(n) + 1:]
+        if msg.get("response"):
+            sys.exit(0 if msg.get("ok") else "not ok: %s" % msg.get("data"))
+PY
+}

@@ -47,26 +47,6 @@ export LD_LIBRARY_PATH
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-registered_here() { # USER: pinholed stored a binding of USER
-	grep -q "REGISTER $1@[^ ]*: the PBX answered 200; stored here: 200" "$LAB_DIR/pinholed.log"
-}
-
-# want ROUTE REPORT RTP_AT_IVR NAME: pinhole-call's REPORT and the IVR's count
-want() {
-	route=$(lab_field "$2" route) got=$(lab_field "$2" received)
-	other=$(($(lab_srv_other_udp) - ${OTHER0:-0}))
-	if [ "$route" = "$1" ] && [ "${got:-0}" -ge 100 ] 2>/dev/null && [ "${3:-0}" -ge 100 ] &&
-	   { [ "$1" != direct ] || [ "$other" = 0 ]; }; then
-		echo "ok: $4: $1, the phone got $got, the IVR's host $3, pinholed's host $other"
-	else
-		bad "$4: want $1 with >= 100 RTP each way${1#relay}" \
-			"(phone: $2; IVR's host: $3; pinholed's host: $other)"
-		grep ' call \|edge:\|REGISTER' "$LAB_DIR/pinholed.log" | tail -5 | sed 's/^/  pinholed: /' | cut -c1-300
-		tail -3 "$LAB_DIR/kamailio.log" | sed 's/^/  kamailio: /' | cut -c1-200
-		[ -z "${LAB_PBX_DEBUG:-}" ] || cp "$LAB_DIR"/*.log "$LAB_DIR"/*.out "$LAB_PBX_DEBUG/"
-	fi
-}
-
 # sip_once NS SRC DST MESSAGE: one UDP SIP request from SRC (an address of
 # namespace NS) to DST:5060; prints the status line of the answer
 sip_once() {
@@ -95,80 +75,6 @@ req() {
 }
 
 
-# The phone's router answering the PBX's packets itself (ICMP unreachable,
-# as natopen does): the PBX's first packet reached the window before the
-# phone's null packet and took it (PROTOCOL.md section 11, known limit).
-count_router_unreach() {
-	lab_exec ar nft -f - <<NFT
-table inet diag {
-	counter unreach { }
-	chain out {
-		type filter hook output priority 0; policy accept;
-		ip daddr $PBX icmp type destination-unreachable counter name "unreach"
-	}
-}
-NFT
-}
-router_unreach() { lab_exec ar nft list counter inet diag unreach | awk '/packets/ { print $2 }'; }
-
-# ctl_dial X URI: baresip on host X dials URI (ctrl_tcp, JSON in netstrings)
-ctl_dial() {
-	lab_exec "$1" python3 - "$2" <<'PY'
-import json, socket, sys
-s = socket.create_connection(("127.0.0.1", 4444), timeout=5)
-m = json.dumps({"command": "dial", "params": sys.argv[1], "token": "pbx"}).encode()
-s.sendall(b"%d:%s," % (len(m), m))
-r = s.recv(4096).decode(errors="replace")
-sys.exit(0 if '"ok":true' in r.replace(" ", "") else "dial: " + r)
-PY
-}
-
-# module_row KIND ROUTE: a baresip with the module (bob) behind KIND calls
-# the IVR (in the lab pbx_lab_up made)
-module_row() {
-	local kind=$1 route=$2
-	ivr0=$(ivr_rtp) other0=$(lab_srv_other_udp)
-	lab_count_rtp a
-	count_router_unreach
-	d=$LAB_DIR/bob
-	lab_baresip_config a "$d" "$LAB_SRV_IP:3478"
-	sed -i "s|^audio_source.*|audio_source		aufile,$LAB_DIR/ivr.wav|" "$d/config"
-	printf 'module_app\t\tctrl_tcp.so\nctrl_tcp_listen\t\t127.0.0.1:4444\n' >>"$d/config"
-	echo "<sip:bob@$LAB_SRV_IP:5060>;regint=0;answermode=auto;audio_codecs=PCMU/8000/1;medianat=pinhole;auth_user=bob;auth_pass=bob-secret" >"$d/accounts"
-	lab_bg a "$LAB_DIR/bob.log" baresip -f "$d" -t 15
-	if lab_wait_for 10 "$LAB_DIR/bob.log" "registered with Firewall-Window" &&
-	   registered_here bob && ctl_dial a 600; then
-		sleep 5
-		RA=$(lab_rtp_in a) RI=$(($(ivr_rtp) - ivr0)) other=$(($(lab_srv_other_udp) - other0))
-		via=$route
-		if [ "$kind" = natopen ] &&
-		   grep -q 're-INVITE: the peer is to send to the relay' "$LAB_DIR/bob.log"; then
-			# the IVR's first packet took the window at the router
-			# (PROTOCOL.md 11): the phone fell back to the relay and
-			# its re-INVITE moved the IVR there; 3 s both ways from then
-			via="relay after the fall back" ra0=$RA ri0=$RI
-			sleep 3
-			RA=$(($(lab_rtp_in a) - ra0)) RI=$(($(ivr_rtp) - ivr0 - ri0))
-		fi
-		if [ "$RA" -ge 100 ] && [ "$RI" -ge 100 ] &&
-		   { [ "$via" != direct ] || [ "$other" = 0 ]; } &&
-		   grep -q " call [^ ]*: 200; route $route " "$LAB_DIR/pinholed.log" &&
-		   { [ "$via" = "$route" ] ||
-		     grep -q " call [^ ]*: the caller offers its relay port: relayed" "$LAB_DIR/pinholed.log"; }; then
-			echo "ok: $kind baresip (module) -> IVR (600): $via, RTP in at the phone $RA," \
-				"at the IVR's host $RI, at pinholed's host $other"
-		else
-			bad "$kind baresip (module) -> IVR: want $via, >= 100 RTP each way" \
-				"(phone $RA, IVR's host $RI, pinholed's host $other)"
-			grep -a 'pinhole:\|call:' "$LAB_DIR/bob.log" | sed 's/^/  bob: /' | cut -c1-160
-			echo "  the phone's router answered $(router_unreach) of the PBX's packets itself" \
-				"(ICMP unreachable: its early packet took the window, PROTOCOL.md 11)"
-		fi
-	else
-		bad "$kind: the baresip module did not register through pinholed with its credentials"
-		grep -a 'pinhole:\|regist' "$LAB_DIR/bob.log" | sed 's/^/  bob: /' | cut -c1-160
-	fi
-}
 
 for kind in $kinds; do
 	case $kind in sym) route=relay ;; *) route=direct ;; esac

@@ -24,6 +24,8 @@ sipp_tests = \
 	tests/sipp/durable.sh \
 	tests/sipp/redis.sh \
 	tests/sipp/sigterm.sh \
+	tests/sipp/relaykeep.sh \
+	tests/sipp/outbound.sh \
 	tests/sipp/openrelay.sh \
 	tests/sipp/upstream.sh \
 	tests/sipp/sipcheck.sh \
@@ -42,7 +44,8 @@ EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
 	tests/sipp/uac_fork.xml tests/sipp/uac_busy.xml tests/sipp/onepacket.py tests/sipp/amplify.py tests/sipp/stunflood.py \
 	tests/sipp/floods.py tests/sipp/floodlib.sh tests/sipp/device.py tests/sipp/expiry.py tests/sipp/sipsock.py \
 	tests/sipp/auth.py tests/sipp/auth_register.xml \
-	tests/sipp/durable.py tests/sipp/sigterm.py \
+	tests/sipp/durable.py tests/sipp/sigterm.py tests/sipp/relaykeep.py \
+	tests/sipp/outbound.py \
 	tests/sipp/openrelay.py tests/sipp/redis.py \
 	tests/sipp/overload.py \
 	tests/sipp/tls.py

@@ -438,3 +438,43 @@ Test(relay, ephemeral_range_read_and_overlap)
 	unlink(path);
 	cr_assert_eq(ph_relay_ephemeral(path, &lo, &hi), ENOENT);
 }
+
+/* A stream kept across a restart: a new relay takes the same ports again,
+ * latched where the old one was, and forwards to the latched leg before
+ * it sends again; ports taken or outside the pool are refused. */
+Test(relay, a_stream_is_adopted_on_its_ports_and_latches_again)
+{
+	struct ph_addr port[2], la;
+	struct ph_relay_stats st;
+	uint16_t want[2];
+	uint64_t id, id2;
+	int a, b;
+
+	start(4, 60);
+	a = sock("127.0.0.1");
+	b = sock("127.0.0.1");
+	la = local_of(a);
+	id = loopback_stream(port);
+	want[0] = ph_addr_port(&port[0]);
+	want[1] = ph_addr_port(&port[1]);
+	cr_assert_eq(ph_relay_adopt(r, want, &id2), EADDRINUSE, "ports in use");
+	cr_assert_eq(ph_relay_free(r, id, NULL), 0);
+	want[0]++; /* an odd port is no pair's RTP port */
+	cr_assert_eq(ph_relay_adopt(r, want, &id2), ERANGE);
+	want[0]--;
+
+	cr_assert_eq(ph_relay_adopt(r, want, &id), 0);
+	expect_ip(id, 0, "127.0.0.1");
+	expect_ip(id, 1, "127.0.0.1");
+	cr_assert_eq(ph_relay_latch(r, id, 0, &la), 0);
+	/* A was latched before: B's media reaches it at once */
+	send_to(b, &port[1], "b1");
+	expect_rx(a, "b1", &port[0]);
+	send_to(a, &port[0], "a1");
+	expect_rx(b, "a1", &port[1]);
+	st = settle(id);
+	cr_assert(st.leg[0].latched && ph_addr_eq(&st.leg[0].from, &la));
+	cr_assert_eq(st.leg[0].relatched, 0);
+	close(a);
+	close(b);
+}

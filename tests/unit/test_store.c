@@ -282,3 +282,53 @@ Test(store_codec, a_tls_flow_stays_tls)
 	cr_assert_eq(v[0].flow.id, 0, "a TLS flow died with its process");
 	free(buf);
 }
+
+/* Records beside the bindings (relayed calls kept across a restart):
+ * back after a reopen, not taken for an AoR, handed over once; a
+ * deletion is durable; keys without the prefix are refused. */
+struct taken {
+	unsigned n;
+	char key[64], val[64];
+};
+
+static void on_kept(const char *key, const void *val, size_t len, void *arg)
+{
+	struct taken *t = arg;
+
+	t->n++;
+	snprintf(t->key, sizeof t->key, "%s", key);
+	snprintf(t->val, sizeof t->val, "%.*s", (int)len, (const char *)val);
+}
+
+Test(store_file, kept_records_back_after_reopen, .init = setup,
+     .fini = teardown)
+{
+	struct loc_contact c = contact("sip:a@10.0.0.1", mono() + 60, FLOW_UDP);
+	struct loc_store *st = open_store(1 << 20), *mem;
+	struct taken t = {0};
+	unsigned long aors, contacts;
+
+	cr_assert(store_keeps(st));
+	cr_assert_eq(store_keep(st, "call x", "v", 1), EINVAL, "no prefix");
+	cr_assert_eq(store_keep(st, "#call 1", "one", 3), 0);
+	cr_assert_eq(store_keep(st, "#call 2", "two", 3), 0);
+	cr_assert_eq(put_synced(st, "alice@example.com", &c, 1), 0);
+	cr_assert_eq(store_keep(st, "#call 2", NULL, 0), 0);
+	loc_destroy(st); /* writes what is queued */
+
+	st = open_store(1 << 20);
+	loc_count(st, &aors, &contacts);
+	cr_assert_eq(aors, 1, "a kept record is no AoR");
+	store_kept_take(st, on_kept, &t);
+	cr_assert_eq(t.n, 1, "the deleted one stays deleted");
+	cr_assert_str_eq(t.key, "#call 1");
+	cr_assert_str_eq(t.val, "one");
+	store_kept_take(st, on_kept, &t);
+	cr_assert_eq(t.n, 1, "handed over once");
+	loc_destroy(st);
+
+	cr_assert_eq(loc_mem_alloc(&mem, 10, mono()), 0);
+	cr_assert_not(store_keeps(mem));
+	cr_assert_eq(store_keep(mem, "#call 1", "one", 3), ENOTSUP);
+	loc_destroy(mem);
+}
