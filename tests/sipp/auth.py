@@ -79,7 +79,7 @@ class Peer:
 
     def request(self, method, user="alice", to=None, frm=None, auth=None,
                 contact=True, extra=PHONE, totag=None, ruri=None, callid=None,
-                cseq=1):
+                cseq=1, body=""):
         self.n += 1
         to = to or user
         frm = frm or user
@@ -101,7 +101,9 @@ class Peer:
         lines += list(extra)
         if auth:
             lines.append(auth)
-        lines += ["Content-Length: 0", "", ""]
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines += ["Content-Length: %d" % len(body), "", body]
         return "\r\n".join(lines).encode(), ruri
 
 
@@ -350,6 +352,10 @@ def table(p, cases, bound):
     return answers
 
 
+SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.4\r\ns=-\r\nc=IN IP4 127.0.0.4\r\nt=0 0\r\n"
+       "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+
 def open_mode():
     """pinholed without users (amplify.sh): what a stranger's UDP request
     gets back is no larger than it (stranger.h); TCP proves its source and
@@ -371,6 +377,9 @@ def open_mode():
              ("INVITE", dict(to="nobody", frm="mallory")),
              ("INVITE", dict(to="alice", frm="mallory", totag="x1")),
              ("INVITE", dict(to="alice", ruri="sip:%s" % REALM, extra=())),
+             ("INVITE", dict(to="nobody", frm="mallory", extra=(), body=SDP)),
+             ("INVITE", dict(to="nobody", frm="mallory", extra=(),
+                             body=SDP.replace("m=audio 40000", "m=audio 4x"))),
              ("MESSAGE", dict(to="nobody", frm="mallory", extra=())),
              ("SUBSCRIBE", dict(to="nobody", frm="mallory", extra=["Event: presence"])),
              ("BYE", dict(to="alice", frm="mallory", totag="x2", extra=())),
@@ -389,8 +398,10 @@ def open_mode():
     check(r["status"] == 200 and "127.0.0.4" in " ".join(hdr(r, "contact")) and
           "of 5 bindings" in r["first"],
           "alice's 5th binding, over UDP: its own binding listed first (%s)" % r["first"])
-    check(st(a[7]) == [480] and st(a[8]) == [480],
-          "INVITE to nobody registered: one 480, not resent (%s %s)" % (st(a[7]), st(a[8])))
+    check(st(a[7]) == [480] and st(a[8]) == [480] and st(a[11]) == [480],
+          "INVITE to nobody registered, with an offer or not: one 480, not resent "
+          "(%s %s %s)" % (st(a[7]), st(a[8]), st(a[11])))
+    check(st(a[12]) == [400], "INVITE with a bad offer: one 400, not resent (%s)" % st(a[12]))
     _, _, got = exchange(phones[0], "REGISTER", contact=False)
     r = first(got)
     check(r["status"] == 200 and r["first"] == "SIP/2.0 200 OK" and
