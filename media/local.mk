@@ -35,7 +35,7 @@ media_pinhole_probe_LDADD = media/libpinhole.la
 noinst_LTLIBRARIES += media/relay/libphrelay.la
 media_relay_libphrelay_la_SOURCES = \
 	media/relay/relay.c media/relay/relay.h media/relay/relay_int.h \
-	media/relay/forward.c \
+	media/relay/forward.c media/relay/ephemeral.c \
 	media/relay/bencode.c media/relay/bencode.h \
 	media/relay/ngsdp.c media/relay/ngsdp.h \
 	media/relay/ngd.c media/relay/ngd.h

@@ -487,7 +487,7 @@ static const struct {
 	{"stun_memory_per_prefix", set_stun_memory_per_prefix, "4096"},
 	{"relay", set_relay, "internal"},
 	{"relay_address", set_relay_address, ""},
-	{"relay_ports", set_relay_ports, "30000-39999"},
+	{"relay_ports", set_relay_ports, "22000-31999"},
 	{"relay_idle", set_relay_idle, "60"},
 	{"relay_threads", set_relay_threads, "1"},
 	{"realm", set_realm, ""},

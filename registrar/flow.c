@@ -136,6 +136,15 @@ static uint64_t conn_id(struct flows *f, tport_t *tp)
 	return c->id;
 }
 
+/* Our address of a primary transport (a connection's: its parent's). */
+static bool local_of(tport_t *tp, struct ph_addr *out)
+{
+	const tport_t *pri = tport_is_secondary(tp) ? tport_parent(tp) : tp;
+	const su_addrinfo_t *la = pri ? tport_get_address(pri) : NULL;
+
+	return la && !ph_addr_from_sa(out, la->ai_addr, (socklen_t)la->ai_addrlen);
+}
+
 int flows_of_msg(struct flows *f, msg_t *msg, struct flow *out)
 {
 	su_addrinfo_t *ai = msg_addrinfo(msg);
@@ -146,13 +155,11 @@ int flows_of_msg(struct flows *f, msg_t *msg, struct flow *out)
 				   (socklen_t)ai->ai_addrlen))
 		return EINVAL;
 	tp = nta_incoming_transport(f->agent, NULL, msg);
+	/* the socket it came in on, or the one its connection was accepted
+	 * on: bound to one address (listen.h) */
+	if (tp && !local_of(tp, &out->local))
+		memset(&out->local, 0, sizeof out->local);
 	if (ai->ai_protocol != IPPROTO_TCP) {
-		/* the socket it came in on: bound to one address (listen.h) */
-		const su_addrinfo_t *la = tp ? tport_get_address(tp) : NULL;
-
-		if (!la || ph_addr_from_sa(&out->local, la->ai_addr,
-					   (socklen_t)la->ai_addrlen))
-			memset(&out->local, 0, sizeof out->local);
 		tport_unref(tp);
 		return 0;
 	}
@@ -211,7 +218,7 @@ void flow_hop_url(char *buf, size_t size, const struct ph_addr *a,
 
 const char *flow_ident(const struct flow *fl, char *buf, size_t size)
 {
-	if (fl->transport != FLOW_UDP || !ph_addr_isset(&fl->local) ||
+	if (!ph_addr_isset(&fl->local) ||
 	    listen_ident(&fl->local, buf, size))
 		return NULL;
 	return buf;
@@ -222,6 +229,12 @@ void *flow_tport(const struct flows *f, const struct flow *fl)
 	char want[PH_ADDR_STRLEN];
 	tport_t *tp;
 
+	/* Over TCP or TLS: the primary transport the connection was accepted
+	 * on, from which tport finds the connection itself (tport_tsend(),
+	 * tport_by_addrinfo()). Left to nta, the first primary of the
+	 * protocol is searched: on a host with several addresses, maybe
+	 * another address's, which holds no such connection and opens a new
+	 * one toward the phone's NAT, which drops it. */
 	if (!flow_ident(fl, want, sizeof want))
 		return NULL;
 	for (tp = tport_primaries(nta_agent_tports(f->agent)); tp;
@@ -229,7 +242,8 @@ void *flow_tport(const struct flows *f, const struct flow *fl)
 		const tp_name_t *n = tport_name(tp);
 
 		if (n && n->tpn_ident && !strcmp(n->tpn_ident, want) &&
-		    n->tpn_proto && !strcasecmp(n->tpn_proto, "udp"))
+		    n->tpn_proto &&
+		    !strcasecmp(n->tpn_proto, flow_transport_name(fl->transport)))
 			return tp;
 	}
 	return NULL;

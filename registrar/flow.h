@@ -26,8 +26,9 @@ struct flow {
 	struct ph_addr src;
 	enum flow_transport transport;
 	uint64_t id;
-	struct ph_addr local;  /* over UDP: our address it came to, unset if
-				  unknown; what goes back leaves from there */
+	struct ph_addr local;  /* our address it came to (over TCP and TLS:
+				  its connection), unset if unknown; what goes
+				  back leaves from there */
 };
 
 struct flows;
@@ -53,7 +54,8 @@ const char *flow_transport_name(enum flow_transport t);
  * the one bound to the address the flow came to; NULL: nta's choice. */
 const char *flow_ident(const struct flow *fl, char *buf, size_t size);
 /* That transport (sofia-sip's tport_t, no reference: it lives as long as
- * the agent), for NTATAG_TPORT(); NULL: nta's choice. nta keeps the name
+ * the agent), for NTATAG_TPORT(); over TCP and TLS the primary the flow's
+ * connection hangs off; NULL: nta's choice. nta keeps the name
  * of the transport given so, not of a TPTAG_IDENT string, for the
  * transaction's whole life (its CANCEL, its retransmissions). */
 void *flow_tport(const struct flows *f, const struct flow *fl);

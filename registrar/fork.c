@@ -39,10 +39,15 @@ enum {
 /* The request came over flow f: from its IP over its transport, and over
  * UDP from its port too where exact. (Over TCP the port is the
  * connection's, which a phone that reconnects changes; the callee's flow
- * may name the Contact's port, at the IP it registered from.) */
+ * may name the Contact's port, at the IP it registered from.) Not exact,
+ * a UDP flow's phone may also come over TCP or TLS from its IP: RFC 3261
+ * 18.1.1 moves a request over 1,300 bytes there (a BYE with the Route
+ * set of a double Record-Route each way), and a connection proves its
+ * address. */
 static bool over(const struct flow *src, const struct flow *f, bool exact)
 {
-	return src->transport == f->transport &&
+	return (src->transport == f->transport ||
+		(!exact && f->transport == FLOW_UDP)) &&
 	       ph_addr_ip_eq(&src->src, &f->src) &&
 	       (!exact || ph_addr_port(&src->src) == ph_addr_port(&f->src));
 }

@@ -110,10 +110,11 @@ void proxy_frame(msg_t *m, sip_t *s)
 	sip_add_tl(m, s, SIPTAG_CONTENT_LENGTH_STR(len), TAG_END());
 }
 
-/* One Record-Route of ours, reached at our port for scheme; callee: the
- * flow its side's in-dialog requests go over. */
+/* One Record-Route of ours, reached at our port for scheme, at our
+ * address at (NULL: as the caller reached us); callee: the flow its
+ * side's in-dialog requests go over. */
 static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct flow *callee,
-		   enum flow_rr_scheme scheme)
+		   enum flow_rr_scheme scheme, const struct ph_addr *at)
 {
 	char rr[FLOW_RR_MAX];
 	const url_t *ru = t->sip->sip_request->rq_url;
@@ -122,7 +123,9 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct flow *callee,
 	struct ph_addr me;
 
 	/* the caller reached us by the Request-URI's host */
-	if (ph_addr_isset(&t->rr_me))
+	if (at)
+		me = *at;
+	else if (ph_addr_isset(&t->rr_me))
 		me = t->rr_me;
 	else if (ph_addr_set(&me, ru->url_host, port))
 		me = c->listen[0];
@@ -136,10 +139,12 @@ static void add_rr(struct ptx *t, msg_t *m, sip_t *s, const struct flow *callee,
  * Between a TLS side and a UDP or TCP one, two (RFC 5658 section 3.2):
  * each side's in-dialog requests come back over its own transport, the
  * top one reaching us as the callee came, the other as the caller did
- * (Record-Route is put on top: the caller's first). store = redis: a
- * callee whose flow lives on another node is reached through that node
- * for the whole dialog (it Record-Routes too, fork.c): our token names
- * the node as the callee's flow. */
+ * (Record-Route is put on top: the caller's first). The same where the
+ * two sides reached two addresses of ours (a host with several, edge
+ * mode's PBX on one side): each its own, which the other side may not
+ * reach. store = redis: a callee whose flow lives on another node is
+ * reached through that node for the whole dialog (it Record-Routes too,
+ * fork.c): our token names the node as the callee's flow. */
 static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 			     const struct branch *b)
 {
@@ -147,12 +152,17 @@ static void add_record_route(struct ptx *t, msg_t *m, sip_t *s,
 	const struct flow *callee = ph_addr_isset(&b->node) ? &node : &b->flow;
 	bool a_tls = t->src.transport == FLOW_TLS;
 	bool b_tls = callee->transport == FLOW_TLS;
+	const struct ph_addr *la = &t->src.local, *lb = &callee->local;
+	bool two = ph_addr_isset(la) && ph_addr_isset(lb) &&
+		   !ph_addr_ip_eq(la, lb);
 
 	if (t->sip->sip_request->rq_url->url_type == url_sips)
-		return add_rr(t, m, s, callee, FLOW_RR_SIPS);
-	if (a_tls != b_tls)
-		add_rr(t, m, s, callee, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
-	add_rr(t, m, s, callee, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP);
+		return add_rr(t, m, s, callee, FLOW_RR_SIPS, NULL);
+	if (a_tls != b_tls || two)
+		add_rr(t, m, s, callee, a_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP,
+		       two ? la : NULL);
+	add_rr(t, m, s, callee, b_tls ? FLOW_RR_SIP_TLS : FLOW_RR_SIP,
+	       two ? lb : NULL);
 }
 
 /* store = redis: the callee's flow is on another node; a Route to it

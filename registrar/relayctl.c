@@ -127,7 +127,7 @@ int relayctl_internal_alloc(struct relayctl **rp, const struct pconf *conf)
 		.threads = conf->relay_threads,
 	};
 	struct internal *in;
-	unsigned used, max;
+	unsigned used, max, lo, hi;
 	int err;
 
 	*rp = NULL;
@@ -149,6 +149,13 @@ int relayctl_internal_alloc(struct relayctl **rp, const struct pconf *conf)
 	log_info("relay: ports %u-%u, %u streams, %u thread(s), idle %u s",
 		 conf->relay_port_min, conf->relay_port_max, max,
 		 conf->relay_threads, conf->relay_idle);
+	if (ph_relay_ephemeral_overlap(conf->relay_port_min,
+				       conf->relay_port_max, NULL, &lo, &hi))
+		log_warn("relay: relay_ports %u-%u overlap the kernel's ephemeral "
+			 "ports %u-%u (%s): the relay and outgoing connections "
+			 "take ports from each other; pick a range outside it",
+			 conf->relay_port_min, conf->relay_port_max, lo, hi,
+			 PH_EPHEMERAL_PATH);
 	*rp = &in->base;
 	return 0;
 }

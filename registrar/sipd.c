@@ -41,6 +41,7 @@
 #include "register.h"
 #include "sipd.h"
 #include "slreply.h"
+#include "stranger.h"
 #include "stund.h"
 #include "stunsock.h"
 #include "store.h"
@@ -207,6 +208,8 @@ struct reg_pending {
 	sip_to_t *to;
 	struct flow flow;
 	struct reg_reply r;
+	size_t size;    /* the REGISTER's, as it came */
+	bool stranger;  /* open mode, UDP: answered as stranger.h says */
 };
 
 static void reg_answer(int err, void *arg)
@@ -234,24 +237,36 @@ static void reg_answer(int err, void *arg)
 		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r->fwwin);
 	snprintf(ftimer, sizeof ftimer, "Flow-Timer: %u\r\n", r->flow_timer);
 	sip_date_init(date)->d_time = sip_now();
-	nta_msg_treply(p->d->agent, p->msg, r->status, r->phrase,
-		TAG_IF(p->tp, NTATAG_TPORT(p->tp)),
-		TAG_IF(p->to, SIPTAG_TO(p->to)),
-		TAG_IF(r->contacts, SIPTAG_CONTACT_STR(r->contacts)),
-		TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
-		TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
-		TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
-		TAG_IF(r->status == 200 && r->outbound, SIPTAG_REQUIRE_STR("outbound")),
-		TAG_IF(r->status == 200 && r->flow_timer, SIPTAG_HEADER_STR(ftimer)),
-		TAG_IF(r->status == 200, SIPTAG_DATE(date)),
-		TAG_END());
+	if (p->stranger) /* its limit: the size it came in */
+		stranger_reg_reply(p->d->agent, p->msg, p->size, p->tp,
+			r->status, r->phrase, r->contacts,
+			r->status == 200 ? date : NULL,
+			TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
+			TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
+			TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
+			TAG_IF(r->status == 200 && r->outbound, SIPTAG_REQUIRE_STR("outbound")),
+			TAG_IF(r->status == 200 && r->flow_timer, SIPTAG_HEADER_STR(ftimer)),
+			TAG_END());
+	else
+		nta_msg_treply(p->d->agent, p->msg, r->status, r->phrase,
+			TAG_IF(p->tp, NTATAG_TPORT(p->tp)),
+			TAG_IF(p->to, SIPTAG_TO(p->to)),
+			TAG_IF(r->contacts, SIPTAG_CONTACT_STR(r->contacts)),
+			TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)),
+			TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)),
+			TAG_IF(r->status == 200 && *r->fwwin, SIPTAG_HEADER_STR(fwhdr)),
+			TAG_IF(r->status == 200 && r->outbound, SIPTAG_REQUIRE_STR("outbound")),
+			TAG_IF(r->status == 200 && r->flow_timer, SIPTAG_HEADER_STR(ftimer)),
+			TAG_IF(r->status == 200, SIPTAG_DATE(date)),
+			TAG_END());
 	reg_reply_reset(r);
 	tport_unref(p->tp);
 	free(p);
 }
 
 /* What the answer needs of its request (the request line, Via, From, To,
- * Call-ID, CSeq: sip_complete_response()) in a small message of its own,
+ * Call-ID, CSeq: sip_complete_response(); a stranger's Contact, to list
+ * its own bindings first, stranger.h) in a small message of its own,
  * the request itself let go: held until its batch is synced, it kept its
  * buffer and every header sofia-sip parsed, and the heap fragmented. */
 static void reg_slim(struct reg_pending *p)
@@ -266,12 +281,13 @@ static void reg_slim(struct reg_pending *p)
 		(const sip_header_t *)(to ? to : sip->sip_to),
 		(const sip_header_t *)sip->sip_call_id,
 		(const sip_header_t *)sip->sip_cseq,
+		(const sip_header_t *)(p->stranger ? sip->sip_contact : NULL),
 	};
 	msg_t *m = nta_msg_create(p->d->agent, 0);
 	sip_t *s = sip_object(m);
 
 	for (unsigned i = 0; s && i < sizeof h / sizeof *h; i++)
-		if (sip_add_dup(m, s, h[i]) < 0)
+		if (h[i] && sip_add_dup(m, s, h[i]) < 0)
 			s = NULL;
 	if (!s) { /* no memory: the request is held instead */
 		msg_destroy(m);
@@ -300,6 +316,8 @@ static void on_register(struct sipd *d, msg_t *msg, const sip_t *sip)
 	}
 	p->d = d;
 	p->msg = msg;
+	p->size = msg_size(msg);
+	p->stranger = !d->auth && stranger(NULL, d->conf, msg);
 	p->tp = nta_incoming_transport(d->agent, NULL, msg);
 	p->to = sl_to(msg, sip);
 	p->w.done = reg_answer;
@@ -326,14 +344,14 @@ static void register_upstream(struct sipd *d, msg_t *msg, sip_t *sip)
 }
 
 /* Requests to pinholed itself: OPTIONS (a keepalive or a probe), and
- * methods no user gets from us (RFC 3261 21.5.2). With authentication
- * on, they come from anyone: answered statelessly, bare, no larger than
- * the request (slreply.h). */
+ * methods no user gets from us (RFC 3261 21.5.2). From a stranger (with
+ * authentication on, anyone; open, any UDP source: stranger.h): answered
+ * statelessly, bare, no larger than the request (slreply.h). */
 static void on_own_request(struct sipd *d, msg_t *msg, sip_t *sip)
 {
 	nta_incoming_t *irq;
 
-	if (d->auth) {
+	if (stranger(d->auth, d->conf, msg)) {
 		if (sip->sip_request->rq_method == sip_method_options)
 			sl_reply(d->agent, msg, SIP_200_OK, TAG_END());
 		else
@@ -378,7 +396,7 @@ static void reject_bad_header(struct sipd *d, msg_t *msg, const sip_t *sip)
 					    : "Malformed %s Header",
 		 name && *name ? name : "a");
 	log_notice("SIP %s: 400 %s", sip->sip_request->rq_method_name, phrase);
-	if (d->auth)
+	if (stranger(d->auth, d->conf, msg))
 		sl_reply(d->agent, msg, 400, phrase, TAG_END());
 	else
 		nta_msg_treply(d->agent, msg, 400, phrase, TAG_END());
@@ -407,7 +425,12 @@ static bool over_rate(struct sipd *d, msg_t *msg, const sip_t *sip)
 			 sip->sip_request->rq_method_name, a,
 			 d->conf->max_requests_per_source, skipped);
 	}
-	if (answer && sip->sip_request->rq_method != sip_method_ack)
+	if (answer && sip->sip_request->rq_method != sip_method_ack &&
+	    stranger(d->auth, d->conf, msg))
+		sl_reply(d->agent, msg, 503, "Service Unavailable: too many "
+			 "requests from this address", SIPTAG_RETRY_AFTER_STR("5"),
+			 TAG_END());
+	else if (answer && sip->sip_request->rq_method != sip_method_ack)
 		nta_msg_treply(d->agent, msg, 503, "Service Unavailable: too "
 			       "many requests from this address",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
@@ -491,6 +514,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		nta_msg_treply(d->agent, msg, 503,
 			       "Service Unavailable: shutting down",
 			       SIPTAG_RETRY_AFTER_STR("5"), TAG_END());
+	else if (!d->auth &&
+		 stranger_refuse(d->agent, d->conf, d->store, msg, sip))
+		return 0;
 	else if (!refuse_call(d, msg, sip) &&
 		 (!authsip_needed(d->auth, msg, sip) ||
 		  !authsip_gate(d->auth, msg, sip)))

@@ -71,7 +71,7 @@ static int add_own_lines(msg_t *m, sip_t *s, const char *own_lines)
  * (not Record-Route: a stateless error answer sets up no dialog), the
  * caller's, and Content-Length, encoded (to know its size). */
 static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
-		    const char *phrase, const char *own_lines,
+		    const char *phrase, const char *own_lines, bool compact,
 		    tagi_t const *tags)
 {
 	msg_t *m = nta_msg_create(agent, 0);
@@ -81,7 +81,8 @@ static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
 
 	if (!s)
 		return NULL;
-	msg_set_flags(m, MSG_DO_COMPACT);
+	if (compact)
+		msg_set_flags(m, MSG_DO_COMPACT);
 	s->sip_status = sip_status_create(msg_home(m), status, phrase, NULL);
 	if (!s->sip_status || sip_add_tl(m, s,
 		SIPTAG_VIA(rs->sip_via), SIPTAG_FROM(rs->sip_from),
@@ -102,7 +103,19 @@ msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
 	ta_list ta;
 
 	ta_start(ta, tag, value);
-	m = build(agent, req, status, phrase, own_lines, ta_args(ta));
+	m = build(agent, req, status, phrase, own_lines, true, ta_args(ta));
+	(void)ta_end(ta);
+	return m;
+}
+
+msg_t *sl_build_full(nta_agent_t *agent, msg_t *req, int status,
+		     const char *phrase, tag_type_t tag, tag_value_t value, ...)
+{
+	msg_t *m;
+	ta_list ta;
+
+	ta_start(ta, tag, value);
+	m = build(agent, req, status, phrase, NULL, false, ta_args(ta));
 	(void)ta_end(ta);
 	return m;
 }
@@ -113,7 +126,8 @@ bool sl_fits(msg_t *reply, msg_t *req)
 	return msg_size(reply) <= msg_size(req);
 }
 
-int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
+int sl_send_by(nta_agent_t *agent, msg_t *reply, msg_t *req, size_t limit,
+	       tport_t *tp)
 {
 	const sip_t *rs = sip_object(req);
 
@@ -121,12 +135,12 @@ int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
 		msg_destroy(req);
 		return ENOMEM;
 	}
-	if (!sl_fits(reply, req)) {
+	if (msg_size(reply) > limit) {
 		dropped++;
 		log_debug("sip: %s %s: %d not sent: %zu bytes for a request of %zu",
 			  rs->sip_request->rq_method_name, rs->sip_call_id->i_id,
 			  sip_object(reply)->sip_status->st_status,
-			  (size_t)msg_size(reply), (size_t)msg_size(req));
+			  (size_t)msg_size(reply), limit);
 		msg_destroy(reply);
 		msg_destroy(req);
 		return EMSGSIZE;
@@ -138,7 +152,12 @@ int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
 	return nta_msg_mreply(agent, reply, sip_object(reply),
 			      sip_object(reply)->sip_status->st_status,
 			      sip_object(reply)->sip_status->st_phrase, req,
-			      TAG_END()) < 0 ? EIO : 0;
+			      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END()) < 0 ? EIO : 0;
+}
+
+int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req)
+{
+	return sl_send_by(agent, reply, req, msg_size(req), NULL);
 }
 
 int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
@@ -148,7 +167,7 @@ int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
 	ta_list ta;
 
 	ta_start(ta, tag, value);
-	m = build(agent, msg, status, phrase, NULL, ta_args(ta));
+	m = build(agent, msg, status, phrase, NULL, true, ta_args(ta));
 	(void)ta_end(ta);
 	return sl_send(agent, m, msg);
 }

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 
 #include <sofia-sip/nta.h>
+#include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip.h>
 
 /* RFC 3261 8.2.7: a stateless UAS gives a retransmitted request the same
@@ -31,10 +32,20 @@ int sl_reply(nta_agent_t *agent, msg_t *msg, int status, const char *phrase,
  * name; may be NULL); NULL on no memory. */
 msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
 		const char *own_lines, tag_type_t tag, tag_value_t value, ...);
+/* The same with header names in full (no own_lines): for an answer
+ * that may fit so, to parsers that know no compact form (SIPp 3.7's
+ * Contact, some phones'). */
+msg_t *sl_build_full(nta_agent_t *agent, msg_t *req, int status,
+		     const char *phrase, tag_type_t tag, tag_value_t value, ...);
 /* reply is no larger than req was. */
 bool sl_fits(msg_t *reply, msg_t *req);
 /* Sends reply if it fits (see sl_reply). Takes both. */
 int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req);
+/* The same for a request held past its delivery (a REGISTER waiting for
+ * its binding on disk, kept as a smaller copy): limit is the size it came
+ * in, tp the transport it came by (NULL: nta picks one by the Via). */
+int sl_send_by(nta_agent_t *agent, msg_t *reply, msg_t *req, size_t limit,
+	       tport_t *tp);
 
 /* Answers dropped by sl_reply() for their size, since the start. */
 unsigned long sl_dropped(void);

@@ -22,6 +22,7 @@
 #include <sofia-sip/su_tagarg.h>
 
 #include "errmap.h"
+#include "pinhole/media.h"
 #include "log.h"
 #include "register.h"
 #include "stunsock.h"
@@ -32,11 +33,21 @@ bool upstream_on(const struct pconf *c)
 	return ph_addr_isset(&c->upstream);
 }
 
-static void pbx_flow(const struct pconf *c, struct flow *f)
+/* The PBX's flow, from our address that faces it (the kernel's source
+ * toward it, where a transport of ours is bound): on a host with several
+ * addresses, what goes to the PBX leaves from there (flow_tport()) and
+ * the Path and Record-Route it is given name it; another address may not
+ * be reachable from the PBX. */
+static void pbx_flow(const struct proxy *p, struct flow *f)
 {
+	const struct pconf *c = p->conf;
+
 	memset(f, 0, sizeof *f);
 	f->src = c->upstream;
 	f->transport = c->upstream_tcp ? FLOW_TCP : FLOW_UDP;
+	if (ph_sock_route_src(&c->upstream, &f->local) ||
+	    !flow_tport(p->flows, f))
+		memset(&f->local, 0, sizeof f->local);
 }
 
 /* The PBX's requests come from its IP (from any port: over TCP an
@@ -78,7 +89,12 @@ static int path_write(const struct ptx *t, const char *aor,
 		n += (size_t)(*p == '@' || *p == '%'
 			      ? snprintf(user + n, 4, "%%%02X", (unsigned char)*p)
 			      : snprintf(user + n, 2, "%c", *p));
-	our_address(t, &me);
+	if (ph_addr_isset(&pbx->local)) { /* where the PBX reaches us */
+		me = pbx->local;
+		ph_addr_set_port(&me, t->p->conf->sip_port);
+	} else {
+		our_address(t, &me);
+	}
 	/* (never sips: nor ;transport=tls: the PBX's flow is UDP or TCP) */
 	if (flow_rr_write(rr, sizeof rr, t->p->key, &me, FLOW_RR_SIP, &t->src,
 			  pbx))
@@ -136,7 +152,7 @@ void upstream_register(struct proxy *p, msg_t *msg, sip_t *sip,
 		return;
 	t->src = *src;
 	b = &t->b[0];
-	pbx_flow(p->conf, &b->flow);
+	pbx_flow(p, &b->flow);
 	if (from_pbx(t)) {
 		ptx_reply(t, 403, "Forbidden: the PBX does not register here");
 		return ptx_free(t);
@@ -264,7 +280,7 @@ static void to_pbx_ready(int err, void *arg)
 		return ptx_free(t);
 	}
 	call_edge(t->call, true, NULL);
-	pbx_flow(t->p->conf, &pbx);
+	pbx_flow(t->p, &pbx);
 	ruri_of(t, ruri, sizeof ruri);
 	send_branch(t, &pbx, NULL, ruri);
 }
@@ -368,7 +384,7 @@ static void from_a_phone(struct ptx *t)
 		return ptx_free(t);
 	}
 	if (t->sip->sip_request->rq_method != sip_method_invite) {
-		pbx_flow(t->p->conf, &pbx);
+		pbx_flow(t->p, &pbx);
 		ruri_of(t, ruri, sizeof ruri);
 		return send_branch(t, &pbx, NULL, ruri);
 	}

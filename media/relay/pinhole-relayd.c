@@ -59,7 +59,7 @@ static const char usage[] =
 "                           listen IP (0.0.0.0 or :: binds them all; then give -A)\n"
 "  -A, --advertise IP       the address written into the SDP, default: -a's\n"
 "                           (the public one of a relay behind a 1:1 NAT)\n"
-"  -p, --ports FIRST-LAST   the media port pool, default 30000-39999; one call\n"
+"  -p, --ports FIRST-LAST   the media port pool, default 22000-31999; one call\n"
 "                           stream takes two pairs\n"
 "  -t, --threads N          forwarding threads, 1..16, default 1\n"
 "  -i, --idle SECONDS       a stream with no packet for this long is freed,\n"
@@ -102,7 +102,8 @@ static int parse(int argc, char **argv, struct opts *o, const char **why)
 	unsigned lo_p, hi_p;
 	int opt, n;
 
-	o->rc = (struct ph_relay_conf){.port_min = 30000, .port_max = 39999,
+	o->rc = (struct ph_relay_conf){.port_min = PH_RELAY_PORT_MIN,
+				       .port_max = PH_RELAY_PORT_MAX,
 				       .idle_s = 60, .threads = 1};
 	while ((opt = getopt_long(argc, argv, "l:c:a:A:p:t:i:vh", lo, NULL)) != -1)
 		switch (opt) {
@@ -230,7 +231,7 @@ int main(int argc, char **argv)
 	struct ngd *d = NULL;
 	char l[PH_ADDR_STRLEN], a[PH_ADDR_STRLEN];
 	int fd = -1, err;
-
+	unsigned lo, hi;
 	const char *why = "";
 
 	if (parse(argc, argv, &o, &why)) {
@@ -248,6 +249,16 @@ int main(int argc, char **argv)
 		ngd_free(d);
 		ph_relay_stop(r);
 		return 1;
+	}
+	if (ph_relay_ephemeral_overlap(o.rc.port_min, o.rc.port_max, NULL,
+				       &lo, &hi)) {
+		char ports[48];
+
+		snprintf(ports, sizeof ports, "%u-%u overlap %u-%u",
+			 o.rc.port_min, o.rc.port_max, lo, hi);
+		logf_("warning: ports %s, the kernel's ephemeral ports (%s): the "
+		      "relay and outgoing connections take ports from each "
+		      "other; pick a range outside it", ports, PH_EPHEMERAL_PATH);
 	}
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);

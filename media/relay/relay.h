@@ -48,6 +48,25 @@ struct ph_relay_stats {
 
 struct ph_relay;
 
+/* The default pool: below Linux's ephemeral ports (32768-60999) and
+ * IANA's dynamic ones (49152-65535, RFC 6335), and clear of Asterisk's
+ * 10000-20000; rtpengine's 30000-40000 runs into the ephemeral range.
+ * Ports there are what the kernel hands out to every connect() and
+ * unbound sendto() on the host: the relay and the host's other programs
+ * would take them from each other. */
+#define PH_RELAY_PORT_MIN 22000
+#define PH_RELAY_PORT_MAX 31999
+
+#define PH_EPHEMERAL_PATH "/proc/sys/net/ipv4/ip_local_port_range"
+
+/* The kernel's ephemeral range, from path (NULL: PH_EPHEMERAL_PATH):
+ * 0, or errno (EINVAL: not two ports). */
+int ph_relay_ephemeral(const char *path, unsigned *lo, unsigned *hi);
+/* port_min..port_max overlaps it (lo..hi set); false when it does not or
+ * the range cannot be read. */
+bool ph_relay_ephemeral_overlap(uint16_t port_min, uint16_t port_max,
+				const char *path, unsigned *lo, unsigned *hi);
+
 int ph_relay_start(struct ph_relay **rp, const struct ph_relay_conf *c);
 void ph_relay_stop(struct ph_relay *r);
 

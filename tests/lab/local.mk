@@ -1,7 +1,7 @@
 # The NAT lab: network namespaces with nftables firewalls (needs root; the
 # tests say so and skip without it).
 lab_tests = tests/lab/probe.sh tests/lab/direct.sh tests/lab/calls.sh tests/lab/relay.sh \
-	tests/lab/multiaddr.sh tests/lab/baresip.sh tests/lab/baresip_race.sh \
+	tests/lab/multiaddr.sh tests/lab/multiaddr_auth.sh tests/lab/multiaddr_edge.sh tests/lab/baresip.sh tests/lab/baresip_race.sh \
 	tests/lab/linphone.sh tests/lab/pbx.sh tests/lab/pbx_pairs.sh tests/lab/relay_ng.sh tests/lab/redis.sh \
 	tests/lab/tls.sh tests/lab/auth.sh tests/lab/pbx_sha256.sh tests/lab/flowtimer.sh
 TESTS += $(lab_tests)

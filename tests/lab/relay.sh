@@ -127,7 +127,7 @@ table inet count {
 	counter from_relay { }
 	chain input {
 		type filter hook input priority 0; policy accept;
-		ip saddr $LAB_SRV_IP udp sport 30000-39999 counter name "from_relay"
+		ip saddr $LAB_SRV_IP udp sport 22000-31999 counter name "from_relay"
 	}
 }
 NFT

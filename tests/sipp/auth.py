@@ -4,6 +4,7 @@ calls, the same answer for unknown users, bans, and bytes out / bytes in
 for what an unauthenticated source sends, over UDP and TCP.
 
 usage: auth.py HOST PORT REALM  (users alice:alicepw, bob:bobpw)
+       auth.py HOST PORT DOMAIN open  (no users: open_mode())
 """
 import hashlib
 import os
@@ -78,7 +79,7 @@ class Peer:
 
     def request(self, method, user="alice", to=None, frm=None, auth=None,
                 contact=True, extra=PHONE, totag=None, ruri=None, callid=None,
-                cseq=1):
+                cseq=1, body=""):
         self.n += 1
         to = to or user
         frm = frm or user
@@ -100,7 +101,9 @@ class Peer:
         lines += list(extra)
         if auth:
             lines.append(auth)
-        lines += ["Content-Length: 0", "", ""]
+        if body:
+            lines.append("Content-Type: application/sdp")
+        lines += ["Content-Length: %d" % len(body), "", body]
         return "\r\n".join(lines).encode(), ruri
 
 
@@ -325,18 +328,86 @@ def amplification():
              ("ACK", dict(to="alice", frm="mallory", extra=())),
              ("UPDATE", dict(to="alice", frm="mallory"))]
     for tr in ("udp", "tcp"):
-        p = Peer(tr, "127.0.0.4")
-        for method, kw in cases:
-            data, _ = p.request(method, **kw)
-            bin_ = p.send(data)
-            # an INVITE's answer, if sent with a transaction, would come
-            # again after T1 (0.5 s, RFC 3261 17.2.1)
-            got = p.recv(1.0 if method == "INVITE" else 0.25)
-            bout = sum(len(d) for d, _ in got)
-            st = [g[1]["status"] for g in got]
-            print("  %s %-9s %4d bytes in, %4d out (%.2f) %s" % (
-                tr, method, bin_, bout, bout / bin_, st))
-            check(bout <= bin_, "%s %s: bytes out <= bytes in" % (tr, method))
+        table(Peer(tr, "127.0.0.4"), cases, True)
+
+
+def table(p, cases, bound):
+    """Each case from peer p: bytes in, bytes out, statuses; bound: check
+    bytes out <= bytes in. The answers, by case."""
+    answers = []
+    for method, kw in cases:
+        data, _ = p.request(method, **kw)
+        bin_ = p.send(data)
+        # an INVITE's answer, if sent with a transaction, would come
+        # again after T1 (0.5 s, RFC 3261 17.2.1)
+        got = p.recv(1.0 if method == "INVITE" else 0.25)
+        bout = sum(len(d) for d, _ in got)
+        st = [g[1]["status"] for g in got]
+        print("  %s %-9s %4d bytes in, %4d out (%.2f) %s %s" % (
+            p.tr, method, bin_, bout, bout / bin_, st,
+            got[0][1]["first"][12:] if got else ""))
+        if bound:
+            check(bout <= bin_, "%s %s: bytes out <= bytes in" % (p.tr, method))
+        answers.append(got)
+    return answers
+
+
+SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.4\r\ns=-\r\nc=IN IP4 127.0.0.4\r\nt=0 0\r\n"
+       "m=audio 40000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")
+
+
+def open_mode():
+    """pinholed without users (amplify.sh): what a stranger's UDP request
+    gets back is no larger than it (stranger.h); TCP proves its source and
+    gets the whole answers."""
+    reg = lambda **kw: ("REGISTER", kw)
+    ruri = "sip:%s:%d" % (HOST, PORT)
+    phones = [Peer("tcp") for _ in range(4)]
+    for ph in phones:  # alice, four bindings: a query's answer is big
+        _, _, got = exchange(ph, "REGISTER")
+        check(first(got)["status"] == 200, "alice registers over TCP")
+    cases = [("OPTIONS", dict(ruri=ruri, contact=False, extra=())),
+             ("OPTIONS", dict(ruri=ruri, contact=False)),
+             reg(contact=False, extra=()),  # a query of alice's 4 bindings
+             reg(contact=False),
+             reg(user="carol", extra=()),  # a new AoR
+             reg(),  # alice's 5th binding: the 200 lists 5
+             reg(extra=()),
+             ("INVITE", dict(to="nobody", frm="mallory", extra=())),
+             ("INVITE", dict(to="nobody", frm="mallory")),
+             ("INVITE", dict(to="alice", frm="mallory", totag="x1")),
+             ("INVITE", dict(to="alice", ruri="sip:%s" % REALM, extra=())),
+             ("INVITE", dict(to="nobody", frm="mallory", extra=(), body=SDP)),
+             ("INVITE", dict(to="nobody", frm="mallory", extra=(),
+                             body=SDP.replace("m=audio 40000", "m=audio 4x"))),
+             ("MESSAGE", dict(to="nobody", frm="mallory", extra=())),
+             ("SUBSCRIBE", dict(to="nobody", frm="mallory", extra=["Event: presence"])),
+             ("BYE", dict(to="alice", frm="mallory", totag="x2", extra=())),
+             ("FOO", dict(ruri=ruri, extra=())),
+             ("CANCEL", dict(to="nobody", frm="mallory", extra=())),
+             ("ACK", dict(to="alice", frm="mallory", extra=()))]
+    a = table(Peer("udp", "127.0.0.4"), cases, True)
+    st = lambda got: [g[1]["status"] for g in got]
+    check(st(a[0]) == [200], "a stranger's bare OPTIONS -> 200 (%s)" % st(a[0]))
+    q = first(a[3])
+    check(q["status"] == 200 and "of 4 bindings, all over TCP" in q["first"],
+          "a stranger's query: 200 saying what is left out (%s)" % q["first"])
+    check(st(a[4]) == [200] and hdr(first(a[4]), "contact"),
+          "a stranger's REGISTER of a new AoR -> 200 with its binding")
+    r = first(a[5])
+    check(r["status"] == 200 and "127.0.0.4" in " ".join(hdr(r, "contact")) and
+          "of 5 bindings" in r["first"],
+          "alice's 5th binding, over UDP: its own binding listed first (%s)" % r["first"])
+    check(st(a[7]) == [480] and st(a[8]) == [480] and st(a[11]) == [480],
+          "INVITE to nobody registered, with an offer or not: one 480, not resent "
+          "(%s %s %s)" % (st(a[7]), st(a[8]), st(a[11])))
+    check(st(a[12]) == [400], "INVITE with a bad offer: one 400, not resent (%s)" % st(a[12]))
+    _, _, got = exchange(phones[0], "REGISTER", contact=False)
+    r = first(got)
+    check(r["status"] == 200 and r["first"] == "SIP/2.0 200 OK" and
+          len(",".join(hdr(r, "contact")).split(",")) == 5,
+          "over TCP the query lists all 5 of alice's bindings (%s)" % hdr(r, "contact"))
+    table(Peer("tcp", "127.0.0.4"), cases[:4], False)
 
 
 def ban():
@@ -356,4 +427,8 @@ def ban():
     check(r["status"] == 200, "another address still served (got %d)" % r["status"])
 
 
+if sys.argv[4:] == ["open"]:
+    open_mode()
+    print("%d passed, %d failed" % (len(passes), len(failures)))
+    sys.exit(1 if failures else 0)
 main()

@@ -29,6 +29,10 @@ def register(host, port, lport, i, contact):
     if contact:
         h += ["Contact: <sip:user%d@%s:%d>" % (i, host, lport),
               "Expires: 3600"]
+    else:  # as a phone's query: open, pinholed answers a UDP source no
+        # more than it sent (stranger.h), and a bare one has no room for
+        # the binding
+        h += ["User-Agent: durable.py", "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS"]
     return ("\r\n".join(h + ["Content-Length: 0", "", ""])).encode()
 
 
@@ -41,9 +45,11 @@ def answers(s):
         except BlockingIOError:
             return out
         start = d.split(b"\r\n", 1)[0]
-        for line in d.split(b"\r\n"):
-            if line.lower().startswith(b"call-id: dur-"):
-                out.append((int(line[13:]), start, d))
+        for line in d.split(b"\r\n"):  # full or compact form (i:)
+            name, _, value = line.partition(b":")
+            if name.lower() in (b"call-id", b"i") and \
+                    value.strip().startswith(b"dur-"):
+                out.append((int(value.strip()[4:]), start, d))
                 break
 
 

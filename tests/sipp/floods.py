@@ -20,6 +20,7 @@ Prints one summary line: what was sent and what came back."""
 import collections
 import errno
 import os
+import re
 import resource
 import socket
 import sys
@@ -52,7 +53,8 @@ def drain(s):
             return
         if d.startswith(b"SIP/2.0 "):
             answers[d[8:11].decode()] += 1
-            if d.startswith(b"SIP/2.0 503") and b"\r\nRetry-After: " in d:
+            # compact form (a stranger's answer) has no space after ':'
+            if d.startswith(b"SIP/2.0 503") and re.search(rb"\r\nRetry-After: ?\d", d):
                 answers["503 with Retry-After"] += 1
         else:
             answers[d.split(b" ", 1)[0].decode(errors="replace")] += 1

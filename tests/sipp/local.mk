@@ -11,6 +11,7 @@ sipp_tests = \
 	tests/sipp/keepalive.sh \
 	tests/sipp/call.sh \
 	tests/sipp/relay.sh \
+	tests/sipp/relayports.sh \
 	tests/sipp/relay_ng.sh \
 	tests/sipp/kamailio_ng.sh \
 	tests/sipp/fork.sh \

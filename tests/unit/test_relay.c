@@ -5,6 +5,7 @@
  * stranger (all of 127/8 is loopback). */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -405,6 +406,37 @@ Test(relay, an_idle_stream_is_freed, .timeout = 10)
 	cr_assert_eq(ph_relay_stats(r, id, &st), ENOENT, "still there after 4 s");
 	cr_assert_geq(i, 9, "freed before its idle time (%d00 ms)", i);
 	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
+}
+
+/* The kernel's ephemeral range as pinholed and pinhole-relayd read it to
+ * warn about a relay_ports that overlaps it; the default pool stays
+ * below Linux's default range. */
+Test(relay, ephemeral_range_read_and_overlap)
+{
+	char path[] = "/tmp/ph-eph.XXXXXX";
+	int fd = mkstemp(path);
+	unsigned lo = 0, hi = 0;
+
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, "32768\t60999\n", 12) == 12);
+	close(fd);
+	cr_assert_eq(ph_relay_ephemeral(path, &lo, &hi), 0);
+	cr_assert_eq(lo, 32768);
+	cr_assert_eq(hi, 60999);
+	cr_assert(!ph_relay_ephemeral_overlap(PH_RELAY_PORT_MIN,
+					      PH_RELAY_PORT_MAX, path, &lo, &hi));
+	cr_assert(ph_relay_ephemeral_overlap(30000, 39999, path, &lo, &hi));
+	cr_assert(ph_relay_ephemeral_overlap(60999, 61010, path, &lo, &hi));
+	cr_assert(!ph_relay_ephemeral_overlap(61000, 61010, path, &lo, &hi));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	cr_assert(fd >= 0);
+	cr_assert(write(fd, "60999 32768\n", 12) == 12);
+	close(fd);
+	cr_assert_eq(ph_relay_ephemeral(path, &lo, &hi), EINVAL);
+	cr_assert(!ph_relay_ephemeral_overlap(30000, 39999, path, &lo, &hi),
+		  "an unreadable range is no overlap");
+	unlink(path);
+	cr_assert_eq(ph_relay_ephemeral(path, &lo, &hi), ENOENT);
 }
 
 /* A stream kept across a restart: a new relay takes the same ports again,
