@@ -15,6 +15,7 @@
 
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
@@ -66,18 +67,43 @@ static int leg_of(const struct flow *src, const struct flow *a,
 	return LEG_STRANGER;
 }
 
-/* A Route after the first one of ours names us too: the same host, at
- * our SIP or TLS port (RFC 5658's two Record-Routes). Another node of
- * store = redis signs with the same route_secret, and its Record-Route
- * follows ours in a dialog through both: left for it. */
+/* An address of one of our own transports: host (an IP, as our
+ * Record-Routes name us) at port. */
+static bool our_transport(const struct proxy *p, const char *host,
+			  unsigned port)
+{
+	struct ph_addr a, t;
+
+	if (ph_addr_parse(&a, host, strlen(host), 0))
+		return false;
+	for (tport_t *tp = tport_primaries(nta_agent_tports(p->agent)); tp;
+	     tp = tport_next(tp)) {
+		const tp_name_t *n = tport_name(tp);
+
+		if (n && n->tpn_host && n->tpn_port &&
+		    (unsigned)atoi(n->tpn_port) == port &&
+		    !ph_addr_parse(&t, n->tpn_host, strlen(n->tpn_host), 0) &&
+		    ph_addr_ip_eq(&a, &t))
+			return true;
+	}
+	return false;
+}
+
+/* A Route after the first one of ours names us too: the same host at
+ * our SIP or TLS port (RFC 5658's two Record-Routes), or another address
+ * of ours (a host with several: one Record-Route per side, proxy.c).
+ * Another node of store = redis signs with the same route_secret, and
+ * its Record-Route follows ours in a dialog through both: left for it. */
 static bool same_hop(const struct proxy *p, const url_t *first,
 		     const url_t *u)
 {
 	unsigned port = u->url_port ? (unsigned)atoi(u->url_port) : 5060;
 
-	return first->url_host && u->url_host &&
-	       !strcasecmp(first->url_host, u->url_host) &&
-	       (port == p->conf->sip_port || port == p->conf->tls_port);
+	if (!first->url_host || !u->url_host ||
+	    (port != p->conf->sip_port && port != p->conf->tls_port))
+		return false;
+	return !strcasecmp(first->url_host, u->url_host) ||
+	       our_transport(p, u->url_host, port);
 }
 
 /* Pops the Route entries that are ours. The leg the request came from,

@@ -28,6 +28,11 @@ def register(s, node, aor, tag, contact):
             "CSeq: 1 REGISTER"]
     if contact:
         hdrs.append("Contact: <%s>;expires=120" % contact)
+    else:
+        # sized as a phone's query: open mode answers a UDP stranger with
+        # no more than it sent (PROTOCOL.md 10), the AoR's two contacts
+        hdrs += ["User-Agent: redisrace.py",
+                 "Allow: INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, INFO"]
     sipsock.send(s, (HOST, node), "REGISTER sip:%s:%d SIP/2.0" % (HOST, node),
                  hdrs)
 
