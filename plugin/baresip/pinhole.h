@@ -85,6 +85,8 @@ int regflow_alloc(struct regflow **fp, const char *aor, regflow_h *h,
 int regflow_contact(struct re_printf *pf, const struct regflow *f);
 /* A 2xx to the REGISTER: keepalives start if it says Require: outbound. */
 void regflow_registered(struct regflow *f, const struct sip_msg *msg);
+/* The flow failed and no REGISTER has succeeded since. */
+bool regflow_failing(const struct regflow *f);
 /* How long to wait after a failed REGISTER: soon (and growing) after the
  * flow failed, else normal_ms. */
 uint32_t regflow_retry_ms(struct regflow *f, uint32_t normal_ms);

@@ -28,11 +28,15 @@
  * answer means the credentials were refused: do not loop on it */
 #define REGC_AUTH_TRIES 2
 #define REGC_RETRY_MS 30000
+/* After its flow failed, a REGISTER unanswered this long is given up and
+ * sent again (guard_handler) */
+#define REGC_GUARD_MS 4000
 
 struct regc {
 	struct sip_dialog *dlg;
 	struct sip_request *req;
 	struct tmr tmr;
+	struct tmr guard;            /* a REGISTER after the flow failed */
 	char *uri, *cuser, *user, *pass, *hdrs;
 	uint32_t expires;
 	struct sa laddr;             /* our Contact, as sent */
@@ -66,6 +70,7 @@ static void destructor(void *arg)
 	struct regc *rc = arg;
 
 	tmr_cancel(&rc->tmr);
+	tmr_cancel(&rc->guard);
 	/* the waiters belong to their calls; they only leave the list */
 	list_clear(&rc->waitl);
 	/* RFC 3261 section 10.2.2: remove our binding on the way out; kept
@@ -91,11 +96,28 @@ static void destructor(void *arg)
 	mem_deref(rc->opaque);
 }
 
+/* The REGISTER sent after the flow failed is still unanswered: over TCP,
+ * a connection the registrar reset after it took the request (it died
+ * as it did, or is stopping) is not reported to libre's transaction,
+ * which would wait out Timer F (32 s) before the next attempt. Given up
+ * (mem_deref cancels it without a report), it fails as one refused. */
+static void guard_handler(void *arg)
+{
+	struct regc *rc = arg;
+
+	if (!rc->req)
+		return;
+	rc->req = mem_deref(rc->req);
+	response_handler(ETIMEDOUT, NULL, rc);
+}
+
 static void tmr_handler(void *arg)
 {
 	struct regc *rc = arg;
 	int err = request(rc);
 
+	if (!err && regflow_failing(rc->flow))
+		tmr_start(&rc->guard, REGC_GUARD_MS, guard_handler, rc);
 	if (err) {
 		tmr_start(&rc->tmr, regflow_retry_ms(rc->flow, REGC_RETRY_MS),
 			  tmr_handler, rc);
@@ -330,6 +352,7 @@ static void response_handler(int err, const struct sip_msg *msg, void *arg)
 
 	if (!err && msg && msg->scode < 200)
 		return;
+	tmr_cancel(&rc->guard);
 	if (!err && msg && (msg->scode == 401 || msg->scode == 407)) {
 		if (rc->terminated ? rc->tries < REGC_AUTH_TRIES &&
 		    !authenticate(rc, msg) : !(err = authenticate(rc, msg)))

@@ -115,6 +115,11 @@ void regflow_registered(struct regflow *f, const struct sip_msg *msg)
 			"%m\n", err);
 }
 
+bool regflow_failing(const struct regflow *f)
+{
+	return f && f->fails;
+}
+
 uint32_t regflow_retry_ms(struct regflow *f, uint32_t normal_ms)
 {
 	uint32_t ms;
