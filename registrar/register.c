@@ -322,7 +322,10 @@ int reg_handle(struct loc_store *st, const struct pconf *conf,
 		if (wildcard(st, aor, sip, cur, ncur, r))
 			return r->status;
 	} else if (sip->sip_contact) {
-		struct upd *u = calloc(conf->max_contacts, sizeof *u);
+		/* not zeroed: read_contacts fills what apply reads (calloc's
+		 * memset of the 5 kB was 6 % of a REGISTER's instructions) */
+		struct upd *u = reallocarray(NULL, conf->max_contacts,
+					     sizeof *u);
 		struct loc_contact set[ncur + conf->max_contacts];
 		/* store = redis: the flow is this node's (store_redis.c) */
 		char node[CONF_PATH_LEN];
