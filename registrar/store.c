@@ -84,11 +84,12 @@ static int write_batch(struct fstore *s, struct op *batch, unsigned *np)
 /* A commit costs its two device flushes (LMDB syncs the pages, then the
  * meta page that points to them) whatever it holds: under load, when the
  * last batch held more than one change, the writer gathers for 1 ms more
- * before it commits. At 15,000 REGISTER/s that is about 20 changes a
- * commit, not 7; perf showed the flushes (block layer, virtio kicks,
- * context switches) the writer's whole cost, about a third of pinholed's
- * CPU per REGISTER. The answers wait that much longer, a thousandth of
- * SIP's T1 (500 ms); an idle registrar commits at once. */
+ * before it commits: at 15,000 REGISTER/s, 2.6x fewer commits (counted
+ * with strace). perf had shown the flushes (block layer, virtio kicks,
+ * context switches) the writer's whole cost, a third of pinholed's CPU
+ * per REGISTER at 5,000/s (7 a commit). The answers wait that much
+ * longer, a 500th of SIP's T1 (500 ms); an idle registrar commits at
+ * once. */
 static const struct timespec gather = {0, 1000000};
 
 static void *writer_main(void *arg)
