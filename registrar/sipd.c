@@ -269,6 +269,7 @@ static void reg_answer(int err, void *arg)
  * its own bindings first, stranger.h) in a small message of its own,
  * the request itself let go: held until its batch is synced, it kept its
  * buffer and every header sofia-sip parsed, and the heap fragmented. */
+#define REG_SLIM_BYTES 1024 /* a phone's six headers, parsed, fit */
 static void reg_slim(struct reg_pending *p)
 {
 	msg_t *msg = p->msg;
@@ -286,6 +287,12 @@ static void reg_slim(struct reg_pending *p)
 	msg_t *m = nta_msg_create(p->d->agent, 0);
 	sip_t *s = sip_object(m);
 
+	/* the copies' small parts from one block: malloc in these copies
+	 * is the loop thread's top cost under load (perf, store = file);
+	 * this saves little (callgrind: 5.6k -> 5.4k instructions), as
+	 * sofia-sip still allocates its own per-header blocks */
+	if (m)
+		su_home_preload(msg_home(m), 1, REG_SLIM_BYTES);
 	for (unsigned i = 0; s && i < sizeof h / sizeof *h; i++)
 		if (h[i] && sip_add_dup(m, s, h[i]) < 0)
 			s = NULL;

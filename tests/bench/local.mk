@@ -4,6 +4,7 @@
 # the anchors (Kamailio and rtpengine runs, SIPp scenarios, rtpblast) are in
 # tests/bench/anchors; each run is kept in tests/bench/results.
 EXTRA_DIST += tests/bench/register tests/bench/invite tests/bench/relay \
+	tests/bench/register-profile \
 	tests/bench/record.sh \
 	tests/bench/anchors/README.md tests/bench/anchors/gen_users.sh \
 	tests/bench/anchors/kamailio-anchor.sh tests/bench/anchors/kamailio.cfg \

@@ -2,6 +2,7 @@
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <pinhole/addr.h>
@@ -23,6 +24,29 @@ Test(addr, parse_print)
 	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
 		cr_assert_eq(ph_addr_set(&a, bad[i], 1), EINVAL, "%s", bad[i]);
 	cr_assert_eq(ph_addr_set_n(&a, "1.2.3.4\0", 8, 1), EINVAL);
+}
+
+/* IPv4 is printed without inet_ntop (the store's hot path): the same
+ * text as inet_ntop and "%s:%u" give, for every octet and port width. */
+Test(addr, print_v4_as_inet_ntop)
+{
+	static const char *ips[] = {"0.0.0.0", "255.255.255.255", "10.0.0.1",
+		"127.0.0.1", "192.168.100.9", "1.22.133.4"};
+	static const uint16_t ports[] = {0, 1, 9, 10, 99, 100, 5060, 65535};
+	struct ph_addr a;
+	char s[PH_ADDR_STRLEN], want[PH_ADDR_STRLEN];
+
+	for (size_t i = 0; i < sizeof ips / sizeof *ips; i++)
+		for (size_t j = 0; j < sizeof ports / sizeof *ports; j++) {
+			cr_assert_eq(ph_addr_set(&a, ips[i], ports[j]), 0);
+			snprintf(want, sizeof want, "%s:%u", ips[i], ports[j]);
+			cr_assert_eq(ph_addr_print(&a, s, sizeof s), 0);
+			cr_assert_str_eq(s, want);
+			/* exactly fits, one byte short */
+			cr_assert_eq(ph_addr_print(&a, s, strlen(want) + 1), 0);
+			cr_assert_str_eq(s, want);
+			cr_assert_eq(ph_addr_print(&a, s, strlen(want)), ENOSPC);
+		}
 }
 
 Test(addr, v4_mapped_is_the_same_address)
