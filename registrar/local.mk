@@ -11,6 +11,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/auth.c registrar/auth.h \
 	registrar/authsip.c registrar/authsip.h \
 	registrar/slreply.c registrar/slreply.h \
+	registrar/okcache.c registrar/okcache.h \
 	registrar/route.c registrar/route.h \
 	registrar/sdpcheck.c registrar/sdpcheck.h \
 	registrar/sdpfw.c registrar/sdpfw.h \
