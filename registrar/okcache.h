@@ -20,7 +20,7 @@ struct okcache;
 int okcache_alloc(struct okcache **cp, size_t max);
 void okcache_free(struct okcache *c);
 /* The edits (punch, body) of the 2xx with that Call-ID, CSeq number and To
- * tag, at now_ms. ENOMEM: not kept. */
+ * tag, at now_ms. ENOMEM, EMSGSIZE (a body over 64 KiB): not kept. */
 int okcache_put(struct okcache *c, const char *call_id, uint32_t cseq,
 		const char *to_tag, const char *punch, const char *body,
 		uint64_t now_ms);
@@ -29,6 +29,8 @@ int okcache_put(struct okcache *c, const char *call_id, uint32_t cseq,
 int okcache_get(struct okcache *c, const char *call_id, uint32_t cseq,
 		const char *to_tag, uint64_t now_ms, const char **punch,
 		const char **body);
+/* Those past their time let go (also done by put and get). */
+void okcache_expire(struct okcache *c, uint64_t now_ms);
 size_t okcache_count(const struct okcache *c);
 
 #endif

@@ -346,12 +346,18 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 	call_edit_reset(&e);
 }
 
+void proxy_tick(struct proxy *p)
+{
+	okcache_expire(p->oks, now_ms());
+}
+
 void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s)
 {
 	struct call_edit e = {{0}, NULL};
 	const char *punch, *body;
 
-	if (s->sip_status->st_status >= 300 || !s->sip_cseq ||
+	if (s->sip_status->st_status < 200 || s->sip_status->st_status >= 300 ||
+	    !s->sip_cseq ||
 	    s->sip_cseq->cs_method != sip_method_invite || !s->sip_call_id ||
 	    !s->sip_to ||
 	    okcache_get(p->oks, s->sip_call_id->i_id, s->sip_cseq->cs_seq,

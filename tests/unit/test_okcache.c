@@ -2,6 +2,7 @@
  * by Call-ID, CSeq and To tag (a fork's other 2xx is another answer), kept
  * 64*T1 and no longer, and never more than the most asked for. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
