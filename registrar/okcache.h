@@ -20,12 +20,13 @@ struct okcache;
 int okcache_alloc(struct okcache **cp, size_t max);
 void okcache_free(struct okcache *c);
 /* The edits (punch, body) of the 2xx with that Call-ID, CSeq number and To
- * tag, at now_ms. ENOMEM, EMSGSIZE (a body over 64 KiB): not kept. */
+ * tag, at now_ms. ENOMEM, ENAMETOOLONG (a key over 511 bytes), EMSGSIZE
+ * (edits over 64 KiB): not kept. */
 int okcache_put(struct okcache *c, const char *call_id, uint32_t cseq,
 		const char *to_tag, const char *punch, const char *body,
 		uint64_t now_ms);
 /* Those edits, or ENOENT (never kept, or gone). *punch and *body are the
- * cache's, good until the next okcache_put(). */
+ * cache's, good until the next call on it. */
 int okcache_get(struct okcache *c, const char *call_id, uint32_t cseq,
 		const char *to_tag, uint64_t now_ms, const char **punch,
 		const char **body);
