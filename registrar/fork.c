@@ -15,6 +15,7 @@
 
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
+#include <sofia-sip/tport.h>
 #include <sofia-sip/sip_header.h>
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/sip_util.h>
@@ -377,6 +378,10 @@ static void forward_stateless(struct proxy *p, msg_t *msg, sip_t *sip,
 		sip->sip_max_forwards->mf_count--;
 	flow_hop_url(hop, sizeof hop, &next->src, next->transport);
 	proxy_frame(msg, sip);
+	if (branch)
+		log_debug("proxy: %s to %s from %s, statelessly",
+			  sip->sip_request->rq_method_name, hop,
+			  tp ? tport_name(tp)->tpn_ident : "any address");
 	nta_msg_tsend(p->agent, msg, (url_string_t *)hop,
 		      TAG_IF(branch, NTATAG_BRANCH_KEY(branch)),
 		      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
