@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "proxy_int.h"
 
@@ -21,7 +22,11 @@
 
 #include "errmap.h"
 #include "log.h"
+#include "okcache.h"
 #include "upstream.h"
+
+/* 2xx edits kept for 64*T1: 4,000 calls/s for 32 s */
+#define OKCACHE_MAX 131072
 
 int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 		struct flows *flows, struct calls *calls,
@@ -32,10 +37,14 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL};
+	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL, NULL};
 	if ((err = sign_key_alloc(&p->key, conf->route_secret))) {
 		log_err("proxy: no key for route signatures: %s", strerror(err));
 		free(p);
+		return err;
+	}
+	if ((err = okcache_alloc(&p->oks, OKCACHE_MAX))) {
+		proxy_free(p);
 		return err;
 	}
 	if (!*conf->route_secret)
@@ -47,8 +56,10 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 void proxy_free(struct proxy *p)
 {
-	if (p)
+	if (p) {
 		sign_key_free(p->key);
+		okcache_free(p->oks);
+	}
 	free(p);
 }
 
@@ -304,6 +315,14 @@ static bool read_sdp(const sip_t *s, struct call_sdp *out, const char *who,
 	return false;
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* A 2xx: to an initial INVITE, the callee answered (its windows, checked,
  * and the caller's part); in a dialog, an answer in SDP that may move a
  * relayed call's media. */
@@ -328,7 +347,35 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 	else
 		return;
 	apply(resp, rs, &e);
+	if (mt == sip_method_invite && e.punch[0] && e.body &&
+	    okcache_put(t->p->oks, rs->sip_call_id->i_id, rs->sip_cseq->cs_seq,
+			rs->sip_to->a_tag, e.punch, e.body, now_ms()))
+		log_warn("proxy: call %s: its 2xx's edits not kept: a "
+			 "retransmission of it would go up as it comes",
+			 rs->sip_call_id->i_id);
 	call_edit_reset(&e);
+}
+
+void proxy_tick(struct proxy *p)
+{
+	okcache_expire(p->oks, now_ms());
+}
+
+void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s)
+{
+	struct call_edit e = {{0}, NULL};
+	const char *punch, *body;
+
+	if (s->sip_status->st_status < 200 || s->sip_status->st_status >= 300 ||
+	    !s->sip_cseq ||
+	    s->sip_cseq->cs_method != sip_method_invite || !s->sip_call_id ||
+	    !s->sip_to ||
+	    okcache_get(p->oks, s->sip_call_id->i_id, s->sip_cseq->cs_seq,
+			s->sip_to->a_tag, now_ms(), &punch, &body))
+		return;
+	snprintf(e.punch, sizeof e.punch, "%s", punch);
+	e.body = (char *)body; /* apply() only reads it */
+	apply(m, s, &e);
 }
 
 /* What of a 2xx to an INVITE goes up: a shallow copy (msg_copy(): new
@@ -432,11 +479,16 @@ static void via_parts(const sip_t *sip, const sip_via_t *v, const char *nonce,
 /* "z9hG4bK" (RFC 3261 8.1.1.7), "ph", a nonce (each transaction its own
  * branch) and the MAC of the nonce and the Via below: a stray response
  * (no transaction left) follows it only if we wrote it. (A Via with maddr
- * never gets here: sipd strips it.) */
+ * never gets here: sipd strips it.) Forwarded statelessly, a request's
+ * nonce is the start of a MAC of the Via below instead: its
+ * retransmissions get the same branch (RFC 3261 16.11), each new
+ * request of the caller's (its own branch) a new one. */
 #define BRANCH_NONCE 6 /* bytes, 8 characters */
-#define BRANCH_MAX (7 + 2 + BRANCH_NONCE / 3 * 4 + SIGN_STRLEN)
+_Static_assert(PROXY_BRANCH_MAX == 7 + 2 + BRANCH_NONCE / 3 * 4 + SIGN_STRLEN,
+	       "PROXY_BRANCH_MAX: z9hG4bKph, the nonce, the MAC");
 
-static int our_branch(const struct proxy *p, const sip_t *sip, char *out)
+int proxy_branch(const struct proxy *p, const sip_t *sip, bool stateless,
+		 char out[PROXY_BRANCH_MAX])
 {
 	char nonce[BRANCH_NONCE / 3 * 4 + 1], mac[SIGN_STRLEN];
 	const char *parts[VIA_PARTS];
@@ -444,12 +496,20 @@ static int our_branch(const struct proxy *p, const sip_t *sip, char *out)
 
 	if (!sip->sip_via)
 		return EINVAL;
-	if ((err = sign_nonce(nonce, sizeof nonce, BRANCH_NONCE)))
+	if (stateless) {
+		via_parts(sip, sip->sip_via, "stateless", parts);
+		err = sign_mac(p->key, parts, VIA_PARTS, mac);
+		memcpy(nonce, mac, sizeof nonce - 1);
+		nonce[sizeof nonce - 1] = '\0';
+	} else {
+		err = sign_nonce(nonce, sizeof nonce, BRANCH_NONCE);
+	}
+	if (err)
 		return err;
 	via_parts(sip, sip->sip_via, nonce, parts);
 	if ((err = sign_mac(p->key, parts, VIA_PARTS, mac)))
 		return err;
-	snprintf(out, BRANCH_MAX, "z9hG4bKph%s%s", nonce, mac);
+	snprintf(out, PROXY_BRANCH_MAX, "z9hG4bKph%s%s", nonce, mac);
 	return 0;
 }
 
@@ -461,7 +521,7 @@ bool proxy_via_ours(const struct proxy *p, const sip_t *sip)
 	size_t nl = sizeof nonce - 1;
 
 	if (!v || !v->v_next || !(br = v->v_branch) ||
-	    strlen(br) != BRANCH_MAX - 1 || strncmp(br, "z9hG4bKph", 9))
+	    strlen(br) != PROXY_BRANCH_MAX - 1 || strncmp(br, "z9hG4bKph", 9))
 		return false;
 	memcpy(nonce, br + 9, nl);
 	nonce[nl] = '\0';
@@ -479,10 +539,10 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	 * after T4, 5 s; measured, 17 % of what a call holds */
 	msg_t *m = msg_dup(t->req);
 	sip_t *s = sip_object(m);
-	char next[128], branch[BRANCH_MAX];
+	char next[128], branch[PROXY_BRANCH_MAX];
 	tport_t *tp;
 
-	if (!m || our_branch(t->p, s, branch)) {
+	if (!m || proxy_branch(t->p, s, false, branch)) {
 		msg_destroy(m);
 		return ENOMEM;
 	}

@@ -23,6 +23,9 @@ void proxy_free(struct proxy *p);
 /* Initial INVITEs in progress (no final answer yet, or its
  * retransmissions still absorbed) */
 unsigned proxy_invites(const struct proxy *p);
+/* Every second: what is kept for late retransmissions, past its time, let
+ * go (also when no call comes, so that the heap can shrink). */
+void proxy_tick(struct proxy *p);
 
 
 /* A request not for pinholed itself. Takes msg. */

@@ -24,6 +24,7 @@ struct proxy {
 	const struct pconf *conf;
 	unsigned invites;             /* initial INVITEs not yet freed */
 	struct sign_key *key;         /* Record-Route and Via branches */
+	struct okcache *oks;          /* the edits of 2xx to INVITEs gone up */
 };
 
 struct branch {
@@ -75,6 +76,15 @@ const char *proxy_header(const sip_t *sip, const char *name);
 /* The top Via of a response is one pinholed added for the next one: its
  * branch carries our MAC of that Via (where the response goes next). */
 bool proxy_via_ours(const struct proxy *p, const sip_t *sip);
+/* The branch of the Via pinholed puts over sip's top one (which the
+ * response comes back through); stateless: the same for a retransmission
+ * of the request. */
+#define PROXY_BRANCH_MAX (7 + 2 + 8 + SIGN_STRLEN)
+int proxy_branch(const struct proxy *p, const sip_t *sip, bool stateless,
+		 char out[PROXY_BRANCH_MAX]);
+/* A 2xx to an INVITE forwarded statelessly (a retransmission, its client
+ * transaction gone): the edits its first copy got, if kept. */
+void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s);
 /* A Content-Length where what pinholed forwards has none (allowed over UDP,
  * RFC 3261 18.3; without it a stream cannot be framed): sofia-sip does not
  * add one to a message it is handed whole. Header lines that could not be

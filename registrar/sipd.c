@@ -642,6 +642,7 @@ static void on_tick(su_root_magic_t *magic, su_timer_t *t, su_timer_arg_t *arg)
 	if ((closed = flows_sweep(d->flows, d->conf->max_expires + 60)))
 		log_debug("sip: %u TCP connection(s) closed or idle let go", closed);
 	calls_tick(d->calls);
+	proxy_tick(d->proxy);
 	authsip_tick(d->auth);
 	give_back_memory(d, now_s());
 }

@@ -5,6 +5,7 @@ registrar_unit_tests = \
 	tests/unit/test_location \
 	tests/unit/test_store \
 	tests/unit/test_limits \
+	tests/unit/test_okcache \
 	tests/unit/test_register \
 	tests/unit/test_stund \
 	tests/unit/test_route \
@@ -26,6 +27,9 @@ tests_unit_test_location_LDADD = $(unit_reg_ldadd)
 tests_unit_test_store_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_store_CFLAGS = $(unit_cflags)
 tests_unit_test_store_LDADD = $(unit_reg_ldadd)
+tests_unit_test_okcache_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_okcache_CFLAGS = $(unit_cflags)
+tests_unit_test_okcache_LDADD = $(unit_reg_ldadd)
 tests_unit_test_limits_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_limits_CFLAGS = $(unit_cflags)
 tests_unit_test_limits_LDADD = $(unit_reg_ldadd)
