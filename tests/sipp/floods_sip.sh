@@ -12,7 +12,7 @@
 
 # 100 streams of relay (a port another test holds is skipped: fewer),
 # 20 for the flooding source
-ph_start -o relay_ports=51600-51999 -o relay_streams_per_source=20
+ph_start -o relay_ports=23600-23999 -o relay_streams_per_source=20
 flood_bg relay relay 127.0.0.1 "$SIP_PORT" 127.0.0.2 $((150 * SCALE)) 100 $((6 + SCALE))
 sleep $((2 + SCALE))
 legit_call "relay reservations flood"

@@ -105,10 +105,13 @@ port_free() {
 	! ss -Hlnt "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# free_base N: a random port with N free ports from it on.
+# free_base N: a random port with N free ports from it on, in 10000-21999:
+# below the kernel's ephemeral range (32768-60999), where a client socket
+# of any test (a TCP connect, a resolver) could take it between our check
+# and pinholed's bind, and below the relay ports (22000-23999 here).
 free_base() {
 	for _ in $(seq 1 50); do
-		b=$(( (($(od -An -N2 -tu2 /dev/urandom) % 3000) * 10) + 20000 ))
+		b=$(( (($(od -An -N2 -tu2 /dev/urandom) % 1190) * 10) + 10000 ))
 		ok=1
 		for i in $(seq 0 $(($1 - 1))); do port_free $((b + i)) || { ok=0; break; }; done
 		[ "$ok" = 1 ] && { echo "$b"; return 0; }
@@ -138,7 +141,7 @@ ph_start() {
 	LD_PRELOAD=$SENDCAP${LD_PRELOAD:+:$LD_PRELOAD} \
 	SENDCAP_FILE=$WORK/sent-$PH_RUNS.cap \
 	"$PINHOLED" -f -o "listen=$PH_IP" -o "sip_port=$SIP_PORT" \
-		-o "stun_port=$STUN_PORT" -o relay_ports=50000-51999 \
+		-o "stun_port=$STUN_PORT" -o relay_ports=22000-23999 \
 		-o "store_path=$WORK/bindings-$PH_RUNS.db" -o log_level=debug "$@" \
 		>"$WORK/pinholed.log" 2>&1 &
 	PH_PID=$!

@@ -56,7 +56,7 @@ node() { # N [-o K=V]...: node N, not ph_start's, on ports of its own; sets NODE
 
 ph_start $SHARED -o relay=off
 # node 2 relays the call of redis.py's dialog (its sides give no windows)
-node 2 -o relay=internal -o relay_ports=50000-51999 -o "redis=127.0.0.1:$cp"
+node 2 -o relay=internal -o relay_ports=22000-23999 -o "redis=127.0.0.1:$cp"
 N2=$NODE_PORT
 timeout 20 python3 "$SIPP_DIR/redis.py" 127.0.0.1 "$SIP_PORT" "$NODE_PORT" || {
 	grep -v "debug: sofia" "$WORK/node2.log" | tail -20; fail "redis.py"; }
