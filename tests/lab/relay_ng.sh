@@ -33,7 +33,7 @@ table inet count {
 	chain input {
 		type filter hook input priority 0; policy accept;
 		ip daddr 198.18.0.3 udp dport $NG drop
-		udp dport 30000-39999 counter name "media"
+		udp dport 22000-31999 counter name "media"
 	}
 }
 NFT
@@ -124,7 +124,7 @@ elif lab_up sym sym && relay_host; then
 	# --table=-1: userspace forwarding
 	lab_bg rly "$LAB_DIR/rtpengine.log" timeout 60 rtpengine --config-file=none \
 		--table=-1 --foreground --log-stderr --interface="$RLY" \
-		--listen-ng="$RLY:$NG" --port-min=30000 --port-max=39999 \
+		--listen-ng="$RLY:$NG" --port-min=22000 --port-max=31999 \
 		--pidfile="$LAB_DIR/rtpengine.pid"
 	if relay_wait "$LAB_DIR/rtpengine.log" 'Startup complete'; then
 		call "ng:$RLY:$NG" && check "$name"
