@@ -18,7 +18,7 @@ for _ in $(seq 1 30); do
 	b=$(free_base 12) || fail "no free ports"
 	{ [ $((b + 11)) -lt 22000 ] || [ "$b" -gt 31999 ]; } && { P=$b; break; }
 done
-[ -n "$P" ] || fail "no free SIP port outside 22000-31999""
+[ -n "$P" ] || fail "no free SIP port outside 22000-31999"
 "$PINHOLED" -f -o listen=127.0.0.1 -o "sip_port=$P" -o "stun_port=$((P + 2))" \
 	-o "store_path=$WORK/d.db" >"$WORK/default.log" 2>&1 &
 pid=$!
