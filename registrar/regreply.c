@@ -114,7 +114,9 @@ static msg_t *build(struct regreply *rr, msg_t *req, const struct reg_reply *r,
 		snprintf(minexp, sizeof minexp, "%u", r->min_expires);
 	if (*r->fwwin)
 		snprintf(fwhdr, sizeof fwhdr, "Firewall-Window: %s\r\n", r->fwwin);
-	snprintf(ftimer, sizeof ftimer, "Flow-Timer: %u\r\n", r->flow_timer);
+	if (r->flow_timer)
+		snprintf(ftimer, sizeof ftimer, "Flow-Timer: %u\r\n",
+			 r->flow_timer);
 #define REG_TAGS \
 	TAG_IF(r->status == 423, SIPTAG_MIN_EXPIRES_STR(minexp)), \
 	TAG_IF(r->status == 420, SIPTAG_UNSUPPORTED_STR(r->unsupported)), \

@@ -116,9 +116,10 @@ static msg_t *build(nta_agent_t *agent, msg_t *req, int status,
 	if (compact)
 		msg_set_flags(m, MSG_DO_COMPACT);
 	s->sip_status = sip_status_create(msg_home(m), status, phrase, NULL);
+	s->sip_to = to; /* m's already: a tag would copy it again */
 	if (!s->sip_status || sip_add_tl(m, s,
 		SIPTAG_VIA(rs->sip_via), SIPTAG_FROM(rs->sip_from),
-		SIPTAG_TO(to ? to : rs->sip_to), SIPTAG_CALL_ID(rs->sip_call_id),
+		TAG_IF(!to, SIPTAG_TO(rs->sip_to)), SIPTAG_CALL_ID(rs->sip_call_id),
 		SIPTAG_CSEQ(rs->sip_cseq), TAG_NEXT(tags)) < 0 ||
 	    (date && !(s->sip_date = date_now(msg_home(m)))) ||
 	    sip_complete_message(m) < 0 || msg_serialize(m, (msg_pub_t *)s) < 0 ||
