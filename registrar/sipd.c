@@ -616,10 +616,15 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	 * NTATAG_SERVER_RPORT(2): every answer goes to the source port, as
 	 * if the request had asked with rport (RFC 3581), not to the port its
 	 * Via names, which anyone may write. */
+	/* PRELOAD: each message's headers come from one block of 2 kB more
+	 * than its bytes, not a malloc each (a REGISTER's and its answer's,
+	 * ~50): malloc was the loop's top cost under load, the answers held
+	 * until their batch is on disk fragmenting the heap (bench, store =
+	 * file, 10,000 REGISTERs/s: 33-37 -> 24-28 us CPU each) */
 	d->agent = nta_agent_create(root, (url_string_t *)-1, on_message, d,
 				    NTATAG_UA(0), NTATAG_SERVER_RPORT(2),
 				    NTATAG_CLIENT_RPORT(1), NTATAG_CANCEL_487(0),
-				    NTATAG_UDP_MTU(65535),
+				    NTATAG_UDP_MTU(65535), NTATAG_PRELOAD(2048),
 				    NTATAG_MAXSIZE(conf->sip_max_message_size),
 				    TAG_END());
 	if (!d->agent || (err = add_transports(d)) ||
