@@ -28,7 +28,9 @@ sip_to_t *sl_to(msg_t *msg, const sip_t *sip)
 	for (unsigned i = 0; i < 2; i++)
 		for (const char *p = parts[i]; p && *p; p++)
 			h = (h ^ (uint8_t)*p) * 16777619u;
-	snprintf(tag, sizeof tag, "ph%08x", h);
+	tag[0] = 'p', tag[1] = 'h', tag[10] = '\0'; /* "ph%08x", by hand */
+	for (int i = 9; i >= 2; i--, h >>= 4)
+		tag[i] = "0123456789abcdef"[h & 15];
 	to = sip_to_dup(msg_home(msg), sip->sip_to);
 	if (to && sip_to_tag(msg_home(msg), to, tag) < 0)
 		return NULL;
