@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sofia-sip/msg_addr.h>
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/nta_tport.h>
 #include <sofia-sip/sip_header.h>
@@ -47,7 +46,7 @@ struct reg_pending {
 	 * with several addresses, maybe another than the phone sent to) */
 	tport_t *tp;
 	struct flow flow;
-	size_t limit;   /* a stranger's REGISTER's size, as it came */
+	size_t limit;   /* a stranger's REGISTER's size, as it came; or SIZE_MAX */
 	bool stranger;  /* open mode, UDP: answered as stranger.h says */
 	struct reg_reply r; /* for the log line; its contacts are let go */
 };
