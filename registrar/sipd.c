@@ -615,8 +615,8 @@ int sipd_alloc(struct sipd **dp, su_root_t *root, const struct pconf *conf)
 	 * lost 5 s before nta fell back to UDP).
 	 * NTATAG_SERVER_RPORT(2): every answer goes to the source port, as
 	 * if the request had asked with rport (RFC 3581), not to the port its
-	 * Via names, which anyone may write. */
-	/* PRELOAD: each message's headers come from one block of 2 kB more
+	 * Via names, which anyone may write.
+	 * PRELOAD: each message's headers come from one block of 2 kB more
 	 * than its bytes, not a malloc each (a REGISTER's and its answer's,
 	 * ~50): malloc was the loop's top cost under load, the answers held
 	 * until their batch is on disk fragmenting the heap (bench, store =
