@@ -54,17 +54,22 @@ void reg_reply_reset(struct reg_reply *r)
 int reg_aor(const url_t *url, char *buf, size_t size)
 {
 	const char *user = url->url_user, *host = url->url_host;
-	int n;
+	size_t ul, hl;
 
 	if ((url->url_type != url_sip && url->url_type != url_sips) || !host ||
 	    !*host)
 		return EINVAL;
-	n = snprintf(buf, size, "%s%s%s", user ? user : "", user ? "@" : "",
-		     host);
-	if (n < 0 || (size_t)n >= size)
+	/* by hand, not snprintf: 1.2k instructions of every REGISTER */
+	ul = user ? strlen(user) + 1 : 0;
+	hl = strlen(host);
+	if (ul + hl >= size)
 		return ENAMETOOLONG;
-	for (char *p = buf + (user ? strlen(user) + 1 : 0); *p; p++)
-		*p = (char)tolower((unsigned char)*p);
+	if (user) {
+		memcpy(buf, user, ul - 1);
+		buf[ul - 1] = '@';
+	}
+	for (size_t i = 0; i <= hl; i++) /* the NUL too */
+		buf[ul + i] = (char)tolower((unsigned char)host[i]);
 	return 0;
 }
 

@@ -34,9 +34,10 @@ msg_t *sl_build(nta_agent_t *agent, msg_t *req, int status, const char *phrase,
 		const char *own_lines, tag_type_t tag, tag_value_t value, ...);
 /* The same with header names in full (no own_lines): for an answer
  * that may fit so, to parsers that know no compact form (SIPp 3.7's
- * Contact, some phones'). */
+ * Contact, some phones'); date: with a Date of now. */
 msg_t *sl_build_full(nta_agent_t *agent, msg_t *req, int status,
-		     const char *phrase, tag_type_t tag, tag_value_t value, ...);
+		     const char *phrase, bool date, tag_type_t tag,
+		     tag_value_t value, ...);
 /* reply is no larger than req was. */
 bool sl_fits(msg_t *reply, msg_t *req);
 /* Sends reply if it fits (see sl_reply). Takes both. */
@@ -46,6 +47,12 @@ int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req);
  * in, tp the transport it came by (NULL: nta picks one by the Via). */
 int sl_send_by(nta_agent_t *agent, msg_t *reply, msg_t *req, size_t limit,
 	       tport_t *tp);
+
+/* Changes to a built answer, cheaper than building another (each 0 or
+ * ENOMEM): its Date taken out; every header written anew in compact
+ * form. */
+int sl_drop_date(msg_t *m);
+int sl_compact(msg_t *m);
 
 /* Answers dropped by sl_reply() for their size, since the start. */
 unsigned long sl_dropped(void);

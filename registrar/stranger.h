@@ -33,18 +33,18 @@ bool stranger(const struct authsip *auth, const struct pconf *conf,
 bool stranger_refuse(nta_agent_t *agent, const struct pconf *conf,
 		     struct loc_store *store, msg_t *msg, const sip_t *sip);
 
-/* A REGISTER's answer to a stranger: status, phrase, contacts (the
- * bindings, "<uri>;expires=N" joined by ", ", may be NULL), date (may be
- * NULL) and tags, no larger than limit (the REGISTER's size). Where it
+/* A REGISTER's answer to a stranger, built (not sent: slreply.h's
+ * sl_send_by() sends it): status, phrase, contacts (the bindings,
+ * "<uri>;expires=N" joined by ", ", may be NULL), a Date (date) and tags,
+ * no larger than limit (the REGISTER's size) where it can be. Where it
  * does not fit as it would go to anyone, it goes in compact form (RFC
  * 3261 7.3.3); then without the Date; then, where the bindings do not all
  * fit, those the request named come first, then the others while they
  * fit, and a 200's phrase says how many were left out ("OK: 1 of 3
  * bindings, all over TCP": RFC 3261 10.3 step 8 would list them all;
- * over TCP or TLS it does). Takes req. */
-int stranger_reg_reply(nta_agent_t *agent, msg_t *req, size_t limit,
-		       tport_t *tp, int status, const char *phrase,
-		       const char *contacts, const sip_date_t *date,
-		       tag_type_t tag, tag_value_t value, ...);
+ * over TCP or TLS it does). NULL on no memory. */
+msg_t *stranger_reg_build(nta_agent_t *agent, msg_t *req, size_t limit,
+			  int status, const char *phrase, const char *contacts,
+			  bool date, tag_type_t tag, tag_value_t value, ...);
 
 #endif
