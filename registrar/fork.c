@@ -24,6 +24,7 @@
 #include "errmap.h"
 #include "log.h"
 #include "register.h"
+#include "reqcheck.h"
 #include "slreply.h"
 #include "upstream.h"
 #include "store.h"
@@ -308,24 +309,16 @@ static bool via_nat(const sip_t *sip, const struct flow *src)
 /* An initial request to a registered user: one branch per binding. */
 static void to_user(struct ptx *t)
 {
-	const url_t *ru = t->sip->sip_request->rq_url;
 	const struct loc_contact *c;
 	char aor[REG_AOR_MAX], from[REG_AOR_MAX];
+	const char *phrase;
 	unsigned n;
-	int err = 0;
+	int err = 0, status;
 
-	if (reg_aor(ru, aor, sizeof aor) || !ru->url_user) {
-		ptx_reply(t, 404, "Not Found: no user in the Request-URI");
-		return ptx_free(t);
-	}
-	/* not a user of ours: pinholed forwards to no other domain */
-	if (!reg_domain_served(t->p->conf, ru->url_host)) {
-		ptx_reply(t, 404, "Not Found: domain not served");
-		return ptx_free(t);
-	}
-	loc_get(t->p->store, aor, &c, &n);
-	if (!n) {
-		ptx_reply(t, 480, "Temporarily Unavailable: not registered");
+	if ((status = reqcheck_user(t->p->conf, t->p->store,
+				    t->sip->sip_request->rq_url, aor, sizeof aor,
+				    &c, &n, &phrase))) {
+		ptx_reply(t, status, phrase);
 		return ptx_free(t);
 	}
 	if (t->sip->sip_request->rq_method == sip_method_invite) {
@@ -461,54 +454,25 @@ void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)
 	nta_msg_tsend(p->agent, msg, NULL, TAG_END());
 }
 
-/* An INVITE's or UPDATE's offer: read, or the request answered 400. */
+/* An INVITE's or UPDATE's offer and an INVITE's Firewall-Window: read
+ * (reqcheck.h), or the request answered 400. */
 static bool offer_ok(struct ptx *t)
 {
 	const sip_t *sip = t->sip;
-	const char *why;
 	char phrase[128];
 
-	if (!sip->sip_payload || (sip->sip_request->rq_method != sip_method_invite &&
-				  sip->sip_request->rq_method != sip_method_update))
-		return true;
-	t->offer.body = sip->sip_payload->pl_data;
-	t->offer.len = sip->sip_payload->pl_len;
-	if (sdpfw_read(t->offer.body, t->offer.len, &t->offer.fw, &why)) {
-		snprintf(phrase, sizeof phrase, "Bad Request: %s", why);
-		ptx_reply(t, 400, phrase);
-		return false;
-	}
-	t->has_offer = true;
-	return true;
-}
-
-/* An INVITE's Firewall-Window: one, well formed (PROTOCOL.md sections 2
- * and 8), or the request answered 400. */
-static bool fwwin_ok(struct ptx *t)
-{
-	const char *v = NULL, *why;
-	char phrase[128];
-	struct ph_fwwin w;
-
-	if (t->sip->sip_request->rq_method != sip_method_invite)
-		return true;
-	for (const sip_unknown_t *u = t->sip->sip_unknown; u; u = u->un_next) {
-		if (!u->un_name || strcasecmp(u->un_name, "Firewall-Window"))
-			continue;
-		if (v) {
-			ptx_reply(t, 400, "Duplicate Firewall-Window header");
-			return false;
+	if (!reqcheck_offer(sip, &t->offer.fw, &t->has_offer, phrase,
+			    sizeof phrase)) {
+		if (t->has_offer) {
+			t->offer.body = sip->sip_payload->pl_data;
+			t->offer.len = sip->sip_payload->pl_len;
 		}
-		v = u->un_value ? u->un_value : "";
+		return true;
 	}
-	if (v && ph_fwwin_decode(&w, v, strlen(v), &why)) {
-		snprintf(phrase, sizeof phrase, "Bad Firewall-Window: %s", why);
-		log_notice("proxy: INVITE %s: 400 %s", t->sip->sip_call_id->i_id,
-			   phrase);
-		ptx_reply(t, 400, phrase);
-		return false;
-	}
-	return true;
+	log_notice("proxy: %s %s: 400 %s", sip->sip_request->rq_method_name,
+		   sip->sip_call_id->i_id, phrase);
+	ptx_reply(t, 400, phrase);
+	return false;
 }
 
 void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
@@ -549,7 +513,7 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip)
 		return;
 	t->src = src;
 	t->from_leg = leg;
-	if (!offer_ok(t) || !fwwin_ok(t))
+	if (!offer_ok(t))
 		return ptx_free(t);
 	if (leg >= 0 && sip->sip_to && sip->sip_to->a_tag) {
 		in_dialog(t, &next);

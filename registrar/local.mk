@@ -12,6 +12,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/authsip.c registrar/authsip.h \
 	registrar/slreply.c registrar/slreply.h \
 	registrar/stranger.c registrar/stranger.h \
+	registrar/reqcheck.c registrar/reqcheck.h \
 	registrar/okcache.c registrar/okcache.h \
 	registrar/route.c registrar/route.h \
 	registrar/sdpcheck.c registrar/sdpcheck.h \

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <sofia-sip/msg_addr.h>
 #include <sofia-sip/sip_header.h>
@@ -14,9 +13,9 @@
 
 #include "location.h"
 #include "log.h"
-#include "pinhole/fwwin.h"
 #include "sdpfw.h"
 #include "register.h"
+#include "reqcheck.h"
 #include "slreply.h"
 #include "stranger.h"
 #include "upstream.h"
@@ -35,75 +34,34 @@ bool stranger(const struct authsip *auth, const struct pconf *conf,
 	       !upstream_is_pbx(conf, &src);
 }
 
-/* fork.c's offer_ok() and fwwin_ok(), which come first there: an offer
- * (INVITE, UPDATE) and a Firewall-Window (INVITE) that do not read get a
- * 400, its phrase in buf; 0 when they read or are absent. */
-static int bad_offer(const sip_t *sip, char *buf, size_t size)
-{
-	sip_method_t m = sip->sip_request->rq_method;
-	const char *v = NULL, *why;
-	struct sdpfw fw;
-	struct ph_fwwin w;
-
-	if (sip->sip_payload && (m == sip_method_invite || m == sip_method_update) &&
-	    sdpfw_read(sip->sip_payload->pl_data, sip->sip_payload->pl_len, &fw,
-		       &why)) {
-		snprintf(buf, size, "Bad Request: %s", why);
-		return 400;
-	}
-	if (m != sip_method_invite)
-		return 0;
-	for (const sip_unknown_t *u = sip->sip_unknown; u; u = u->un_next) {
-		if (!u->un_name || strcasecmp(u->un_name, "Firewall-Window"))
-			continue;
-		if (v) {
-			snprintf(buf, size, "Duplicate Firewall-Window header");
-			return 400;
-		}
-		v = u->un_value ? u->un_value : "";
-	}
-	if (v && ph_fwwin_decode(&w, v, strlen(v), &why)) {
-		snprintf(buf, size, "Bad Firewall-Window: %s", why);
-		return 400;
-	}
-	return 0;
-}
-
 bool stranger_refuse(nta_agent_t *agent, const struct pconf *conf,
 		     struct loc_store *store, msg_t *msg, const sip_t *sip)
 {
-	const url_t *ru = sip->sip_request->rq_url;
 	const struct loc_contact *c;
-	const char *phrase = NULL;
+	const char *phrase;
 	char aor[REG_AOR_MAX], bad[128];
+	struct sdpfw fw;
 	unsigned n;
-	int status = 404;
+	bool has;
+	int status;
 
 	/* the proxy's refusals (proxy_request(), to_user()), same words */
 	if (upstream_on(conf) || sip->sip_route ||
 	    sip->sip_request->rq_method == sip_method_ack ||
 	    !stranger(NULL, conf, msg))
 		return false;
-	if (bad_offer(sip, bad, sizeof bad)) {
-		status = 400;
+	if ((status = reqcheck_offer(sip, &fw, &has, bad, sizeof bad))) {
 		phrase = bad;
 		log_notice("proxy: %s %s: 400 %s", sip->sip_request->rq_method_name,
 			   sip->sip_call_id->i_id, phrase);
 	} else if (sip->sip_to && sip->sip_to->a_tag) {
 		status = 403;
 		phrase = "Forbidden: in-dialog request not routed through us";
-	} else if (reg_aor(ru, aor, sizeof aor) || !ru->url_user) {
-		phrase = "Not Found: no user in the Request-URI";
-	} else if (!reg_domain_served(conf, ru->url_host)) {
-		phrase = "Not Found: domain not served";
 	} else {
-		loc_get(store, aor, &c, &n);
-		if (!n) {
-			status = 480;
-			phrase = "Temporarily Unavailable: not registered";
-		}
+		status = reqcheck_user(conf, store, sip->sip_request->rq_url, aor,
+				       sizeof aor, &c, &n, &phrase);
 	}
-	if (!phrase)
+	if (!status)
 		return false;
 	sl_reply(agent, msg, status, phrase, TAG_END());
 	return true;
