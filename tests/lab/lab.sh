@@ -62,6 +62,17 @@ lab_field() { # JSON KEY: a value from a one-line JSON report
 	echo "$1" | sed -n "s/.*\"$2\":\"\{0,1\}\([^\",}]*\).*/\1/p"
 }
 
+# lab_both_got MIN REPORT...: every pinhole-call report says it received at
+# least MIN packets
+lab_both_got() {
+	local min=$1 r
+	shift
+	for r in "$@"; do
+		[ "${r#*\"received\":}" != "$r" ] && [ "$(lab_field "$r" received)" -ge "$min" ] ||
+			return 1
+	done
+}
+
 lab_require() {
 	[ "$(id -u)" = 0 ] || lab_skip "the NAT lab needs root (network namespaces)"
 	command -v ip >/dev/null || lab_skip "iproute2 not installed"

@@ -60,13 +60,8 @@ grep -q 'INVITE: 407' "$D/alice.out" || bad "alice's INVITE not challenged (407)
 grep -q 'proxy: INVITE to sip:[0-9.:]*;transport=tls from any address' "$D/pinholed.log" &&
 	bad "the INVITE to bob left by nta's choice of TLS transport"
 grep -q 'pinhole-call: call ended' "$D/bob.out" || bad "bob did not hear alice's BYE"
-for r in "$A" "$B"; do
-	if [ "${r#*\"received\":}" = "$r" ] || [ "$(lab_field "$r" received)" -lt 100 ]; then
-		bad "want >= 100 packets each way"
-		echo "  alice: $A"; echo "  bob:   $B"
-		break
-	fi
-done
+lab_both_got 100 "$A" "$B" || {
+	bad "want >= 100 packets each way"; echo "  alice: $A"; echo "  bob:   $B"; }
 if [ "$fails" != 0 ]; then
 	grep -E "BYE|proxy: " "$D/pinholed.log" | grep -v "going to existing" | tail -30 | sed "s/^/  pinholed: /"
 	grep -h 'REGISTER\|INVITE\|challenge\|answering' "$D/alice.out" "$D/bob.out" | tail -12 |

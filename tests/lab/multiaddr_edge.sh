@@ -43,13 +43,8 @@ count() { lab_exec srv nft list counter inet edge "$1" | awk '/packets/ { print 
 dropped=$(count pbx_to_x) strayed=$(count phones_to_y)
 
 grep -q 'REGISTER: 200' "$D/alice.out" || bad "alice did not register through the PBX"
-for r in "$A" "$B"; do
-	if [ "${r#*\"received\":}" = "$r" ] || [ "$(lab_field "$r" received)" -lt 100 ]; then
-		bad "want >= 100 packets each way"
-		echo "  alice: $A"; echo "  bob:   $B"
-		break
-	fi
-done
+lab_both_got 100 "$A" "$B" || {
+	bad "want >= 100 packets each way"; echo "  alice: $A"; echo "  bob:   $B"; }
 [ "${dropped:-0}" = 0 ] || bad "$dropped packets from the PBX to X (want 0: pinholed named Y to it)"
 [ "${strayed:-0}" = 0 ] || bad "$strayed packets from the phones to Y (want 0: pinholed named X to them)"
 grep -q "proxy: REGISTER to sip:$PBX:5060;transport=udp from $Y\$" "$D/pinholed.log" ||

@@ -40,13 +40,10 @@ phone() { # HOST NAME NODE ARGS...: a pinhole-call; its output in NAME.out
 ok_call() { # NAME CALLER CALLEE: both reports say media flowed both ways
 	local a b
 	a=$(tail -1 "$LAB_DIR/$2.out") b=$(tail -1 "$LAB_DIR/$3.out")
-	for r in "$a" "$b"; do
-		if [ "${r#*\"received\":}" = "$r" ] || [ "$(lab_field "$r" received)" -lt 100 ]; then
-			fail "$1: want >= 100 packets each way"
-			echo "  $2: $a"; echo "  $3: $b"
-			return 1
-		fi
-	done
+	lab_both_got 100 "$a" "$b" || {
+		fail "$1: want >= 100 packets each way"
+		echo "  $2: $a"; echo "  $3: $b"
+		return 1; }
 	echo "ok: $1: $2 got $(lab_field "$a" received), $3 $(lab_field "$b" received) ($(lab_field "$a" route))"
 }
 

@@ -59,14 +59,11 @@ wait "$pa" "$pb" 2>/dev/null
 A=$(tail -1 "$D/alice.out")
 B=$(tail -1 "$D/bob.out")
 fails=0
-for r in "$A" "$B"; do
-	if [ "${r#*\"received\":}" = "$r" ] || [ "$(lab_field "$r" received)" -lt 100 ]; then
-		echo "FAIL: want >= 100 packets each way"
-		echo "  alice: $A"; echo "  bob:   $B"
-		sed 's/^/  pinholed: /' "$D/pinholed.log" | grep -v sofia | tail -15
-		fails=$((fails + 1)); break
-	fi
-done
+lab_both_got 100 "$A" "$B" || {
+	echo "FAIL: want >= 100 packets each way"
+	echo "  alice: $A"; echo "  bob:   $B"
+	sed 's/^/  pinholed: /' "$D/pinholed.log" | grep -v sofia | tail -15
+	fails=$((fails + 1)); }
 for u in alice bob; do
 	grep -q "REGISTER $u@$LAB_SRV_IP from [^ ]*/tls: 200" "$D/pinholed.log" || {
 		echo "FAIL: no REGISTER of $u over TLS in pinholed's log"; fails=$((fails + 1)); }
