@@ -314,7 +314,8 @@ int call_branch(struct call *c, const struct flow *flow,
 			   : c->relay_err == EAFNOSUPPORT
 				   ? "media of another address family"
 			   : c->relay_err == ETIMEDOUT ? "no relay answers"
-				   : "relay off");
+			   : c->relay_err == ENOTSUP ? "relay off"
+				   : strerror(c->relay_err));
 		return c->relay_err;
 	}
 	role = !c->has_offer ? PH_ROLE_NONE

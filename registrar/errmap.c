@@ -32,6 +32,8 @@ static const struct {
 			  "media relay answers"}},
 	{ENOTSUP, {503, "Service Unavailable: no direct media path and the "
 			"relay is off"}},
+	{EMFILE, {503, "Service Unavailable: out of file descriptors"}},
+	{ENFILE, {503, "Service Unavailable: out of file descriptors"}},
 	{EPROTO, {500, "Server Internal Error: cannot forward"}},
 };
 

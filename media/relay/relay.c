@@ -76,12 +76,20 @@ static int pair_open(struct ph_relay *r, unsigned p, struct rleg *l)
 	return err;
 }
 
+/* A pair's ports held by another program are passed over, this many at
+ * most per call: a relay beside others (rtpengine, another pinholed, a
+ * phone's media) finds the pairs it can have, in a bounded time */
+#define PAIR_TRIES 256
+
 /* A free pair whose two ports both bind; the next after the last one
  * taken, so a freed port is not handed out again at once (stale media
- * from the last call must not find the next one). */
+ * from the last call must not find the next one). EBUSY when none is
+ * free or binds; no file descriptor or memory left is said as such
+ * (EMFILE, ENFILE, ENOBUFS, ENOMEM), not as ports exhausted. */
 static int pair_take(struct ph_relay *r, struct rleg *l)
 {
-	for (unsigned tries = 0; tries < 16; tries++) {
+	for (unsigned tries = 0; tries < PAIR_TRIES; tries++) {
+		int err;
 		unsigned p = 0, k;
 
 		pthread_mutex_lock(&r->pool_mu);
@@ -98,9 +106,12 @@ static int pair_take(struct ph_relay *r, struct rleg *l)
 		r->pair_cursor = (p + 1) % r->npairs;
 		pthread_mutex_unlock(&r->pool_mu);
 
-		if (!pair_open(r, p, l))
+		if (!(err = pair_open(r, p, l)))
 			return 0;
-		pair_release(r, p); /* held by another program: the next one */
+		pair_release(r, p);
+		if (err != EADDRINUSE && err != EACCES)
+			return err;
+		/* held by another program: the next one */
 	}
 	return EBUSY;
 }

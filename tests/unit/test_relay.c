@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -390,6 +392,81 @@ Test(relay, an_exhausted_pool_says_ebusy_and_recovers)
 	cr_assert_eq(ph_relay_stats(r, id[0], &(struct ph_relay_stats){0}), ENOENT);
 	cr_assert_eq(ph_relay_alloc(r, &id[2], port), 0);
 	cr_assert_neq(id[2], id[0], "a reused slot gets a new id");
+}
+
+/* Can port be bound on loopback now? */
+static bool port_free(unsigned port)
+{
+	struct ph_addr a;
+	int fd;
+
+	ph_addr_set(&a, "127.0.0.1", (uint16_t)port);
+	if (ph_sock_open(&fd, &a))
+		return false;
+	close(fd);
+	return true;
+}
+
+/* Ports another program holds are passed over, however many: here all
+ * but two pairs of 200 (a stream takes two; the search starts anywhere). */
+Test(relay, ports_held_by_others_are_passed_over)
+{
+	struct ph_relay_conf c = {.idle_s = 60, .threads = 1};
+	struct ph_addr port[2];
+	static int held[200];
+	unsigned base = 0, n = 0;
+	uint64_t id;
+
+	/* 400 ports in 2000-9799 (below the ephemeral range and the SIPp
+	 * tests' ports), where pairs 57 and 143 are free; the others held
+	 * here (or by anyone else: the same to it) */
+	srand((unsigned)getpid() ^ (unsigned)ph_now_ms());
+	for (unsigned tries = 0; tries < 100 && !base; tries++) {
+		base = 2000 + 2 * ((unsigned)rand() % 3700);
+		if (!port_free(base + 114) || !port_free(base + 115) ||
+		    !port_free(base + 286) || !port_free(base + 287))
+			base = 0;
+	}
+	cr_assert_neq(base, 0, "no room for the test's ports");
+	for (unsigned p = 0; p < 200; p++) {
+		struct ph_addr a;
+
+		ph_addr_set(&a, "127.0.0.1", (uint16_t)(base + 2 * p));
+		if (p != 57 && p != 143 && !ph_sock_open(&held[n], &a))
+			n++;
+	}
+	ph_addr_set(&c.addr, "127.0.0.1", 0);
+	c.port_min = (uint16_t)base;
+	c.port_max = (uint16_t)(base + 399);
+	cr_assert_eq(ph_relay_start(&r, &c), 0);
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0,
+		     "the two free pairs of 200 were not found");
+	cr_assert(ph_addr_port(&port[0]) == base + 2 * 57 ||
+		  ph_addr_port(&port[0]) == base + 2 * 143);
+	cr_assert_eq(ph_relay_alloc(r, &id, port), EBUSY, "none is left");
+	while (n)
+		close(held[--n]);
+}
+
+/* No file descriptor left is said as such, not as ports exhausted. */
+Test(relay, no_file_descriptor_left_is_said_so)
+{
+	struct ph_addr port[2];
+	struct rlimit old, low;
+	uint64_t id;
+	int next;
+
+	start(2, 60);
+	next = dup(0);
+	cr_assert_geq(next, 0);
+	close(next);
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)next;
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &low), 0);
+	cr_assert_eq(ph_relay_alloc(r, &id, port), EMFILE);
+	cr_assert_eq(setrlimit(RLIMIT_NOFILE, &old), 0);
+	cr_assert_eq(ph_relay_alloc(r, &id, port), 0);
 }
 
 Test(relay, an_idle_stream_is_freed, .timeout = 10)
