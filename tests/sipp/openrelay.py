@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import fail, sip  # noqa: E402
+from sipsock import fail, header, sip  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 VICTIM, STRANGER = "127.0.0.5", "127.0.0.6"
@@ -77,14 +77,6 @@ def answer(s):
 def expect(case, got, want):
     if not got or not got.startswith(want):
         fail("%s: expected %r, got %r" % (case, want, got))
-
-
-def header(msg, name):
-    for line in msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == name.lower().encode():
-            return v.strip().decode()
-    return None
 
 
 def sdp_media(msg):

@@ -19,7 +19,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import fail, sip  # noqa: E402
+from sipsock import callee_reply, fail, sip  # noqa: E402
 
 HOST, PORT, WORK, RESTARTS = (sys.argv[1], int(sys.argv[2]), sys.argv[3],
                               int(sys.argv[4]))
@@ -80,18 +80,7 @@ def base(s, method, cseq, to_tag=""):
 
 
 def reply(s, request, src, code, body=""):
-    head = request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
-    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
-            (b"via", b"from", b"to", b"call-id", b"cseq", b"record-route")]
-    keep = [h + b";tag=rkb" if h.lower().startswith(b"to:") and
-            b"tag=" not in h else h for h in keep]
-    keep.append(b"Contact: <sip:bob@%s:%d>"
-                % (HOST.encode(), s.getsockname()[1]))
-    if body:
-        keep.append(b"Content-Type: application/sdp")
-    s.sendto(b"SIP/2.0 " + code + b"\r\n" + b"\r\n".join(keep) +
-             b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body.encode(),
-             src)
+    callee_reply(s, request, src, code, "bob", "rkb", body)
 
 
 def in_dialog(s, method, cseq, route, target):

@@ -11,6 +11,9 @@ import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from sipsock import callee_reply  # noqa: E402
+
 HOST, PORT, PID = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 seq = [0]
 
@@ -89,18 +92,7 @@ def invite(s, call, body=""):
 
 def reply(s, request, src, code, body=""):
     """The callee's answer to a request pinholed forwarded to it."""
-    head = request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
-    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
-            (b"via", b"from", b"to", b"call-id", b"cseq", b"record-route")]
-    keep = [h + b";tag=cl" if h.lower().startswith(b"to:") else h
-            for h in keep]
-    keep.append(b"Contact: <sip:carol@%s:%d>"
-                % (HOST.encode(), s.getsockname()[1]))
-    if body:
-        keep.append(b"Content-Type: application/sdp")
-    s.sendto(b"SIP/2.0 " + code + b"\r\n" + b"\r\n".join(keep) +
-             b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body.encode(),
-             src)
+    callee_reply(s, request, src, code, "carol", "cl", body)
 
 
 def gone():

@@ -1,6 +1,7 @@
 """What the scripted SIP tests share: a UDP socket on the test's address,
 a request to pinholed without a body, a message with its Content-Length,
-and the failure line."""
+a header field's value, a scripted callee's answer, and the failure
+line."""
 import socket
 import sys
 
@@ -26,3 +27,30 @@ def fail(why):
 def sip(start, headers, body=""):
     lines = [start] + headers + ["Content-Length: %d" % len(body), "", body]
     return "\r\n".join(lines).encode()
+
+
+def header(msg, name):
+    """The value of msg's (bytes) first header field name, or None."""
+    for line in msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
+        k, _, v = line.partition(b":")
+        if k.strip().lower() == name.lower().encode():
+            return v.strip().decode()
+    return None
+
+
+def callee_reply(s, request, src, code, user, tag, body=""):
+    """A scripted callee's answer (code: bytes) on s to a request pinholed
+    forwarded to it from src: its Via, From, To (tagged), Call-ID, CSeq
+    and Record-Route, a Contact of user at s's address, an SDP body."""
+    head = request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
+            (b"via", b"from", b"to", b"call-id", b"cseq", b"record-route")]
+    keep = [h + b";tag=" + tag.encode() if h.lower().startswith(b"to:") and
+            b"tag=" not in h else h for h in keep]
+    host, port = s.getsockname()[:2]
+    keep.append(b"Contact: <sip:%s@%s:%d>" % (user.encode(), host.encode(), port))
+    if body:
+        keep.append(b"Content-Type: application/sdp")
+    s.sendto(b"SIP/2.0 " + code + b"\r\n" + b"\r\n".join(keep) +
+             b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body.encode(),
+             src)

@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import fail, sip  # noqa: E402
+from sipsock import fail, header, sip  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 WAIT = 2.0
@@ -53,14 +53,6 @@ def recv_sip(s):
 
 def first_line(msg):
     return msg.split(b"\r\n", 1)[0].decode(errors="replace") if msg else None
-
-
-def header(msg, name):
-    for line in msg.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]:
-        k, _, v = line.partition(b":")
-        if k.strip().lower() == name.lower().encode():
-            return v.strip().decode()
-    return None
 
 
 def body(msg):
