@@ -18,6 +18,7 @@ cleanup() {
 	for p in $KPID $RPID; do kill "$p" 2>/dev/null; done
 	for p in $KPID $RPID; do wait "$p" 2>/dev/null; done
 	rm -rf "$WORK"
+	ports_unlock
 	trap - EXIT
 	exit "$st"
 }

@@ -79,6 +79,7 @@ ph_cleanup() {
 	# a test passes only if all pinholed sent reads right (sipcheck)
 	[ "$st" = 0 ] && ! sip_check "$WORK"/sent-*.cap && st=1
 	rm -rf "$WORK"
+	ports_unlock
 	trap - EXIT
 	exit "$st"
 }
@@ -105,16 +106,35 @@ port_free() {
 	! ss -Hlnt "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# free_base N: a random port with N free ports from it on, in 10000-21999:
-# below the kernel's ephemeral range (32768-60999), where a client socket
-# of any test (a TCP connect, a resolver) could take it between our check
-# and pinholed's bind, and below the relay ports (22000-23999 here).
+# free_base N (N <= 40): a random port with N free ports from it on, in
+# 10000-21999: below the kernel's ephemeral range (32768-60999), where a
+# client socket of any test (a TCP connect, a resolver) could take it
+# between our check and pinholed's bind, and below the relay ports
+# (22000-23999 here). Held for this test until it ends (a lock under
+# PH_LOCKS, ph_cleanup drops it): a test that restarts its pinholed on its
+# port leaves it free meanwhile, and a parallel test must not take it
+# then (both would bind it, SO_REUSEADDR, and hear each other's traffic).
+PH_LOCKS=${TMPDIR:-/tmp}/ph-portlocks
+ports_unlock() { # what free_base took for this test
+	for l in "$PH_LOCKS"/*; do
+		[ "$(cat "$l/pid" 2>/dev/null)" = "$$" ] && rm -rf "$l"
+	done
+}
 free_base() {
-	for _ in $(seq 1 50); do
-		b=$(( (($(od -An -N2 -tu2 /dev/urandom) % 1190) * 10) + 10000 ))
+	mkdir -p "$PH_LOCKS" 2>/dev/null
+	for _ in $(seq 1 100); do
+		b=$(( (($(od -An -N2 -tu2 /dev/urandom) % 300) * 40) + 10000 ))
+		l=$PH_LOCKS/$b
+		if ! mkdir "$l" 2>/dev/null; then
+			# held, or being taken, by a live test: another one
+			o=$(cat "$l/pid" 2>/dev/null)
+			{ [ -n "$o" ] && ! kill -0 "$o" 2>/dev/null; } || continue
+		fi
+		echo $$ >"$l/pid"
 		ok=1
 		for i in $(seq 0 $(($1 - 1))); do port_free $((b + i)) || { ok=0; break; }; done
 		[ "$ok" = 1 ] && { echo "$b"; return 0; }
+		rm -rf "$l"
 	done
 	return 1
 }
