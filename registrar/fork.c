@@ -437,6 +437,8 @@ static bool stateless_bye(struct proxy *p, msg_t *msg, sip_t *sip,
 
 void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip)
 {
+	if (proceeding_response(p, msg, sip))
+		return;
 	/* our Via on top, the next one tells where it goes: only one we
 	 * added for that very Via (else anyone could have pinholed send a
 	 * response anywhere) */

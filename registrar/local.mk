@@ -26,7 +26,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/call.c registrar/call.h registrar/call_int.h \
 	registrar/calls.c registrar/callkeep.c \
 	registrar/proxy.c registrar/proxy.h registrar/proxy_int.h \
-	registrar/fork.c \
+	registrar/fork.c registrar/proceed.c \
 	registrar/countmap.c registrar/countmap.h \
 	registrar/callquota.c registrar/ratelog.h \
 	registrar/ratelimit.c registrar/ratelimit.h \

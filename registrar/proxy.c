@@ -37,13 +37,14 @@ int proxy_alloc(struct proxy **pp, nta_agent_t *agent, struct loc_store *st,
 
 	if (!p)
 		return ENOMEM;
-	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL, NULL};
+	*p = (struct proxy){agent, st, flows, calls, conf, 0, NULL, NULL, NULL};
 	if ((err = sign_key_alloc(&p->key, conf->route_secret))) {
 		log_err("proxy: no key for route signatures: %s", strerror(err));
 		free(p);
 		return err;
 	}
-	if ((err = okcache_alloc(&p->oks, OKCACHE_MAX))) {
+	if ((err = okcache_alloc(&p->oks, OKCACHE_MAX)) ||
+	    (err = proceeding_alloc(&p->own))) {
 		proxy_free(p);
 		return err;
 	}
@@ -59,6 +60,7 @@ void proxy_free(struct proxy *p)
 	if (p) {
 		sign_key_free(p->key);
 		okcache_free(p->oks);
+		proceeding_free(p->own);
 	}
 	free(p);
 }
@@ -217,9 +219,11 @@ static bool caller_gone(const struct ptx *t)
 
 void ptx_free(struct ptx *t)
 {
-	for (unsigned i = 0; i < t->n; i++)
+	for (unsigned i = 0; i < t->n; i++) {
 		if (t->b[i].orq)
 			nta_outgoing_destroy(t->b[i].orq);
+		proceeding_drop(t->p, &t->b[i]);
+	}
 	/* nta answers 500 to a transaction destroyed unanswered; a non-INVITE
 	 * from a caller that has gone ends with a 408 instead, which nta does
 	 * not send (RFC 4320 section 4.1) */
@@ -315,7 +319,7 @@ static bool read_sdp(const sip_t *s, struct call_sdp *out, const char *who,
 	return false;
 }
 
-static uint64_t now_ms(void)
+uint64_t proxy_now_ms(void)
 {
 	struct timespec ts;
 
@@ -349,7 +353,7 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 	apply(resp, rs, &e);
 	if (mt == sip_method_invite && e.punch[0] && e.body &&
 	    okcache_put(t->p->oks, rs->sip_call_id->i_id, rs->sip_cseq->cs_seq,
-			rs->sip_to->a_tag, e.punch, e.body, now_ms()))
+			rs->sip_to->a_tag, e.punch, e.body, proxy_now_ms()))
 		log_warn("proxy: call %s: its 2xx's edits not kept: a "
 			 "retransmission of it would go up as it comes",
 			 rs->sip_call_id->i_id);
@@ -358,7 +362,10 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 
 void proxy_tick(struct proxy *p)
 {
-	okcache_expire(p->oks, now_ms());
+	uint64_t now = proxy_now_ms();
+
+	okcache_expire(p->oks, now);
+	proceeding_tick(p, now);
 }
 
 void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s)
@@ -371,7 +378,7 @@ void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s)
 	    s->sip_cseq->cs_method != sip_method_invite || !s->sip_call_id ||
 	    !s->sip_to ||
 	    okcache_get(p->oks, s->sip_call_id->i_id, s->sip_cseq->cs_seq,
-			s->sip_to->a_tag, now_ms(), &punch, &body))
+			s->sip_to->a_tag, proxy_now_ms(), &punch, &body))
 		return;
 	snprintf(e.punch, sizeof e.punch, "%s", punch);
 	e.body = (char *)body; /* apply() only reads it */
@@ -395,18 +402,45 @@ static msg_t *answer_up(msg_t *resp)
 	return up;
 }
 
+/* A branch still ringing: CANCEL it (RFC 3261 16.10), from where its
+ * INVITE went (nta would not know). */
+static void cancel_branch(struct ptx *t, struct branch *b)
+{
+	char next[PROXY_HOP_MAX];
+	tport_t *tp;
+
+	if (b->status >= 200)
+		return;
+	if (b->req)
+		return proceeding_cancel(t->p, b);
+	if (!b->orq)
+		return;
+	tp = ptx_hop(t, b, next);
+	nta_outgoing_tcancel(b->orq, NULL, NULL, TAG_IF(tp, NTATAG_TPORT(tp)),
+			     TAG_END());
+}
+
 static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 {
-	struct ptx *t = b->t;
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
+
+	if (status < 200 && resp)
+		proceeding_take(b->t->p, b, orq); /* orq and sip may go */
+	ptx_response(b, status, resp);
+	return 0;
+}
+
+void ptx_response(struct branch *b, int status, msg_t *resp)
+{
+	struct ptx *t = b->t;
 
 	if (status < 200) {
 		if (status > 100 && resp && !t->answered)
 			forward_up(t, resp);
 		else
 			msg_destroy(resp);
-		return 0;
+		return;
 	}
 	if (b->status < 200)
 		t->finals++;
@@ -426,8 +460,7 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 		forward_up(t, resp);
 		if (!t->answered)
 			for (unsigned i = 0; i < t->n; i++)
-				if (t->b[i].orq && t->b[i].status < 200)
-					nta_outgoing_tcancel(t->b[i].orq, NULL, NULL, TAG_END());
+				cancel_branch(t, &t->b[i]);
 		t->answered = true;
 	} else if (better(status, t->best)) {
 		t->best = status;
@@ -439,7 +472,6 @@ static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 	}
 	if (t->finals == t->n)
 		all_final(t);
-	return 0;
 }
 
 /* CANCEL from upstream: cancel every branch still ringing; each answers
@@ -450,13 +482,7 @@ static int on_cancel(struct ptx *t, nta_incoming_t *irq, sip_t const *sip)
 		return 0;
 	t->cancelled = true;
 	for (unsigned i = 0; i < t->n; i++)
-		if (t->b[i].orq && t->b[i].status < 200) {
-			tport_t *tp = flow_tport(t->p->flows, &t->b[i].flow);
-
-			/* (from where its INVITE went: nta would not know) */
-			nta_outgoing_tcancel(t->b[i].orq, NULL, NULL,
-					     TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
-		}
+		cancel_branch(t, &t->b[i]);
 	return 200;
 }
 
@@ -529,6 +555,19 @@ bool proxy_via_ours(const struct proxy *p, const sip_t *sip)
 	return sign_check(p->key, parts, VIA_PARTS, br + 9 + nl);
 }
 
+tport_t *ptx_hop(const struct ptx *t, const struct branch *b,
+		 char next[PROXY_HOP_MAX])
+{
+	if (ph_addr_isset(&b->node)) {
+		flow_hop_url(next, PROXY_HOP_MAX, &b->node, FLOW_UDP);
+		return NULL;
+	}
+	flow_hop_url(next, PROXY_HOP_MAX, &b->flow.src, b->flow.transport);
+	/* from the address the callee's flow came to (its NAT knows no
+	 * other), not from whichever transport nta would pick */
+	return flow_tport(t->p->flows, &b->flow);
+}
+
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 		       bool record_route, const struct call_edit *e)
 {
@@ -539,7 +578,7 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	 * after T4, 5 s; measured, 17 % of what a call holds */
 	msg_t *m = msg_dup(t->req);
 	sip_t *s = sip_object(m);
-	char next[128], branch[PROXY_BRANCH_MAX];
+	char next[PROXY_HOP_MAX], branch[PROXY_BRANCH_MAX];
 	tport_t *tp;
 
 	if (!m || proxy_branch(t->p, s, false, branch)) {
@@ -563,20 +602,13 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	}
 	proxy_frame(m, s);
 	b->t = t;
-	if (ph_addr_isset(&b->node)) {
-		flow_hop_url(next, sizeof next, &b->node, FLOW_UDP);
-		tp = NULL;
-	} else {
-		flow_hop_url(next, sizeof next, &b->flow.src, b->flow.transport);
-		/* from the address the callee's flow came to (its NAT knows
-		 * no other), not from whichever transport nta would pick */
-		tp = flow_tport(t->p->flows, &b->flow);
-	}
+	tp = ptx_hop(t, b, next);
 	log_debug("proxy: %s to %s from %s", s->sip_request->rq_method_name,
 		  next, tp ? tport_name(tp)->tpn_ident : "any address");
 	b->orq = nta_outgoing_mcreate(t->p->agent, on_response, b,
 				      (url_string_t *)next, m,
 				      NTATAG_BRANCH_KEY(branch),
+				      NTATAG_PASS_100(1), /* proceed.c takes it then */
 				      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
 	return b->orq ? 0 : ENOMEM;
 }

@@ -1,6 +1,7 @@
 /* Inside the proxy: its transactions, shared by proxy.c (server and
- * client transactions, answers going up) and fork.c (where requests go:
- * bindings, dialogs). Nothing else includes this. */
+ * client transactions, answers going up), proceed.c (an INVITE branch
+ * once it rings) and fork.c (where requests go: bindings, dialogs).
+ * Nothing else includes this. */
 #ifndef PINHOLED_PROXY_INT_H
 #define PINHOLED_PROXY_INT_H
 
@@ -10,6 +11,7 @@
 #endif
 #include <sofia-sip/nta.h>
 #include <sofia-sip/sip.h>
+#include <sofia-sip/tport.h>
 
 #include "proxy.h"
 #include "sign.h"
@@ -25,11 +27,16 @@ struct proxy {
 	unsigned invites;             /* initial INVITEs not yet freed */
 	struct sign_key *key;         /* Record-Route and Via branches */
 	struct okcache *oks;          /* the edits of 2xx to INVITEs gone up */
+	struct proceeding *own;       /* INVITE branches taken from nta */
 };
 
 struct branch {
 	struct ptx *t;
-	nta_outgoing_t *orq;
+	nta_outgoing_t *orq;          /* nta's client transaction, or: */
+	msg_t *req;                   /* proceed.c's: the INVITE as it went */
+	struct branch *own_next;      /* proceed.c's table */
+	uint64_t since_ms;            /* its Timer C (or wait after CANCEL) */
+	bool cancelled;               /* proceed.c sent its CANCEL */
 	int status;
 	struct flow flow;             /* the callee's: where its requests go */
 	struct ph_addr node;          /* set: the node holding that flow, which
@@ -72,7 +79,17 @@ void ptx_reply_err(struct ptx *t, int err);
  * the call's edits for its receiver (e may be NULL). */
 int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 	       bool record_route, const struct call_edit *e);
+/* Where b's requests go (a URL in next) and the transport they leave
+ * by (NULL: any). */
+#define PROXY_HOP_MAX 128
+tport_t *ptx_hop(const struct ptx *t, const struct branch *b,
+		 char next[PROXY_HOP_MAX]);
+/* A response to branch b (NULL: none came, status is nta's or ours);
+ * takes resp. May free b's transaction. */
+void ptx_response(struct branch *b, int status, msg_t *resp);
 const char *proxy_header(const sip_t *sip, const char *name);
+/* Monotonic milliseconds. */
+uint64_t proxy_now_ms(void);
 /* The top Via of a response is one pinholed added for the next one: its
  * branch carries our MAC of that Via (where the response goes next). */
 bool proxy_via_ours(const struct proxy *p, const sip_t *sip);
@@ -90,5 +107,22 @@ void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s);
  * add one to a message it is handed whole. Header lines that could not be
  * read are dropped. */
 void proxy_frame(msg_t *m, sip_t *s);
+
+/* proceed.c: an INVITE branch over UDP, once it rings, is pinholed's,
+ * not nta's (why: there). */
+struct proceeding;
+int proceeding_alloc(struct proceeding **pp);
+void proceeding_free(struct proceeding *pr);
+/* b's transaction has had a provisional answer: taken from nta (orq
+ * destroyed, its request kept), unless it is not an INVITE over UDP. */
+bool proceeding_take(struct proxy *p, struct branch *b, nta_outgoing_t *orq);
+/* b no longer held (its transaction ends). */
+void proceeding_drop(struct proxy *p, struct branch *b);
+/* A response no nta transaction took: true when it was a held branch's
+ * (or a final non-2xx repeated after it, ACKed again): taken. */
+bool proceeding_response(struct proxy *p, msg_t *msg, sip_t *sip);
+void proceeding_cancel(struct proxy *p, struct branch *b);
+/* Timer C, every second or so. */
+void proceeding_tick(struct proxy *p, uint64_t now_ms);
 
 #endif

@@ -699,8 +699,16 @@ void sipd_log_stats(const struct sipd *d)
 {
 	const struct stund_stats *st = stund_stats(d->stund);
 	unsigned long aors, contacts;
+	usize_t irqs = 0, orqs = 0;
 
 	loc_count(d->store, &aors, &contacts);
+	/* what the SIP stack holds: each transaction lives on after its
+	 * answer for its timers (nta, RFC 3261 17) */
+	nta_agent_get_stats(d->agent, NTATAG_S_IRQ_HASH_USED_REF(irqs),
+			    NTATAG_S_ORQ_HASH_USED_REF(orqs), TAG_END());
+	log_notice("stats: %lu calls; sip: %lu server and %lu client "
+		   "transactions held", (unsigned long)calls_count(d->calls),
+		   (unsigned long)irqs, (unsigned long)orqs);
 	log_notice("stats: %lu AoRs, %lu bindings; stun: %lu requests, "
 		   "%lu answers, %lu hop answers, %lu errors, %lu malformed, "
 		   "%lu null packets, %lu too small to answer, %lu refused by "

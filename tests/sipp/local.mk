@@ -28,6 +28,7 @@ sipp_tests = \
 	tests/sipp/outbound.sh \
 	tests/sipp/openrelay.sh \
 	tests/sipp/txnlife.sh \
+	tests/sipp/proceed.sh \
 	tests/sipp/upstream.sh \
 	tests/sipp/sipcheck.sh \
 	tests/sipp/tls.sh
@@ -35,7 +36,7 @@ TESTS += $(sipp_tests)
 check_PROGRAMS += tests/sipp/netcheck
 tests_sipp_netcheck_LDADD = media/libpinhole.la
 EXTRA_DIST += $(sipp_tests) tests/sipp/lib.sh tests/sipp/upstream.py \
-	tests/sipp/txnlife.py \
+	tests/sipp/txnlife.py tests/sipp/proceed.py \
 	tests/sipp/register.xml tests/sipp/rules.xml tests/sipp/fwwin.xml \
 	tests/sipp/fwwin_bad.xml tests/sipp/plain_503_norelay.xml tests/sipp/plain_reg.xml tests/sipp/plain_uac_rtp.xml \
 	tests/sipp/plain_uas_rtp.xml tests/sipp/plain_hold_uac.xml \

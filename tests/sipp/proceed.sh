@@ -1,0 +1,34 @@
+#!/bin/sh
+# An INVITE branch once it rings is pinholed's, not nta's (proceed.c,
+# issue 12: nta held each answered INVITE's request and 2xx 32 s). After
+# 20 calls rang, were answered and hung up, pinholed holds no client
+# transaction of theirs (SIGUSR1's counters); a 486 after ringing and a
+# CANCEL while ringing go as RFC 3261 says (proceed.py).
+. "${top_srcdir:-.}/tests/sipp/lib.sh"
+command -v python3 >/dev/null 2>&1 || skip "needs python3"
+[ "${PH_IP:-127.0.0.1}" = 127.0.0.1 ] || skip "needs PH_IP 127.0.0.1"
+
+N=20
+ph_start -o domains=127.0.0.1
+timeout 60 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" calls $N ||
+	fail "proceed.py calls"
+kill -USR1 "$PH_PID"
+line=
+for _ in $(seq 1 50); do
+	line=$(grep -o 'sip: [0-9]* server and [0-9]* client transactions held' \
+		"$WORK/pinholed.log" | tail -1)
+	[ -n "$line" ] && break
+	sleep 0.1
+done
+[ -n "$line" ] || fail "no counters logged on SIGUSR1"
+held=$(echo "$line" | awk '{ print $5 }')
+echo "after $N answered calls: $line"
+# the REGISTER and each BYE go statelessly; an INVITE's client transaction
+# was nta's until Timer D, 32 s after its 2xx
+[ "$held" -lt 2 ] || fail "$held client transactions held after $N answered calls"
+echo "ok: no client transaction of $N answered calls held"
+timeout 30 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" busy ||
+	fail "proceed.py busy"
+timeout 30 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" cancel ||
+	fail "proceed.py cancel"
+ph_alive || fail "pinholed died"
