@@ -115,7 +115,9 @@ bool proceeding_take(struct proxy *p, struct branch *b, nta_outgoing_t *orq)
 	msg_t *req;
 	unsigned h;
 
-	if (b->req || b->status >= 200 ||
+	/* CANCELled by nta, it is nta's: it would swallow the final
+	 * answer to a transaction destroyed then */
+	if (b->req || b->status >= 200 || b->cancelled ||
 	    b->t->sip->sip_request->rq_method != sip_method_invite ||
 	    !over_udp(b) ||
 	    !(req = nta_outgoing_getrequest(orq)))

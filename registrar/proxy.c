@@ -416,6 +416,7 @@ static void cancel_branch(struct ptx *t, struct branch *b)
 	if (!b->orq)
 		return;
 	tp = ptx_hop(t, b, next);
+	b->cancelled = true; /* nta's now: proceed.c does not take it */
 	nta_outgoing_tcancel(b->orq, NULL, NULL, TAG_IF(tp, NTATAG_TPORT(tp)),
 			     TAG_END());
 }

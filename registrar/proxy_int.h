@@ -36,7 +36,7 @@ struct branch {
 	msg_t *req;                   /* proceed.c's: the INVITE as it went */
 	struct branch *own_next;      /* proceed.c's table */
 	uint64_t since_ms;            /* its Timer C (or wait after CANCEL) */
-	bool cancelled;               /* proceed.c sent its CANCEL */
+	bool cancelled;               /* its CANCEL sent (or held by nta) */
 	int status;
 	struct flow flow;             /* the callee's: where its requests go */
 	struct ph_addr node;          /* set: the node holding that flow, which

@@ -12,6 +12,11 @@ nta's). Over UDP, a caller A calls a registered callee B through pinholed:
     proceed.py HOST PORT cancel    B rings, A CANCELs: B gets a CANCEL of
                                    its INVITE (9.1), answers 487, which A
                                    gets, and B its ACK
+    proceed.py HOST PORT timerc    B rings, then falls silent: Timer C
+                                   (185 s, 16.6 step 11) CANCELs its
+                                   branch, and 64*T1 later A gets 408
+                                   (about 220 s: proceed.sh runs it only
+                                   with PROCEED_TIMERC=1)
 
 Prints one "ok:" line per check; exits 1 at the first failure."""
 import os
@@ -178,6 +183,54 @@ def cancel(a, b):
     print("ok: alice's CANCEL reaches bob in his INVITE's transaction; his "
           "487 reaches her, and he gets its ACK")
 
+    # a CANCEL before bob rang: it waits for his first answer (9.1)
+    call_id = "proceed-early-%d" % os.getpid()
+    a.sendto(sip("INVITE sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
+                 hdr(a, call_id, "INVITE", 1, "inv" + call_id,
+                     extra=["Content-Type: application/sdp"]),
+                 sdp(port_of(a) + 2)), (HOST, PORT))
+    inv, src = recv_sip(b)
+    expect("early: the INVITE forwarded to bob", inv, "INVITE ")
+    a.sendto(sip("CANCEL sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
+                 hdr(a, call_id, "CANCEL", 1, "inv" + call_id)), (HOST, PORT))
+    expect("early: the 200 to alice's CANCEL", recv_sip(a)[0], "SIP/2.0 200 ")
+    callee_reply(b, inv, src, b"180 Ringing", "bob", "callee")
+    can, csrc = recv_sip(b)
+    expect("early: the CANCEL at bob once he rang", can, "CANCEL ")
+    same_transaction("early: the CANCEL", can, inv, "CANCEL")
+    callee_reply(b, can, csrc, b"200 OK", "bob", "callee")
+    callee_reply(b, inv, src, b"487 Request Terminated", "bob", "callee")
+    got, _ = recv_sip(a)
+    if got and got.startswith(b"SIP/2.0 180 "):  # his 180 may go up first
+        got, _ = recv_sip(a)
+    expect("early: the 487 at alice", got, "SIP/2.0 487 ")
+    expect("early: the ACK of the 487 at bob", recv_sip(b)[0], "ACK ")
+    print("ok: a CANCEL before bob rang reaches him once he rings; his 487 "
+          "reaches alice, and he gets its ACK")
+
+
+def timerc(a, b):
+    call_id = "proceed-timerc-%d" % os.getpid()
+    inv, _ = ring(a, b, call_id)
+    start = time.monotonic()
+    can, _ = recv_sip(b, 200)
+    expect("the CANCEL of Timer C at bob", can, "CANCEL ")
+    same_transaction("the CANCEL of Timer C", can, inv, "CANCEL")
+    took = time.monotonic() - start
+    if took < 180:
+        fail("Timer C fired after %.0f s, not past 3 minutes" % took)
+    print("ok: %.0f s after bob's 180 his branch is CANCELled (Timer C)" % took)
+    end = time.monotonic() + 40
+    got = None
+    while time.monotonic() < end:
+        got, _ = recv_sip(a, end - time.monotonic())
+        if not got or not got.startswith(b"SIP/2.0 1"):
+            break
+    expect("alice's answer once bob's branch, CANCELled, said nothing", got,
+           "SIP/2.0 408 ")
+    print("ok: %.0f s after the CANCEL, with no answer from bob, alice gets 408"
+          % (time.monotonic() - start - took))
+
 
 def main():
     a, b = udp(HOST, WAIT), udp(HOST, WAIT)
@@ -188,8 +241,10 @@ def main():
         busy(a, b)
     elif WHAT == "cancel":
         cancel(a, b)
+    elif WHAT == "timerc":
+        timerc(a, b)
     else:
-        fail("calls N | busy | cancel")
+        fail("calls N | busy | cancel | timerc")
     a.close()
     b.close()
 

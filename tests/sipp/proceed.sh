@@ -3,25 +3,31 @@
 # issue 12: nta held each answered INVITE's request and 2xx 32 s). After
 # 20 calls rang, were answered and hung up, pinholed holds no client
 # transaction of theirs (SIGUSR1's counters); a 486 after ringing and a
-# CANCEL while ringing go as RFC 3261 says (proceed.py).
+# CANCEL while ringing go as RFC 3261 says (proceed.py). With
+# PROCEED_TIMERC=1 also Timer C, which takes 3 minutes and a half.
 . "${top_srcdir:-.}/tests/sipp/lib.sh"
 command -v python3 >/dev/null 2>&1 || skip "needs python3"
 [ "${PH_IP:-127.0.0.1}" = 127.0.0.1 ] || skip "needs PH_IP 127.0.0.1"
+
+counters() { # SIGUSR1's: "stats: C calls; sip: S server and N client ..."
+	n=$(grep -c 'stats: [0-9]* calls; sip: ' "$WORK/pinholed.log")
+	kill -USR1 "$PH_PID"
+	for _ in $(seq 1 50); do
+		[ "$(grep -c 'stats: [0-9]* calls; sip: ' "$WORK/pinholed.log")" -gt "$n" ] &&
+			break
+		sleep 0.1
+	done
+	line=$(grep -o 'stats: [0-9]* calls; sip: [0-9]* server and [0-9]* client transactions held' \
+		"$WORK/pinholed.log" | tail -1)
+	[ -n "$line" ] || fail "no counters logged on SIGUSR1"
+}
 
 N=20
 ph_start -o domains=127.0.0.1
 timeout 60 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" calls $N ||
 	fail "proceed.py calls"
-kill -USR1 "$PH_PID"
-line=
-for _ in $(seq 1 50); do
-	line=$(grep -o 'sip: [0-9]* server and [0-9]* client transactions held' \
-		"$WORK/pinholed.log" | tail -1)
-	[ -n "$line" ] && break
-	sleep 0.1
-done
-[ -n "$line" ] || fail "no counters logged on SIGUSR1"
-held=$(echo "$line" | awk '{ print $5 }')
+counters
+held=$(echo "$line" | awk '{ print $8 }')
 echo "after $N answered calls: $line"
 # the REGISTER and each BYE go statelessly; an INVITE's client transaction
 # was nta's until Timer D, 32 s after its 2xx
@@ -31,4 +37,14 @@ timeout 30 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" busy ||
 	fail "proceed.py busy"
 timeout 30 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" cancel ||
 	fail "proceed.py cancel"
+# every call over: none left being set up (a branch whose final answer
+# went astray would hold its call until Timer C)
+counters
+echo "after the failed calls: $line"
+[ "$(echo "$line" | awk '{ print $2 }')" = 0 ] || fail "calls left: $line"
+echo "ok: no call left"
+if [ "${PROCEED_TIMERC:-0}" = 1 ]; then
+	timeout 300 python3 "$SIPP_DIR/proceed.py" "$PH_IP" "$SIP_PORT" timerc ||
+		fail "proceed.py timerc"
+fi
 ph_alive || fail "pinholed died"
