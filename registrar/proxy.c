@@ -389,9 +389,10 @@ void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s)
  * header structures over the same text, each keeping its encoding), so
  * that pinholed's edits (the new SDP, Firewall-Punch) and the encoding
  * nta sends are the copy's, kept with the server transaction (Timer I,
- * T4: 5 s). The 2xx received stays as it came, kept by the client
- * transaction until Timer D (32 s after it, fixed in sofia-sip 1.12.11)
- * for nothing but matching its retransmissions. The same bytes go up. */
+ * T4: 5 s). The 2xx received stays as it came: a client transaction
+ * still nta's (a branch over UDP that had no provisional answer,
+ * proceed.c) keeps it until Timer D for matching its retransmissions.
+ * The same bytes go up. */
 static msg_t *answer_up(msg_t *resp)
 {
 	msg_t *up = msg_copy(resp);
