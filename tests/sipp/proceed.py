@@ -20,38 +20,15 @@ nta's). Over UDP, a caller A calls a registered callee B through pinholed:
 
 Prints one "ok:" line per check; exits 1 at the first failure."""
 import os
-import socket
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import callee_reply, fail, header, sip, udp  # noqa: E402
+from sipsock import (callee_reply, expect, fail, first_line, header,  # noqa: E402
+                     recv_sip, sip, udp)
 
 HOST, PORT, WHAT = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 WAIT = 2.0
-
-
-def recv_sip(s, wait=WAIT):
-    """The next SIP message on s that is not 100 Trying: (msg, src)."""
-    end = time.monotonic() + wait
-    while time.monotonic() < end:
-        s.settimeout(max(0.01, end - time.monotonic()))
-        try:
-            data, src = s.recvfrom(65535)
-        except socket.timeout:
-            break
-        if not data.startswith(b"SIP/2.0 100 "):
-            return data, src
-    return None, None
-
-
-def first_line(msg):
-    return msg.split(b"\r\n", 1)[0].decode(errors="replace") if msg else None
-
-
-def expect(what, msg, want):
-    if not msg or not first_line(msg).startswith(want):
-        fail("%s: expected %r, got %r" % (what, want, first_line(msg)))
 
 
 def port_of(s):

@@ -1,9 +1,10 @@
 """What the scripted SIP tests share: a UDP socket on the test's address,
 a request to pinholed without a body, a message with its Content-Length,
-a header field's value, a scripted callee's answer, and the failure
-line."""
+a header field's value, the next message but 100 Trying, a scripted
+callee's answer, and the failure line."""
 import socket
 import sys
+import time
 
 
 def udp(host, timeout):
@@ -36,6 +37,31 @@ def header(msg, name):
         if k.strip().lower() == name.lower().encode():
             return v.strip().decode()
     return None
+
+
+def recv_sip(s, wait=2.0):
+    """The next SIP message on s that is not 100 Trying, within wait
+    seconds: (msg, src), or (None, None)."""
+    end = time.monotonic() + wait
+    while time.monotonic() < end:
+        s.settimeout(max(0.01, end - time.monotonic()))
+        try:
+            data, src = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        if not data.startswith(b"SIP/2.0 100 "):
+            return data, src
+    return None, None
+
+
+def first_line(msg):
+    return msg.split(b"\r\n", 1)[0].decode(errors="replace") if msg else None
+
+
+def expect(what, msg, want):
+    """fail unless msg's first line starts with want."""
+    if not msg or not first_line(msg).startswith(want):
+        fail("%s: expected %r, got %r" % (what, want, first_line(msg)))
 
 
 def callee_reply(s, request, src, code, user, tag, body=""):

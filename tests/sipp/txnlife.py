@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import fail, header, sip  # noqa: E402
+from sipsock import expect, fail, header, recv_sip, sip  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 WAIT = 2.0
@@ -38,30 +38,8 @@ def port_of(s):
     return s.getsockname()[1]
 
 
-def recv_sip(s):
-    """The next SIP message on s that is not 100 Trying, or None."""
-    end = time.monotonic() + WAIT
-    while time.monotonic() < end:
-        try:
-            data, src = s.recvfrom(65535)
-        except socket.timeout:
-            break
-        if not data.startswith(b"SIP/2.0 100 "):
-            return data, src
-    return None, None
-
-
-def first_line(msg):
-    return msg.split(b"\r\n", 1)[0].decode(errors="replace") if msg else None
-
-
 def body(msg):
     return msg.split(b"\r\n\r\n", 1)[1]
-
-
-def expect(what, msg, want):
-    if not msg or not first_line(msg).startswith(want):
-        fail("%s: expected %r, got %r" % (what, want, first_line(msg)))
 
 
 def sdp(port):
