@@ -24,8 +24,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import (callee_reply, expect, fail, first_line, header,  # noqa: E402
-                     recv_sip, sip, udp)
+from sipsock import (alice_headers, callee_reply, expect, fail,  # noqa: E402
+                     first_line, header, recv_sip, sip, udp)
 
 HOST, PORT, WHAT = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 WAIT = 2.0
@@ -40,19 +40,8 @@ def sdp(port):
             "m=audio %d RTP/AVP 0\r\n" % (HOST, HOST, port))
 
 
-def hdr(s, call_id, method, cseq, branch, to_tag=None, extra=()):
-    return ["Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s"
-            % (HOST, port_of(s), branch),
-            "Max-Forwards: 70",
-            "From: <sip:alice@%s>;tag=caller" % HOST,
-            "To: <sip:bob@%s>%s" % (HOST, ";tag=" + to_tag if to_tag else ""),
-            "Call-ID: " + call_id,
-            "CSeq: %d %s" % (cseq, method),
-            "Contact: <sip:alice@%s:%d>" % (HOST, port_of(s))] + list(extra)
-
-
 def register(b):
-    reg = hdr(b, "proceed-reg-%d" % os.getpid(), "REGISTER", 1, "reg1")
+    reg = alice_headers(b, "proceed-reg-%d" % os.getpid(), "REGISTER", 1, "reg1")
     reg[2] = "From: <sip:bob@%s>;tag=reg" % HOST
     reg[-1] = "Contact: <sip:bob@%s:%d>" % (HOST, port_of(b))
     b.sendto(sip("REGISTER sip:%s:%d SIP/2.0" % (HOST, PORT),
@@ -63,7 +52,7 @@ def register(b):
 def ring(a, b, call_id):
     """A's INVITE, B's 180 (which A gets): (the INVITE at B, its source)."""
     a.sendto(sip("INVITE sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
-                 hdr(a, call_id, "INVITE", 1, "inv" + call_id,
+                 alice_headers(a, call_id, "INVITE", 1, "inv" + call_id,
                      extra=["Content-Type: application/sdp"]),
                  sdp(port_of(a) + 2)), (HOST, PORT))
     inv, src = recv_sip(b)
@@ -101,11 +90,11 @@ def calls(a, b, n):
         route = ["Route: " + header(inv, "Record-Route")]
         ruri = "sip:bob@%s:%d" % (HOST, port_of(b))
         a.sendto(sip("ACK %s SIP/2.0" % ruri,
-                     hdr(a, call_id, "ACK", 1, "ack" + call_id, "callee", route)),
+                     alice_headers(a, call_id, "ACK", 1, "ack" + call_id, "callee", route)),
                  (HOST, PORT))
         expect(call_id + ": the ACK at bob", recv_sip(b)[0], "ACK ")
         a.sendto(sip("BYE %s SIP/2.0" % ruri,
-                     hdr(a, call_id, "BYE", 2, "bye" + call_id, "callee", route)),
+                     alice_headers(a, call_id, "BYE", 2, "bye" + call_id, "callee", route)),
                  (HOST, PORT))
         bye, src = recv_sip(b)
         expect(call_id + ": the BYE at bob", bye, "BYE ")
@@ -129,7 +118,7 @@ def busy(a, b):
     # the caller's ACK ends pinholed's server transaction; bob, as if the
     # ACK had been lost, repeats its 486
     a.sendto(sip("ACK sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
-                 hdr(a, call_id, "ACK", 1, "inv" + call_id, "callee")),
+                 alice_headers(a, call_id, "ACK", 1, "inv" + call_id, "callee")),
              (HOST, PORT))
     callee_reply(b, inv, src, b"486 Busy Here", "bob", "callee")
     again, _ = recv_sip(b)
@@ -145,7 +134,7 @@ def cancel(a, b):
     call_id = "proceed-cancel-%d" % os.getpid()
     inv, src = ring(a, b, call_id)
     a.sendto(sip("CANCEL sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
-                 hdr(a, call_id, "CANCEL", 1, "inv" + call_id)), (HOST, PORT))
+                 alice_headers(a, call_id, "CANCEL", 1, "inv" + call_id)), (HOST, PORT))
     got, _ = recv_sip(a)
     expect("the 200 to alice's CANCEL", got, "SIP/2.0 200 ")
     can, csrc = recv_sip(b)
@@ -163,13 +152,13 @@ def cancel(a, b):
     # a CANCEL before bob rang: it waits for his first answer (9.1)
     call_id = "proceed-early-%d" % os.getpid()
     a.sendto(sip("INVITE sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
-                 hdr(a, call_id, "INVITE", 1, "inv" + call_id,
+                 alice_headers(a, call_id, "INVITE", 1, "inv" + call_id,
                      extra=["Content-Type: application/sdp"]),
                  sdp(port_of(a) + 2)), (HOST, PORT))
     inv, src = recv_sip(b)
     expect("early: the INVITE forwarded to bob", inv, "INVITE ")
     a.sendto(sip("CANCEL sip:bob@%s:%d SIP/2.0" % (HOST, PORT),
-                 hdr(a, call_id, "CANCEL", 1, "inv" + call_id)), (HOST, PORT))
+                 alice_headers(a, call_id, "CANCEL", 1, "inv" + call_id)), (HOST, PORT))
     expect("early: the 200 to alice's CANCEL", recv_sip(a)[0], "SIP/2.0 200 ")
     callee_reply(b, inv, src, b"180 Ringing", "bob", "callee")
     can, csrc = recv_sip(b)

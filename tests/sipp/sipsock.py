@@ -39,6 +39,20 @@ def header(msg, name):
     return None
 
 
+def alice_headers(s, call_id, method, cseq, branch, to_tag=None, extra=()):
+    """The header lines of a request alice sends bob from s (both at s's
+    host): Via with branch z9hG4bK + branch, From, To (tagged), Call-ID,
+    CSeq, her Contact, then extra."""
+    host, port = s.getsockname()[:2]
+    return ["Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s" % (host, port, branch),
+            "Max-Forwards: 70",
+            "From: <sip:alice@%s>;tag=caller" % host,
+            "To: <sip:bob@%s>%s" % (host, ";tag=" + to_tag if to_tag else ""),
+            "Call-ID: " + call_id,
+            "CSeq: %d %s" % (cseq, method),
+            "Contact: <sip:alice@%s:%d>" % (host, port)] + list(extra)
+
+
 def recv_sip(s, wait=2.0):
     """The next SIP message on s that is not 100 Trying, within wait
     seconds: (msg, src), or (None, None)."""

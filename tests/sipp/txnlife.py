@@ -20,7 +20,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import expect, fail, header, recv_sip, sip  # noqa: E402
+from sipsock import alice_headers, expect, fail, header, recv_sip, sip  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 WAIT = 2.0
@@ -66,14 +66,7 @@ def main():
     call_id = "txnlife-%d" % os.getpid()
 
     def hdr(method, s, cseq, branch, to_tag=None, extra=()):
-        return ["Via: SIP/2.0/UDP %s:%d;rport;branch=z9hG4bK%s"
-                % (HOST, port_of(s), branch),
-                "Max-Forwards: 70",
-                "From: <sip:alice@%s>;tag=caller" % HOST,
-                "To: <sip:bob@%s>%s" % (HOST, ";tag=" + to_tag if to_tag else ""),
-                "Call-ID: " + call_id,
-                "CSeq: %d %s" % (cseq, method),
-                "Contact: <sip:alice@%s:%d>" % (HOST, port_of(s))] + list(extra)
+        return alice_headers(s, call_id, method, cseq, branch, to_tag, extra)
 
     reg = hdr("REGISTER", b, 1, "reg1")
     reg[2] = "From: <sip:bob@%s>;tag=reg" % HOST
