@@ -29,6 +29,7 @@ sipp_tests = \
 	tests/sipp/openrelay.sh \
 	tests/sipp/txnlife.sh \
 	tests/sipp/proceed.sh \
+	tests/sipp/phones.sh \
 	tests/sipp/upstream.sh \
 	tests/sipp/sipcheck.sh \
 	tests/sipp/tls.sh

@@ -12,6 +12,8 @@ nta's). Over UDP, a caller A calls a registered callee B through pinholed:
     proceed.py HOST PORT cancel    B rings, A CANCELs: B gets a CANCEL of
                                    its INVITE (9.1), answers 487, which A
                                    gets, and B its ACK
+    proceed.py HOST PORT phone U   A calls U, a real phone (phones.sh),
+                                   CANCELs once it rings: A gets 487
     proceed.py HOST PORT timerc    B rings, then falls silent: Timer C
                                    (185 s, 16.6 step 11) CANCELs its
                                    branch, and 64*T1 later A gets 408
@@ -175,6 +177,35 @@ def cancel(a, b):
           "reaches alice, and he gets its ACK")
 
 
+def phone(a, user):
+    """A calls user (a phone of its own, not B) and gives up while it
+    rings: 200 to the CANCEL, then the 487, which A ACKs."""
+    call_id = "proceed-phone-%d" % os.getpid()
+    h = alice_headers(a, call_id, "INVITE", 1, "inv" + call_id,
+                      extra=["Content-Type: application/sdp"])
+    h[3] = "To: <sip:%s@%s>" % (user, HOST)
+    ruri = "sip:%s@%s:%d" % (user, HOST, PORT)
+    a.sendto(sip("INVITE %s SIP/2.0" % ruri, h, sdp(port_of(a) + 2)), (HOST, PORT))
+    got, _ = recv_sip(a, 10)
+    expect("%s ringing" % user, got, "SIP/2.0 18")
+    h = alice_headers(a, call_id, "CANCEL", 1, "inv" + call_id)
+    h[3] = "To: <sip:%s@%s>" % (user, HOST)
+    a.sendto(sip("CANCEL %s SIP/2.0" % ruri, h), (HOST, PORT))
+    finals = {}
+    end = time.monotonic() + 10
+    while len(finals) < 2 and time.monotonic() < end:
+        got, _ = recv_sip(a, end - time.monotonic())
+        if got and not got.startswith(b"SIP/2.0 1"):
+            finals[first_line(got).split()[1] + " " + header(got, "CSeq")] = got
+    if sorted(finals) != ["200 1 CANCEL", "487 1 INVITE"]:
+        fail("after alice's CANCEL to %s: %r, not 200 and 487"
+             % (user, sorted(finals)))
+    h = alice_headers(a, call_id, "ACK", 1, "inv" + call_id)
+    h[3] = "To: " + header(finals["487 1 INVITE"], "To")
+    a.sendto(sip("ACK %s SIP/2.0" % ruri, h), (HOST, PORT))
+    print("ok: %s rang; alice's CANCEL got 200, her INVITE 487" % user)
+
+
 def timerc(a, b):
     call_id = "proceed-timerc-%d" % os.getpid()
     inv, _ = ring(a, b, call_id)
@@ -200,6 +231,8 @@ def timerc(a, b):
 
 def main():
     a, b = udp(HOST, WAIT), udp(HOST, WAIT)
+    if WHAT == "phone":
+        return phone(a, sys.argv[4])
     register(b)
     if WHAT == "calls":
         calls(a, b, int(sys.argv[4]))
@@ -210,7 +243,7 @@ def main():
     elif WHAT == "timerc":
         timerc(a, b)
     else:
-        fail("calls N | busy | cancel | timerc")
+        fail("calls N | busy | cancel | phone USER | timerc")
     a.close()
     b.close()
 
