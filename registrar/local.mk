@@ -38,6 +38,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/tlsdir.c registrar/tlsdir.h \
 	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/regreply.c registrar/regreply.h \
+	registrar/regtext.c registrar/regtext.h \
 	registrar/sipd.c registrar/sipd.h
 if HAVE_HIREDIS
 registrar_libpinholed_la_SOURCES += registrar/store_redis.c registrar/store_redis.h \
