@@ -174,7 +174,9 @@ static void reg_answer(int err, void *arg)
 	if (!p->ans && p->text.buf && (err || log_enabled(LOG_DEBUG)))
 		p->ans = regtext_msg(&p->text);
 	log_register(p->ans ? sip_object(p->ans) : NULL, &p->flow, r);
-	if (!err && p->text.buf) {
+	if (err) { /* never the 200, even with no memory to read it again */
+		regtext_free(&p->text);
+	} else if (p->text.buf) {
 		msg_destroy(p->ans);
 		p->ans = NULL;
 	}
