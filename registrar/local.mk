@@ -38,6 +38,7 @@ registrar_libpinholed_la_SOURCES = \
 	registrar/tlsdir.c registrar/tlsdir.h \
 	registrar/tlsfix.c registrar/tlsfix.h \
 	registrar/regreply.c registrar/regreply.h \
+	registrar/regtext.c registrar/regtext.h \
 	registrar/sipd.c registrar/sipd.h
 if HAVE_HIREDIS
 registrar_libpinholed_la_SOURCES += registrar/store_redis.c registrar/store_redis.h \
@@ -52,10 +53,11 @@ registrar_libpinholed_la_LIBADD = media/libpinhole.la media/relay/libphrelay.la 
 
 sbin_PROGRAMS += registrar/pinholed
 # sofiafix.c mends a sofia-sip function by defining it again, tcplimit.c
-# counts connections so: they have to be in the executable itself, which a
-# static archive member would not be.
+# counts connections so, ntop.c gives sofia-sip a cheaper inet_ntop(): they
+# have to be in the executable itself, which a static archive member would
+# not be.
 registrar_pinholed_SOURCES = registrar/main.c registrar/sofiafix.c \
-	registrar/tcplimit.c registrar/tcplimit.h
+	registrar/tcplimit.c registrar/tcplimit.h registrar/ntop.c
 registrar_pinholed_CPPFLAGS = $(AM_CPPFLAGS) $(SOFIA_CFLAGS) \
 	-DPH_SYSCONFDIR='"$(sysconfdir)"'
 registrar_pinholed_LDADD = registrar/libpinholed.la

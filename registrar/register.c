@@ -261,32 +261,59 @@ static int apply(const struct pconf *c, sip_t const *sip,
 	return 0;
 }
 
-/* Step 8: the 200 lists every current binding with its remaining time. */
+/* Writes v's decimal digits at p (at most 20); returns past them. */
+static char *put_dec(char *p, unsigned long v)
+{
+	char d[20], *q = d + sizeof d;
+
+	do
+		*--q = (char)('0' + v % 10);
+	while ((v /= 10));
+	memcpy(p, q, (size_t)(d + sizeof d - q));
+	return p + (d + sizeof d - q);
+}
+
+/* Step 8: the 200 lists every current binding with its remaining time,
+ * "<uri>;expires=N[;q=D.DDD]" joined by ", "; written by hand, not by
+ * snprintf: 1.2k instructions of every REGISTER (callgrind). */
 static int list_bindings(struct loc_store *st, const char *aor, time_t now,
 			 struct reg_reply *r)
 {
 	const struct loc_contact *v;
 	unsigned n;
-	size_t size = 1, len = 0;
-	char *s;
+	size_t size = 1;
+	char *s, *p;
 
 	loc_get(st, aor, &v, &n);
 	if (!n)
 		return 0;
 	for (unsigned i = 0; i < n; i++)
-		size += strlen(v[i].uri) + 40;
-	s = malloc(size);
+		size += strlen(v[i].uri) + 48;
+	s = p = malloc(size);
 	if (!s)
 		return ENOMEM;
 	for (unsigned i = 0; i < n; i++) {
-		long left = v[i].expires > now ? (long)(v[i].expires - now) : 0;
+		unsigned long left = v[i].expires > now
+			? (unsigned long)(v[i].expires - now) : 0;
+		size_t ul = strlen(v[i].uri);
 
-		len += (size_t)snprintf(s + len, size - len, "%s<%s>;expires=%ld",
-					i ? ", " : "", v[i].uri, left);
-		if (v[i].q >= 0)
-			len += (size_t)snprintf(s + len, size - len, ";q=%d.%03d",
-						v[i].q / 1000, v[i].q % 1000);
+		if (i)
+			memcpy(p, ", ", 2), p += 2;
+		*p++ = '<';
+		memcpy(p, v[i].uri, ul), p += ul;
+		memcpy(p, ">;expires=", 10), p += 10;
+		p = put_dec(p, left);
+		if (v[i].q >= 0) { /* "%d.%03d" */
+			memcpy(p, ";q=", 3), p += 3;
+			p = put_dec(p, (unsigned long)(v[i].q / 1000));
+			*p++ = '.';
+			p[0] = (char)('0' + v[i].q / 100 % 10);
+			p[1] = (char)('0' + v[i].q / 10 % 10);
+			p[2] = (char)('0' + v[i].q % 10);
+			p += 3;
+		}
 	}
+	*p = '\0';
 	r->contacts = s;
 	return 0;
 }

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "register.h"
 #include "regreply.h"
+#include "regtext.h"
 #include "slreply.h"
 #include "stranger.h"
 
@@ -40,7 +41,8 @@ struct regreply {
 struct reg_pending {
 	struct loc_wait w;
 	struct regreply *rr;
-	msg_t *ans;
+	msg_t *ans;     /* or, a 200 that fits as written: */
+	struct regtext text;
 	/* the transport it came by: nta answers by it only while the request
 	 * is being delivered, later it would pick one by the Via (on a host
 	 * with several addresses, maybe another than the phone sent to) */
@@ -138,8 +140,16 @@ static msg_t *build(struct regreply *rr, msg_t *req, const struct reg_reply *r,
 static void send_answer(struct regreply *rr, struct reg_pending *p, msg_t *req)
 {
 	/* failing, it is logged at debug level (slreply.c) or was no memory */
-	(void)sl_send_by(rr->agent, p->ans, req, p->limit, p->tp);
+	if (p->ans || !p->text.buf) {
+		(void)sl_send_by(rr->agent, p->ans, req, p->limit, p->tp);
+	} else {
+		if (regtext_send(&p->text, rr->agent, p->tp))
+			log_debug("sip: REGISTER %s: 200 not sent",
+				  p->text.tpn.tpn_host);
+		msg_destroy(req);
+	}
 	p->ans = NULL;
+	regtext_free(&p->text);
 	reg_reply_reset(&p->r);
 	tport_unref(p->tp);
 	free(p);
@@ -160,7 +170,16 @@ static void reg_answer(int err, void *arg)
 		r->status = 500;
 		r->phrase = r->phrase_buf;
 	}
+	/* a 200 as text: read again to be logged or answered otherwise */
+	if (!p->ans && p->text.buf && (err || log_enabled(LOG_DEBUG)))
+		p->ans = regtext_msg(&p->text);
 	log_register(p->ans ? sip_object(p->ans) : NULL, &p->flow, r);
+	if (err) { /* never the 200, even with no memory to read it again */
+		regtext_free(&p->text);
+	} else if (p->text.buf) {
+		msg_destroy(p->ans);
+		p->ans = NULL;
+	}
 	if (err && p->ans) { /* from the 200's own Via, From, To, Call-ID, CSeq */
 		msg_t *a = p->stranger
 			? sl_build(rr->agent, p->ans, r->status, r->phrase, NULL,
@@ -196,7 +215,16 @@ void regreply_register(struct regreply *rr, msg_t *msg, const sip_t *sip,
 	p->w.done = reg_answer;
 	p->w.arg = p;
 	reg_handle(rr->store, rr->conf, sip, &p->flow, now, &p->r);
-	p->ans = build(rr, msg, &p->r, p);
+	if (p->r.status == 200 &&
+	    !regtext_make(&p->text, sip, &p->r, !stranger,
+			  msg_object(rr->stub)->msg_flags) &&
+	    p->text.len <= p->limit) {
+		/* as it would go to anyone, in full: no need to build it */
+		p->tp = nta_incoming_transport(rr->agent, NULL, msg);
+	} else {
+		regtext_free(&p->text);
+		p->ans = build(rr, msg, &p->r, p);
+	}
 	free(p->r.contacts); /* in the answer now */
 	p->r.contacts = NULL;
 	if (p->r.status != 200 || !rr->store->ops->sync) {
@@ -204,7 +232,8 @@ void regreply_register(struct regreply *rr, msg_t *msg, const sip_t *sip,
 		send_answer(rr, p, msg); /* nta finds its transport */
 		return;
 	}
-	p->tp = nta_incoming_transport(rr->agent, NULL, msg);
+	if (!p->tp)
+		p->tp = nta_incoming_transport(rr->agent, NULL, msg);
 	msg_destroy(msg);
 	loc_sync(rr->store, &p->w);
 }

@@ -16,21 +16,27 @@
 
 static unsigned long dropped;
 
-sip_to_t *sl_to(msg_t *msg, const sip_t *sip)
+void sl_tag(const sip_t *sip, char tag[SL_TAG_SIZE])
 {
 	const char *parts[] = {sip->sip_call_id->i_id, sip->sip_from->a_tag};
 	uint32_t h = 2166136261u;
-	char tag[16];
-	sip_to_t *to;
 
-	if (sip->sip_to->a_tag)
-		return NULL;
 	for (unsigned i = 0; i < 2; i++)
 		for (const char *p = parts[i]; p && *p; p++)
 			h = (h ^ (uint8_t)*p) * 16777619u;
 	tag[0] = 'p', tag[1] = 'h', tag[10] = '\0'; /* "ph%08x", by hand */
 	for (int i = 9; i >= 2; i--, h >>= 4)
 		tag[i] = "0123456789abcdef"[h & 15];
+}
+
+sip_to_t *sl_to(msg_t *msg, const sip_t *sip)
+{
+	char tag[SL_TAG_SIZE];
+	sip_to_t *to;
+
+	if (sip->sip_to->a_tag)
+		return NULL;
+	sl_tag(sip, tag);
 	to = sip_to_dup(msg_home(msg), sip->sip_to);
 	if (to && sip_to_tag(msg_home(msg), to, tag) < 0)
 		return NULL;
@@ -73,7 +79,7 @@ static int add_own_lines(msg_t *m, sip_t *s, const char *own_lines)
 /* RFC 1123's form (RFC 3261 20.17), as sofia-sip's sip_date_e() writes
  * it: formatting it took 3.4k instructions of each REGISTER's answer
  * (callgrind), and it changes once a second. */
-static const char *date_line(time_t now)
+const char *sl_date_line(time_t now)
 {
 	static char line[64];
 	static time_t at = -1;
@@ -91,7 +97,7 @@ static const char *date_line(time_t now)
 static sip_date_t *date_now(su_home_t *home)
 {
 	time_t now = time(NULL);
-	const char *line = date_line(now);
+	const char *line = sl_date_line(now);
 	sip_date_t *d = sip_date_create(home, (sip_time_t)now + SU_TIME_EPOCH);
 
 	if (d && line) {

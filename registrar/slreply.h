@@ -10,6 +10,7 @@
 #define PINHOLED_SLREPLY_H
 
 #include <stdbool.h>
+#include <time.h>
 
 #include <sofia-sip/nta.h>
 #include <sofia-sip/nta_tport.h>
@@ -19,6 +20,12 @@
  * To tag, so the tag is a hash of what identifies the request. NULL when
  * the To has a tag already (or on no memory). */
 sip_to_t *sl_to(msg_t *msg, const sip_t *sip);
+/* That tag, "ph" and 8 hex digits. */
+#define SL_TAG_SIZE 11
+void sl_tag(const sip_t *sip, char tag[SL_TAG_SIZE]);
+/* "Date: ...\r\n" of now (a time(NULL)), as sofia-sip encodes a Date;
+ * NULL if it cannot be written. Made once a second. */
+const char *sl_date_line(time_t now);
 
 /* The answer, sent when it is no larger than the request (else dropped,
  * counted and logged at debug level). Takes msg. 0, EMSGSIZE (dropped),

@@ -7,6 +7,8 @@ registrar_unit_tests = \
 	tests/unit/test_limits \
 	tests/unit/test_okcache \
 	tests/unit/test_register \
+	tests/unit/test_regtext \
+	tests/unit/test_ntop \
 	tests/unit/test_stund \
 	tests/unit/test_route \
 	tests/unit/test_sdpfw \
@@ -36,6 +38,13 @@ tests_unit_test_limits_LDADD = $(unit_reg_ldadd)
 tests_unit_test_register_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_register_CFLAGS = $(unit_cflags)
 tests_unit_test_register_LDADD = $(unit_reg_ldadd)
+tests_unit_test_regtext_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_regtext_CFLAGS = $(unit_cflags)
+tests_unit_test_regtext_LDADD = $(unit_reg_ldadd)
+tests_unit_test_ntop_SOURCES = tests/unit/test_ntop.c registrar/ntop.c
+tests_unit_test_ntop_CPPFLAGS = $(reg_unit_cppflags)
+tests_unit_test_ntop_CFLAGS = $(unit_cflags)
+tests_unit_test_ntop_LDADD = $(unit_reg_ldadd) -ldl
 tests_unit_test_stund_CPPFLAGS = $(reg_unit_cppflags)
 tests_unit_test_stund_CFLAGS = $(unit_cflags)
 tests_unit_test_stund_LDADD = $(unit_reg_ldadd)
