@@ -16,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import fail, header, sip  # noqa: E402
+from sipsock import callee_reply, fail, header, sip  # noqa: E402
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 VICTIM, STRANGER = "127.0.0.5", "127.0.0.6"
@@ -139,21 +139,6 @@ def register(s, user):
     expect("REGISTER " + user, answer(s), "SIP/2.0 200 ")
 
 
-def respond(s, request, src, code, body=""):
-    """An answer to a request pinholed forwarded, with its Record-Route."""
-    head = request.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
-    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
-            (b"via", b"from", b"to", b"call-id", b"cseq", b"record-route")]
-    keep = [h + b";tag=callee" if h.lower().startswith(b"to:") and
-            b"tag=" not in h else h for h in keep]
-    keep.append(b"Contact: <sip:callee@%s:%d>" % (HOST.encode(), port_of(s)))
-    if body:
-        keep.append(b"Content-Type: application/sdp")
-    s.sendto(b"SIP/2.0 " + code + b"\r\n" + b"\r\n".join(keep) +
-             b"\r\nContent-Length: %d\r\n\r\n" % len(body) + body.encode(),
-             src)
-
-
 def rtp(n):
     return struct.pack("!BBHII", 0x80, 0, n, n * 160, 0x1234) + b"\0" * 160
 
@@ -196,8 +181,8 @@ class Call:
         self.rr = header(inv, "Record-Route")
         if not self.rr:
             fail("the forwarded INVITE has no Record-Route")
-        self.answer = lambda: respond(self.b, inv, src, b"200 OK",
-                                      sdp(HOST, port_of(self.bm)))
+        self.answer = lambda: callee_reply(self.b, inv, src, b"200 OK", "callee",
+                                           "callee", sdp(HOST, port_of(self.bm)))
         self.answer()
         ok = recv_sip(self.a)
         expect("INVITE to " + callee, ok and status(ok), "SIP/2.0 200 ")

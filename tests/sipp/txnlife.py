@@ -20,18 +20,12 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from sipsock import alice_headers, expect, fail, header, recv_sip, sip  # noqa: E402
+from sipsock import (alice_headers, callee_reply, expect, fail,  # noqa: E402
+                     header, recv_sip, sip, udp)
 
 HOST, PORT = sys.argv[1], int(sys.argv[2])
 WAIT = 2.0
 LATE = 6.0  # past T4 (5 s), Kamailio's wait timer and nta's Timer I
-
-
-def udp():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind((HOST, 0))
-    s.settimeout(WAIT)
-    return s
 
 
 def port_of(s):
@@ -47,22 +41,8 @@ def sdp(port):
             "m=audio %d RTP/AVP 0\r\n" % (HOST, HOST, port))
 
 
-def answer(req, s, code, body_=""):
-    """B's answer to a request pinholed forwarded to it."""
-    head = req.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
-    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
-            (b"via", b"from", b"to", b"call-id", b"cseq", b"record-route")]
-    keep = [h + b";tag=callee" if h.lower().startswith(b"to:") and
-            b"tag=" not in h else h for h in keep]
-    keep.append(b"Contact: <sip:bob@%s:%d>" % (HOST.encode(), port_of(s)))
-    if body_:
-        keep.append(b"Content-Type: application/sdp")
-    return (b"SIP/2.0 " + code + b"\r\n" + b"\r\n".join(keep) +
-            b"\r\nContent-Length: %d\r\n\r\n" % len(body_) + body_.encode())
-
-
 def main():
-    a, b = udp(), udp()
+    a, b = udp(HOST, WAIT), udp(HOST, WAIT)
     call_id = "txnlife-%d" % os.getpid()
 
     def hdr(method, s, cseq, branch, to_tag=None, extra=()):
@@ -85,8 +65,8 @@ def main():
     rr = header(inv, "Record-Route")
     if not rr:
         fail("the forwarded INVITE has no Record-Route")
-    ok = answer(inv, b, b"200 OK", sdp(port_of(b) + 2))
-    b.sendto(ok, inv_src)
+    ok = (b, inv, inv_src, b"200 OK", "bob", "callee", sdp(port_of(b) + 2))
+    callee_reply(*ok)
     got, _ = recv_sip(a)
     expect("the 200 to the INVITE", got, "SIP/2.0 200 ")
     first_sdp = body(got)
@@ -100,7 +80,7 @@ def main():
 
     # the 200 again, late
     time.sleep(LATE)
-    b.sendto(ok, inv_src)
+    callee_reply(*ok)
     got, _ = recv_sip(a)
     expect("the 200 retransmitted after %.0f s" % LATE, got, "SIP/2.0 200 ")
     if body(got) != first_sdp:
@@ -115,8 +95,7 @@ def main():
     req, req_src = recv_sip(b)
     expect("the BYE forwarded to bob", req, "BYE ")
     bye_via = header(req, "Via")
-    bye_ok = answer(req, b, b"200 OK")
-    b.sendto(bye_ok, req_src)
+    callee_reply(b, req, req_src, b"200 OK", "bob", "callee")
     expect("the 200 to the BYE", recv_sip(a)[0], "SIP/2.0 200 ")
     time.sleep(LATE)
     a.sendto(bye, (HOST, PORT))
@@ -131,7 +110,7 @@ def main():
         if header(again, "Via") != bye_via:
             fail("the retransmitted BYE reached bob as a new transaction: "
                  "Via %r, first %r" % (header(again, "Via"), bye_via))
-        b.sendto(bye_ok, src)
+        callee_reply(b, req, src, b"200 OK", "bob", "callee")
     expect("the BYE retransmitted after %.0f s" % LATE, recv_sip(a)[0],
            "SIP/2.0 200 ")
     print("ok: a BYE retransmitted %.0f s after its 200 is answered 200 (%s)"
