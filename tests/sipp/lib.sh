@@ -174,6 +174,33 @@ ph_start() {
 	fail "pinholed not ready within 5 s"
 }
 
+# ph_wait_log SECONDS PATTERN: until pinholed's log has a line matching
+# PATTERN (grep); 1 if none does within SECONDS.
+ph_wait_log() {
+	for _ in $(seq 1 $(($1 * 10))); do
+		grep -q -- "$2" "$WORK/pinholed.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# ph_counters: pinholed's counters, asked for now (SIGUSR1), in COUNTERS:
+# "stats: C calls; sip: S server and N client transactions held"; fails
+# when no new line comes within 5 s.
+ph_counters() {
+	_n=$(grep -c 'stats: [0-9]* calls; sip: ' "$WORK/pinholed.log")
+	kill -USR1 "$PH_PID"
+	for _ in $(seq 1 50); do
+		if [ "$(grep -c 'stats: [0-9]* calls; sip: ' "$WORK/pinholed.log")" -gt "$_n" ]; then
+			COUNTERS=$(grep -o 'stats: [0-9]* calls; sip: [0-9]* server and [0-9]* client transactions held' \
+				"$WORK/pinholed.log" | tail -1)
+			return 0
+		fi
+		sleep 0.1
+	done
+	fail "no counters logged within 5 s of SIGUSR1"
+}
+
 # call_scenarios FILE...: call.sh's SIPp scenarios copied to $WORK/sf with
 # their media ports moved to free ones (MP, MP + 1, MP + 2, MP + 4; see
 # call.sh); SIPP_DIR then names the copies.
