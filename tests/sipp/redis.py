@@ -151,7 +151,7 @@ def tcp_binding():
         "Via: SIP/2.0/TCP %s:%d;rport;branch=z9hG4bKrdt1" % (HOST, tp),
         "Max-Forwards: 70", "From: <sip:tcp@pinhole.test>;tag=t",
         "To: <sip:tcp@pinhole.test>", "Call-ID: rd-tcp", "CSeq: 1 REGISTER",
-        "Contact: <sip:tcp@192.0.2.7:5060;transport=tcp>;expires=120"]))
+        "Contact: <sip:tcp@127.0.0.2:9;transport=tcp>;expires=120"]))
     if not t.recv(65535).startswith(b"SIP/2.0 200 "):
         sys.exit("FAIL: REGISTER over TCP through node 1")
     time.sleep(0.3)  # the edit's answer taken
