@@ -12,19 +12,28 @@
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/socket.h>
+
+static const char *(*glibc_ntop)(int, const void *, char *, socklen_t);
+
+static void find_glibc_ntop(void)
+{
+	*(void **)&glibc_ntop = dlsym(RTLD_NEXT, "inet_ntop");
+}
 
 const char *inet_ntop(int af, const void *restrict src, char *restrict dst,
 		      socklen_t size)
 {
-	static const char *(*glibc_ntop)(int, const void *, char *, socklen_t);
+	/* found once, whichever thread asks first (the store's writer, the
+	 * relay's threads and Redis's print addresses too) */
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	const unsigned char *b = src;
 	char text[INET_ADDRSTRLEN], *p = text;
 
 	if (af != AF_INET) {
-		if (!glibc_ntop)
-			*(void **)&glibc_ntop = dlsym(RTLD_NEXT, "inet_ntop");
+		pthread_once(&once, find_glibc_ntop);
 		if (!glibc_ntop) {
 			errno = EAFNOSUPPORT;
 			return NULL;

@@ -32,6 +32,8 @@
 #include <sofia-sip/nta_stateless.h>
 #include <sofia-sip/su_tagarg.h>
 
+#include <pinhole/media.h>
+
 #include "log.h"
 
 #define BUCKETS 8192u /* a power of two */
@@ -49,8 +51,8 @@
 struct acked {
 	struct acked *next;
 	uint64_t until_ms;
-	char *id;                     /* the INVITE's branch */
 	size_t len;
+	char *id;                     /* the INVITE's branch, after text */
 	char text[];                  /* the ACK */
 };
 
@@ -75,7 +77,6 @@ static void acked_pop(struct proceeding *pr)
 	if (!pr->acked)
 		pr->acked_last = NULL;
 	pr->n_acked--;
-	free(a->id);
 	free(a);
 }
 
@@ -206,20 +207,17 @@ static msg_t *hop_request(nta_agent_t *agent, const sip_t *req,
 static int acked_keep(struct proceeding *pr, const char *id, msg_t *m,
 		      uint64_t now_ms)
 {
-	size_t len = 0;
+	size_t len = 0, idlen = strlen(id);
 	char *text = msg_as_string(NULL, m, NULL, 0, &len);
-	struct acked *a = text ? malloc(sizeof *a + len + 1) : NULL;
+	struct acked *a = text ? malloc(sizeof *a + len + 1 + idlen + 1) : NULL;
 
-	if (a && !(a->id = strdup(id))) {
-		free(a);
-		a = NULL;
-	}
 	if (!a) {
 		su_free(NULL, text);
 		return ENOMEM;
 	}
 	memcpy(a->text, text, len + 1);
 	su_free(NULL, text);
+	a->id = memcpy(a->text + len + 1, id, idlen + 1);
 	a->len = len;
 	a->until_ms = now_ms + ACKED_MS;
 	a->next = NULL;
@@ -265,8 +263,8 @@ static void ack(struct proxy *p, const struct branch *b, msg_t *resp)
 		return;
 	if (b) {
 		tp = ptx_hop(b->t, b, next);
-		if (b->status < 200 && over_udp(b) &&
-		    acked_keep(p->own, branch_id(b), m, proxy_now_ms()))
+		if (b->status < 200 && /* the first; a held branch is over UDP */
+		    acked_keep(p->own, branch_id(b), m, ph_now_ms()))
 			log_warn("proxy: call %s: its ACK not kept: a repeated "
 				 "%d would be ACKed without its Request-URI",
 				 rs->sip_call_id->i_id, rs->sip_status->st_status);
@@ -292,18 +290,21 @@ void proceeding_cancel(struct proxy *p, struct branch *b)
 		return;
 	b->cancelled = true;
 	b->since_ms = 0; /* CANCEL_WAIT_MS from the next tick */
-	if (!(m = hop_request(p->agent, sip_object(b->req), NULL,
-			      sip_method_cancel, "CANCEL")))
-		return;
 	tp = ptx_hop(b->t, b, next);
+	m = hop_request(p->agent, sip_object(b->req), NULL, sip_method_cancel,
+			"CANCEL");
 	/* its own non-INVITE transaction, which nta ends itself */
-	orq = nta_outgoing_mcreate(p->agent, NULL, NULL, (url_string_t *)next,
-				   m, NTATAG_BRANCH_KEY(branch_id(b)),
-				   NTATAG_USER_VIA(1),
-				   TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
-	if (!orq)
+	orq = !m ? NULL
+		 : nta_outgoing_mcreate(p->agent, NULL, NULL,
+					(url_string_t *)next, m,
+					NTATAG_BRANCH_KEY(branch_id(b)),
+					NTATAG_USER_VIA(1),
+					TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
+	if (!orq) { /* the branch ends 408 after CANCEL_WAIT_MS */
+		msg_destroy(m); /* nta leaves it to us */
 		log_warn("proxy: call %s: CANCEL to %s not sent",
 			 sip_object(b->req)->sip_call_id->i_id, next);
+	}
 }
 
 bool proceeding_response(struct proxy *p, msg_t *msg, sip_t *sip)

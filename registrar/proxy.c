@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "proxy_int.h"
 
@@ -19,6 +18,8 @@
 #include <sofia-sip/sip_status.h>
 #include <sofia-sip/su_tagarg.h>
 #include <sofia-sip/tport.h>
+
+#include <pinhole/media.h>
 
 #include "errmap.h"
 #include "log.h"
@@ -319,14 +320,6 @@ static bool read_sdp(const sip_t *s, struct call_sdp *out, const char *who,
 	return false;
 }
 
-uint64_t proxy_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A 2xx: to an initial INVITE, the callee answered (its windows, checked,
  * and the caller's part); in a dialog, an answer in SDP that may move a
  * relayed call's media. */
@@ -353,7 +346,7 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 	apply(resp, rs, &e);
 	if (mt == sip_method_invite && e.punch[0] && e.body &&
 	    okcache_put(t->p->oks, rs->sip_call_id->i_id, rs->sip_cseq->cs_seq,
-			rs->sip_to->a_tag, e.punch, e.body, proxy_now_ms()))
+			rs->sip_to->a_tag, e.punch, e.body, ph_now_ms()))
 		log_warn("proxy: call %s: its 2xx's edits not kept: a "
 			 "retransmission of it would go up as it comes",
 			 rs->sip_call_id->i_id);
@@ -362,7 +355,7 @@ static void answer_2xx(struct branch *b, msg_t *resp, sip_t *rs)
 
 void proxy_tick(struct proxy *p)
 {
-	uint64_t now = proxy_now_ms();
+	uint64_t now = ph_now_ms();
 
 	okcache_expire(p->oks, now);
 	proceeding_tick(p, now);
@@ -378,7 +371,7 @@ void proxy_restore_2xx(struct proxy *p, msg_t *m, sip_t *s)
 	    s->sip_cseq->cs_method != sip_method_invite || !s->sip_call_id ||
 	    !s->sip_to ||
 	    okcache_get(p->oks, s->sip_call_id->i_id, s->sip_cseq->cs_seq,
-			s->sip_to->a_tag, proxy_now_ms(), &punch, &body))
+			s->sip_to->a_tag, ph_now_ms(), &punch, &body))
 		return;
 	snprintf(e.punch, sizeof e.punch, "%s", punch);
 	e.body = (char *)body; /* apply() only reads it */
@@ -612,7 +605,10 @@ int ptx_branch(struct ptx *t, struct branch *b, const char *ruri,
 				      NTATAG_BRANCH_KEY(branch),
 				      NTATAG_PASS_100(1), /* proceed.c takes it then */
 				      TAG_IF(tp, NTATAG_TPORT(tp)), TAG_END());
-	return b->orq ? 0 : ENOMEM;
+	if (b->orq)
+		return 0;
+	msg_destroy(m); /* nta leaves a message it could not send to us */
+	return ENOMEM;
 }
 
 struct ptx *ptx_new(struct proxy *p, msg_t *msg, sip_t *sip)

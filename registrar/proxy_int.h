@@ -88,8 +88,6 @@ tport_t *ptx_hop(const struct ptx *t, const struct branch *b,
  * takes resp. May free b's transaction. */
 void ptx_response(struct branch *b, int status, msg_t *resp);
 const char *proxy_header(const sip_t *sip, const char *name);
-/* Monotonic milliseconds. */
-uint64_t proxy_now_ms(void);
 /* The top Via of a response is one pinholed added for the next one: its
  * branch carries our MAC of that Via (where the response goes next). */
 bool proxy_via_ours(const struct proxy *p, const sip_t *sip);

@@ -204,6 +204,8 @@ void regreply_register(struct regreply *rr, msg_t *msg, const sip_t *sip,
 	struct reg_pending *p = calloc(1, sizeof *p);
 
 	if (!p || flows_of_msg(rr->flows, msg, &p->flow)) {
+		log_warn("sip: REGISTER %s: 500: %s", sip->sip_call_id->i_id,
+			 p ? "its transport not known" : "no memory");
 		free(p);
 		nta_msg_treply(rr->agent, msg, SIP_500_INTERNAL_SERVER_ERROR,
 			       TAG_END());

@@ -49,9 +49,10 @@ msg_t *sl_build_full(nta_agent_t *agent, msg_t *req, int status,
 bool sl_fits(msg_t *reply, msg_t *req);
 /* Sends reply if it fits (see sl_reply). Takes both. */
 int sl_send(nta_agent_t *agent, msg_t *reply, msg_t *req);
-/* The same for a request held past its delivery (a REGISTER waiting for
- * its binding on disk, kept as a smaller copy): limit is the size it came
- * in, tp the transport it came by (NULL: nta picks one by the Via). */
+/* The same for an answer sent after its request's delivery (a REGISTER's,
+ * once its binding is on disk; req: a stub with the request's headers, or
+ * the request): limit is the size it came in, tp the transport it came by
+ * (NULL: nta picks one by the Via). */
 int sl_send_by(nta_agent_t *agent, msg_t *reply, msg_t *req, size_t limit,
 	       tport_t *tp);
 

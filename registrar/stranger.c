@@ -63,6 +63,10 @@ bool stranger_refuse(nta_agent_t *agent, const struct pconf *conf,
 	}
 	if (!status)
 		return false;
+	if (status != 400) /* a scan for users would flood any higher level */
+		log_debug("proxy: %s %s from a stranger: %d %s",
+			  sip->sip_request->rq_method_name,
+			  sip->sip_call_id->i_id, status, phrase);
 	sl_reply(agent, msg, status, phrase, TAG_END());
 	return true;
 }
