@@ -113,7 +113,8 @@ static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
 			  const struct flow *src, struct flow *next)
 {
 	struct flow a, b;
-	url_t *first = NULL;
+	const url_t *first = NULL;
+	sip_route_t *r;
 	int err, leg = LEG_NONE;
 
 	while (sip->sip_route &&
@@ -126,9 +127,10 @@ static int pop_our_routes(const struct proxy *p, msg_t *msg, sip_t *sip,
 			leg = leg_of(src, &a, &b);
 			*next = leg ? a : b;
 		}
-		if (!first)
-			first = url_hdup(msg_home(msg), sip->sip_route->r_url);
-		sip_route_remove(msg, sip);
+		/* taken out of the list, still in the message's memory */
+		r = sip_route_remove(msg, sip);
+		if (!first && r)
+			first = r->r_url;
 	}
 	return leg;
 }
