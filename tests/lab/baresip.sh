@@ -25,12 +25,8 @@ case ${LAB_MIXED:-1} in
 	echo "note: LAB_MIXED=0: the mixed calls are not run"; mixed=0 ;;
 *) echo "FAIL: LAB_MIXED=$LAB_MIXED: want 1 (the default) or 0 (no mixed calls)"; exit 1 ;;
 esac
-MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
-[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
+lab_module
 PC=$top_builddir/plugin/pinhole-call
-# libpinhole from the build tree, for the module that baresip loads
-LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 

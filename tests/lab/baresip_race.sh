@@ -31,10 +31,7 @@
 lab_require
 command -v baresip >/dev/null || lab_skip "baresip not installed"
 command -v python3 >/dev/null || lab_skip "python3 not installed (ctrl_tcp client)"
-MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
-[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
-LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
+lab_module
 
 num() { # VAR DEFAULT: a whole number from the environment
 	local v

@@ -13,11 +13,8 @@
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
 command -v baresip >/dev/null || lab_skip "baresip not installed"
-MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
-[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
+lab_module
 PC=$top_builddir/plugin/pinhole-call
-LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
 D=$LAB_DIR
 WITHIN=10
 KEEP="-o log_level=debug -o store_path=$D/keep.db -o transports=udp,tcp"

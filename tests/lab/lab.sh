@@ -289,6 +289,16 @@ lab_start_pinholed_as() {
 	return 1
 }
 
+# lab_module: the build's baresip module in MOD (the test skips when it was
+# not built), and libpinhole from the build tree on LD_LIBRARY_PATH, for the
+# module that baresip loads.
+lab_module() {
+	MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
+	[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
+	LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+	export LD_LIBRARY_PATH
+}
+
 lab_baresip_config() { # HOST DIR SERVER: baresip's config for lab host HOST
 	# in DIR, from conf/baresip, with the build tree's module ($MOD) and
 	# SERVER (host:port) as pinhole_server

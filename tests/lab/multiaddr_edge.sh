@@ -10,8 +10,6 @@
 # must carry media both ways.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
-command -v kamailio >/dev/null || lab_skip "kamailio not installed"
-command -v baresip >/dev/null || lab_skip "baresip not installed"
 PC=$top_builddir/plugin/pinhole-call
 . "${top_srcdir:-.}/tests/lab/pbxlab.sh"
 D=$LAB_DIR

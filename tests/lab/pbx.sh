@@ -37,17 +37,11 @@
 # runs, unless LAB_PBX_KINDS has them already.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
-command -v kamailio >/dev/null || lab_skip "kamailio not installed"
-command -v baresip >/dev/null || lab_skip "baresip not installed"
 PC=$top_builddir/plugin/pinhole-call
 . "${top_srcdir:-.}/tests/lab/pbxlab.sh"
 kinds=$(lab_list LAB_PBX_KINDS "nat" "fw nat natopen sym") || exit 1
 mkinds=$(lab_list LAB_PBX_MODULE_KINDS "natopen") || exit 1
-MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
-[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
-# libpinhole from the build tree, for the module that baresip loads
-LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
+lab_module
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 

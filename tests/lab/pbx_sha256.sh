@@ -12,14 +12,9 @@
 # The rest of edge mode, with MD5: tests/lab/pbx.sh.
 . "${top_srcdir:-.}/tests/lab/lab.sh"
 lab_require
-command -v kamailio >/dev/null || lab_skip "kamailio not installed"
-command -v baresip >/dev/null || lab_skip "baresip not installed"
 PC=$top_builddir/plugin/pinhole-call
 . "${top_srcdir:-.}/tests/lab/pbxlab.sh"
-MOD=$top_builddir/plugin/baresip/.libs/pinhole.so
-[ -f "$MOD" ] || lab_skip "the baresip module was not built (configure found no baresip or libre)"
-LD_LIBRARY_PATH=$(cd "$top_builddir/media" && pwd)/.libs${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
-export LD_LIBRARY_PATH
+lab_module
 LAB_PBX_SHA256=1
 fails=0
 bad() { echo "FAIL: $*"; fails=$((fails + 1)); }

@@ -1,10 +1,13 @@
 # tests/lab/pbxlab.sh: the PBX in the NAT lab, for tests/lab/pbx.sh,
-# pbx_sha256.sh and demo (sourced after lab.sh). Kamailio (conf/pbx/kamailio.cfg)
+# pbx_sha256.sh and demo (sourced after lab.sh; without Kamailio or baresip
+# the test skips). Kamailio (conf/pbx/kamailio.cfg)
 # at 198.18.0.1 on the core router, its users alice and bob (passwords
 # alice-secret, bob-secret) in a db_text table in the lab's directory, and
 # the IVR: a baresip beside it answering sip:ivr@198.18.0.1:5090 with an
 # 8 kHz sine, its RTP counted (ivr_rtp). LAB_PBX_SHA256 set: Kamailio
 # challenges with SHA-256 (-A WITH_SHA256).
+command -v kamailio >/dev/null || lab_skip "kamailio not installed"
+command -v baresip >/dev/null || lab_skip "baresip not installed"
 KAM_MODS=/usr/lib/x86_64-linux-gnu/kamailio/modules
 [ -d "$KAM_MODS" ] || KAM_MODS=$(dirname "$(find /usr/lib -name tm.so -path '*kamailio*' | head -1)")
 PBX=198.18.0.1
