@@ -130,7 +130,9 @@ static int on_readable(su_root_magic_t *magic, su_wait_t *w,
 {
 	struct ssock *s = (struct ssock *)arg;
 
-	read_errors(s);
+	/* the error queue wakes us with POLLERR: no syscall for it otherwise */
+	if (su_wait_events(w, s->fd) & SU_WAIT_ERR)
+		read_errors(s);
 	for (int i = 0; i < RECV_BATCH; i++) {
 		uint8_t buf[1500];
 		union { struct cmsghdr c; char b[128]; } ctl;
