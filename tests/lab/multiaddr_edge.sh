@@ -18,8 +18,9 @@ bad() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
 lab_up_two nat nat && pbx_up || { echo "FAIL: lab nat x nat, two-address host, PBX"; exit 1; }
 X=$LAB_SRV_IP Y=$LAB_SRV_Y
-lab_exec srv ip route add 198.18.0.0/24 via 203.0.113.254 src "$Y"
-lab_exec srv nft -f - <<NFT
+lab_exec srv ip route add 198.18.0.0/24 via 203.0.113.254 src "$Y" ||
+	{ echo "FAIL: the route to the PBX from Y"; exit 1; }
+lab_exec srv nft -f - <<NFT || { echo "FAIL: the counters at pinholed's host"; exit 1; }
 table inet edge {
 	counter pbx_to_x { }
 	counter phones_to_y { }
@@ -43,8 +44,8 @@ dropped=$(count pbx_to_x) strayed=$(count phones_to_y)
 grep -q 'REGISTER: 200' "$D/alice.out" || bad "alice did not register through the PBX"
 lab_both_got 100 "$A" "$B" || {
 	bad "want >= 100 packets each way"; echo "  alice: $A"; echo "  bob:   $B"; }
-[ "${dropped:-0}" = 0 ] || bad "$dropped packets from the PBX to X (want 0: pinholed named Y to it)"
-[ "${strayed:-0}" = 0 ] || bad "$strayed packets from the phones to Y (want 0: pinholed named X to them)"
+[ "$dropped" = 0 ] || bad "${dropped:-no count of} packets from the PBX to X (want 0: pinholed named Y to it)"
+[ "$strayed" = 0 ] || bad "${strayed:-no count of} packets from the phones to Y (want 0: pinholed named X to them)"
 grep -q "proxy: REGISTER to sip:$PBX:5060;transport=udp from $Y\$" "$D/pinholed.log" ||
 	bad "the REGISTERs to the PBX did not leave from Y"
 grep -q 'pinhole-call: call ended' "$D/bob.out" || bad "bob did not hear the BYE"
