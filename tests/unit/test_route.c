@@ -185,8 +185,6 @@ Test(route, the_pbx_is_an_outside_transmitter)
 			continue;
 		cr_assert_eq(out.caller, PH_ROLE_OPEN);
 		cr_assert_eq(out.callee, PH_ROLE_NONE);
-		cr_assert_eq(in.caller, PH_ROLE_NONE);
-		cr_assert_eq(in.callee, PH_ROLE_OPEN);
 	}
 	/* no NAT, so no port for an early packet to take: direct */
 	struct route_side host = side("open", "198.51.100.1");
