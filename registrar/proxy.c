@@ -415,10 +415,34 @@ static void cancel_branch(struct ptx *t, struct branch *b)
 			     TAG_END());
 }
 
+bool proxy_body_short(msg_t *msg, const sip_t *sip)
+{
+	/* sofia-sip marks a body cut short, and keeps none at all when no
+	 * byte of it came */
+	return msg_get_flags(msg, MSG_FLG_TRUNC) ||
+	       (sip->sip_content_length && sip->sip_content_length->l_length &&
+		!sip->sip_payload);
+}
+
 static int on_response(struct branch *b, nta_outgoing_t *orq, sip_t const *sip)
 {
 	int status = sip ? sip->sip_status->st_status : nta_outgoing_status(orq);
 	msg_t *resp = sip ? nta_outgoing_getresponse(orq) : NULL;
+
+	/* discarded (RFC 3261 18.3), not passed on with a Content-Length no
+	 * body follows; nta has taken a final one as the branch's end, so
+	 * that ends as if the callee had been unreachable */
+	if (resp && proxy_body_short(resp, sip_object(resp))) {
+		log_notice("proxy: %s %s: a %d shorter than its Content-Length "
+			   "from the callee: %s", sip->sip_cseq->cs_method_name,
+			   sip->sip_call_id ? sip->sip_call_id->i_id : "-",
+			   status, status < 200 ? "dropped" : "502");
+		msg_destroy(resp);
+		if (status < 200)
+			return 0;
+		resp = NULL;
+		status = 502;
+	}
 
 	if (status < 200 && resp)
 		proceeding_take(b->t->p, b, orq); /* orq and sip may go */

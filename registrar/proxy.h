@@ -33,5 +33,8 @@ void proxy_request(struct proxy *p, msg_t *msg, sip_t *sip);
 /* A response no client transaction claims (a retransmitted 2xx to an
  * INVITE): forwarded statelessly along its Via. Takes msg. */
 void proxy_stray_response(struct proxy *p, msg_t *msg, sip_t *sip);
+/* A datagram that ends before the body its Content-Length announces
+ * (RFC 3261 18.3: an error; such an answer is discarded). */
+bool proxy_body_short(msg_t *msg, const sip_t *sip);
 
 #endif

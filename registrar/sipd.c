@@ -325,6 +325,28 @@ static bool refuse_call(struct sipd *d, msg_t *msg, const sip_t *sip)
 	return true;
 }
 
+/* A datagram that ends before the body its Content-Length announces (RFC
+ * 3261 18.3): "If the message is a response, it MUST be discarded. If the
+ * message is a request, the element SHOULD generate a 400". Forwarded, it
+ * would go on with a Content-Length no body follows. An answer that a
+ * transaction takes is proxy.c's. */
+static void truncated(struct sipd *d, msg_t *msg, const sip_t *sip)
+{
+	log_debug("SIP %s %s: its body is shorter than its Content-Length: %s",
+		  sip->sip_request ? sip->sip_request->rq_method_name : "answer",
+		  sip->sip_call_id ? sip->sip_call_id->i_id : "-",
+		  sip->sip_request && sip->sip_request->rq_method != sip_method_ack
+			  ? "400" : "dropped");
+	if (!sip->sip_request || sip->sip_request->rq_method == sip_method_ack)
+		msg_destroy(msg);
+	else if (stranger(d->auth, d->conf, msg))
+		sl_reply(d->agent, msg, 400, "Bad Request: body shorter than "
+			 "its Content-Length", TAG_END());
+	else
+		nta_msg_treply(d->agent, msg, 400, "Bad Request: body shorter "
+			       "than its Content-Length", TAG_END());
+}
+
 /* Every message that no transaction claims (nta's stateless callback). */
 static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		      sip_t *sip)
@@ -337,7 +359,9 @@ static int on_message(struct sipd *d, nta_agent_t *agent, msg_t *msg,
 		return 0; /* banned: not a byte back */
 	if (sip->sip_request)
 		via_drop_maddr(sip);
-	if (sip->sip_status)
+	if (proxy_body_short(msg, sip))
+		truncated(d, msg, sip);
+	else if (sip->sip_status)
 		proxy_stray_response(d->proxy, msg, sip);
 	else if (over_rate(d, msg, sip))
 		return 0;

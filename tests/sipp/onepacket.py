@@ -6,7 +6,7 @@ gets 200 within 2 s.
     onepacket.py HOST PORT [CASE...]
 
 CASE is one of maxfwd, sdp, fork, deadflow, pipelined, tcpcontact,
-nulheader (default: all). Prints one
+nulheader, truncated (default: all). Prints one
 "ok:" line per check; exits 1 at the first failure."""
 import os
 import socket
@@ -307,8 +307,38 @@ def nul_header():
     alive("an answer with a NUL byte in a header name, forwarded over TCP")
 
 
+def truncated():
+    """A datagram that ends before the body its Content-Length announces
+    (RFC 3261 18.3): a request gets 400; an answer is not passed on with
+    a Content-Length no body follows (fuzz-net, seed 2412540828): a final
+    one taken by a transaction ends it 502."""
+    s = udp()
+    hdr = base("OPTIONS", "", via_of(s), to="x")
+    s.sendto(sip("OPTIONS sip:%s:%d SIP/2.0" % (HOST, PORT), hdr)
+             .replace(b"Content-Length: 0", b"Content-Length: 500"), (HOST, PORT))
+    expect("a request shorter than its Content-Length", answer(s),
+           "SIP/2.0 400 Bad Request: body shorter than its Content-Length")
+    callee = udp()
+    register(callee, "trunc", "sip:trunc@%s:%d" % (HOST, callee.getsockname()[1]))
+    s.sendto(sip("MESSAGE sip:trunc@%s:%d SIP/2.0" % (HOST, PORT),
+                 base("MESSAGE", "", via_of(s), to="trunc") +
+                 ["Content-Type: text/plain"], "hi"), (HOST, PORT))
+    req, src = callee.recvfrom(65535)
+    head = req.split(b"\r\n\r\n", 1)[0].split(b"\r\n")[1:]
+    keep = [h for h in head if h.split(b":", 1)[0].strip().lower() in
+            (b"via", b"from", b"to", b"call-id", b"cseq")]
+    callee.sendto(b"SIP/2.0 200 OK\r\n" + b"\r\n".join(keep) +
+                  b"\r\nContent-Length: 99999\r\n\r\n", src)
+    expect("the MESSAGE whose 200 was shorter than its Content-Length",
+           answer(s), "SIP/2.0 502 ")
+    callee.close()
+    alive("a request shorter than its Content-Length answered 400, an "
+          "answer so cut short ended the transaction 502")
+
+
 CASES = {"maxfwd": max_forwards_twice, "sdp": sdp_cases, "fork": fork_cases,
          "deadflow": dead_tcp_binding, "pipelined": pipelined,
-         "tcpcontact": tcp_contact, "nulheader": nul_header}
+         "tcpcontact": tcp_contact, "nulheader": nul_header,
+         "truncated": truncated}
 for case in sys.argv[3:] or CASES:
     CASES[case]()
